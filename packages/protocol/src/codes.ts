@@ -1,0 +1,77 @@
+/**
+ * The closed lists of machine codes callwire speaks. Every `{type:"error"}` the server sends
+ * carries one of {@link ErrorCode}; every close it initiates uses one of {@link CloseCode}.
+ * docs/PROTOCOL.md documents both tables, and a test keeps the document and these lists equal.
+ */
+
+export const ErrorCodes = {
+  bad_json: 'The frame is not valid JSON (or not a JSON object).',
+  bad_message: 'The message does not match its schema: a field is missing, of the wrong type or too long.',
+  unknown_type: 'The message type is not part of the protocol.',
+  not_logged_in: 'Only login and ping are accepted before a successful login.',
+  already_logged_in: 'This connection is already logged in.',
+  name_invalid: 'The name is not 1-32 letters, digits, ".", "_", "-" or inner spaces after NFKC.',
+  name_taken: 'Somebody else is logged in with that name (names are compared case-insensitively).',
+  invalid_credentials: 'The password or token is wrong, or the user does not exist (never said which).',
+  not_in_call: 'The message names a call (or a peer) the sender is not a party of.',
+  invalid_state: 'The call is not in a state that allows this message (e.g. an answer while ringing).',
+  self_call: 'A user cannot call themselves.',
+  rate_limited: 'Too many messages (or invites); this one was dropped. Slow down.',
+  queue_full: 'Too many messages are already held for a ringing call; this one was not accepted.',
+  service_unavailable: 'A dependency (the store) is down; try again shortly.',
+  temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',
+  internal_error: 'The server failed to handle the message; nothing was changed.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
+
+/** WebSocket close codes the server uses (1xxx from RFC 6455, 4xxx our own). */
+export const CloseCodes = {
+  1000: { name: 'normal', meaning: 'Normal closure.' },
+  1001: { name: 'going_away', meaning: 'The server is shutting down for good.' },
+  1009: { name: 'message_too_big', meaning: 'A frame was larger than the limit (64 KiB by default).' },
+  1012: { name: 'service_restart', meaning: 'The server is restarting (drain); reconnect after the advertised delay.' },
+  4001: { name: 'unauthorized', meaning: 'The session is no longer authorized (token expired, user removed).' },
+  4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection.' },
+  4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
+  4029: { name: 'flood', meaning: 'The client kept sending after being rate limited.' },
+} as const;
+
+export type CloseCode = keyof typeof CloseCodes;
+
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  messageTooBig: 1009,
+  serviceRestart: 1012,
+  unauthorized: 4001,
+  sessionReplaced: 4003,
+  slowConsumer: 4008,
+  flood: 4029,
+} as const satisfies Record<string, CloseCode>;
+
+/** Why a call ended. Every party of a call is told exactly one of these. */
+export const END_REASONS = [
+  'hangup',
+  'declined',
+  'busy',
+  'no_answer',
+  'cancelled',
+  'unavailable',
+  'disconnected',
+  'failed',
+] as const;
+
+export type EndReason = (typeof END_REASONS)[number];
+
+/** One coded failure for protocol and domain errors; the code is from the closed list. */
+export class CallwireError extends Error {
+  override readonly name = 'CallwireError';
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ErrorCodes[code], options);
+    this.code = code;
+  }
+}

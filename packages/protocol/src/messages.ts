@@ -1,0 +1,352 @@
+/**
+ * Protocol v1: every message as a schema. The TypeScript types are derived from these schemas
+ * (`Static<>`), the server and the SDK validate with them (codec.ts), and docs/PROTOCOL.md is
+ * checked against them by a test, so the three cannot drift apart.
+ *
+ * The native protocol is a superset of the tutorial protocol: the same `type` names and fields
+ * (`login{name}`, `offer{offer,name}`, `answer{answer,name}`, `candidate{candidate,name}`,
+ * `leave{name}`), with `callId`, `ref` and new message types added. Unknown extra fields are
+ * tolerated on input (old clients attach fields we do not use) and never relayed: outgoing
+ * messages are built from allowlisted fields only.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { END_REASONS, ERROR_CODES } from './codes.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Limits a schema can express; the frame limit itself is enforced by the transport. */
+export const LIMITS = {
+  frameBytes: 64 * 1024,
+  sdpChars: 60_000,
+  candidateChars: 2_048,
+  nameRawChars: 256,
+  refChars: 64,
+  passwordChars: 1_024,
+  tokenChars: 8_192,
+  queryChars: 64,
+  usersPageMax: 100,
+  watchMax: 500,
+} as const;
+
+const Ref = Type.String({ maxLength: LIMITS.refChars, description: 'Echoed on the reply.' });
+const CallId = Type.String({ minLength: 1, maxLength: 64 });
+const RawName = Type.String({ minLength: 1, maxLength: LIMITS.nameRawChars });
+const Media = Type.Object({
+  audio: Type.Optional(Type.Boolean()),
+  video: Type.Optional(Type.Boolean()),
+});
+
+/**
+ * A session description as browsers serialize RTCSessionDescription (`{type, sdp}`), or a bare
+ * SDP string. It is relayed as received: the server never rewrites SDP (it carries the DTLS
+ * fingerprint that authenticates the media).
+ */
+export const SessionDescription = Type.Union([
+  Type.Object({
+    type: Type.Union([
+      Type.Literal('offer'),
+      Type.Literal('answer'),
+      Type.Literal('pranswer'),
+      Type.Literal('rollback'),
+    ]),
+    sdp: Type.Optional(Type.String({ maxLength: LIMITS.sdpChars })),
+  }),
+  Type.String({ maxLength: LIMITS.sdpChars }),
+]);
+
+/** An RTCIceCandidateInit; `null` (end of candidates) is allowed too. */
+export const IceCandidate = Type.Union([
+  Type.Object({
+    candidate: Type.String({ maxLength: LIMITS.candidateChars }),
+    sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    sdpMLineIndex: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0, maximum: 1024 }), Type.Null()]),
+    ),
+    usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+  }),
+  Type.Null(),
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Client -> server
+
+export const ClientMessages = {
+  login: Type.Object(
+    {
+      type: Type.Literal('login'),
+      name: RawName,
+      password: Type.Optional(Type.String({ maxLength: LIMITS.passwordChars })),
+      token: Type.Optional(Type.String({ maxLength: LIMITS.tokenChars })),
+      protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
+      resume: Type.Optional(Type.Boolean()),
+      resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'Sign in. `protocol: 1` selects the native protocol; without it the session speaks ' +
+        'the tutorial protocol (offers are answered directly, no ringing).',
+    },
+  ),
+  call: Type.Object(
+    {
+      type: Type.Literal('call'),
+      to: RawName,
+      media: Type.Optional(Media),
+      offer: Type.Optional(SessionDescription),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'Invite `to` to a call. Replied to with `ringing` or `leave`.' },
+  ),
+  accept: Type.Object(
+    { type: Type.Literal('accept'), callId: CallId, media: Type.Optional(Media), ref: Type.Optional(Ref) },
+    { description: 'The callee accepts a ringing call.' },
+  ),
+  decline: Type.Object(
+    {
+      type: Type.Literal('decline'),
+      callId: CallId,
+      reason: Type.Optional(Type.Union([Type.Literal('declined'), Type.Literal('busy')])),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'The callee declines a ringing call (optionally as busy).' },
+  ),
+  cancel: Type.Object(
+    { type: Type.Literal('cancel'), callId: CallId, ref: Type.Optional(Ref) },
+    { description: 'The caller withdraws a ringing call.' },
+  ),
+  hangup: Type.Object(
+    {
+      type: Type.Literal('hangup'),
+      callId: Type.Optional(CallId),
+      name: Type.Optional(RawName),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'End a call (any state). Identified by `callId`, or by the peer `name`.' },
+  ),
+  leave: Type.Object(
+    {
+      type: Type.Literal('leave'),
+      callId: Type.Optional(CallId),
+      name: Type.Optional(RawName),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'The tutorial spelling of `hangup`.' },
+  ),
+  offer: Type.Object(
+    {
+      type: Type.Literal('offer'),
+      offer: SessionDescription,
+      callId: Type.Optional(CallId),
+      name: Type.Optional(RawName),
+      media: Type.Optional(Media),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'An SDP offer for the peer. Without a call to the named peer it opens one implicitly ' +
+        '(the tutorial flow) and is held until the callee accepts.',
+    },
+  ),
+  answer: Type.Object(
+    {
+      type: Type.Literal('answer'),
+      answer: SessionDescription,
+      callId: Type.Optional(CallId),
+      name: Type.Optional(RawName),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'An SDP answer for the peer.' },
+  ),
+  candidate: Type.Object(
+    {
+      type: Type.Literal('candidate'),
+      candidate: IceCandidate,
+      callId: Type.Optional(CallId),
+      name: Type.Optional(RawName),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'A trickled ICE candidate for the peer; held while the call rings.' },
+  ),
+  users: Type.Object(
+    {
+      type: Type.Literal('users'),
+      query: Type.Optional(Type.String({ maxLength: LIMITS.queryChars })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.usersPageMax })),
+      cursor: Type.Optional(Type.String({ maxLength: LIMITS.nameRawChars })),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'One page of the online list, sorted by name, filtered by a substring.' },
+  ),
+  watch: Type.Object(
+    {
+      type: Type.Literal('watch'),
+      names: Type.Array(RawName, { maxItems: LIMITS.watchMax }),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'Receive live presence of these names (replaces the watch list).' },
+  ),
+  ping: Type.Object(
+    { type: Type.Literal('ping'), ref: Type.Optional(Ref) },
+    { description: 'Application-level keepalive; answered with `pong`.' },
+  ),
+} as const satisfies Record<string, TSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Server -> client
+
+const UserEntry = Type.Object({
+  name: Type.String(),
+  status: Type.Union([Type.Literal('online'), Type.Literal('busy')]),
+});
+
+const IceServer = Type.Object({
+  urls: Type.Union([Type.String(), Type.Array(Type.String())]),
+  username: Type.Optional(Type.String()),
+  credential: Type.Optional(Type.String()),
+});
+
+export const ServerMessages = {
+  login: Type.Object(
+    {
+      type: Type.Literal('login'),
+      success: Type.Boolean(),
+      code: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String()),
+      name: Type.Optional(Type.String()),
+      protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
+      users: Type.Optional(Type.Array(UserEntry)),
+      usersTotal: Type.Optional(Type.Integer()),
+      iceServers: Type.Optional(Type.Array(IceServer)),
+      resumeToken: Type.Optional(Type.String()),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'Login result; on success the first page of who is online.' },
+  ),
+  ringing: Type.Object(
+    {
+      type: Type.Literal('ringing'),
+      callId: CallId,
+      name: Type.String(),
+      sendOffer: Type.Optional(Type.Boolean()),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'The call is placed and the callee is being rung. `sendOffer: true` means the callee ' +
+        'needs the offer to ring (a one2one client): send it now.',
+    },
+  ),
+  incoming: Type.Object(
+    {
+      type: Type.Literal('incoming'),
+      callId: CallId,
+      from: Type.String(),
+      name: Type.String(),
+      media: Media,
+    },
+    { description: 'Somebody is calling; answer with `accept` or `decline`.' },
+  ),
+  accepted: Type.Object(
+    {
+      type: Type.Literal('accepted'),
+      callId: CallId,
+      name: Type.String(),
+      role: Type.Union([Type.Literal('caller'), Type.Literal('callee')]),
+      media: Media,
+      ref: Type.Optional(Ref),
+    },
+    { description: 'The call is accepted; the caller sends the offer now.' },
+  ),
+  offer: Type.Object(
+    {
+      type: Type.Literal('offer'),
+      callId: CallId,
+      name: Type.String(),
+      from: Type.String(),
+      offer: SessionDescription,
+    },
+    { description: 'An offer from the peer, relayed byte for byte.' },
+  ),
+  answer: Type.Object(
+    {
+      type: Type.Literal('answer'),
+      callId: CallId,
+      name: Type.String(),
+      from: Type.String(),
+      answer: SessionDescription,
+    },
+    { description: 'An answer from the peer, relayed byte for byte.' },
+  ),
+  candidate: Type.Object(
+    {
+      type: Type.Literal('candidate'),
+      callId: CallId,
+      name: Type.String(),
+      from: Type.String(),
+      candidate: IceCandidate,
+    },
+    { description: 'A candidate from the peer, in the order it was sent.' },
+  ),
+  leave: Type.Object(
+    {
+      type: Type.Literal('leave'),
+      callId: Type.Optional(CallId),
+      name: Type.Optional(Type.String()),
+      reason: Type.Union(END_REASONS.map((r) => Type.Literal(r))),
+      missed: Type.Optional(Type.Boolean()),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'The call ended. Each party gets exactly one per call, with the reason.' },
+  ),
+  presence: Type.Object(
+    {
+      type: Type.Literal('presence'),
+      name: Type.String(),
+      status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('offline')]),
+    },
+    { description: 'A watched user (or anyone, while fewer than 1,000 are online) changed status.' },
+  ),
+  users: Type.Object(
+    {
+      type: Type.Literal('users'),
+      users: Type.Array(UserEntry),
+      total: Type.Integer(),
+      cursor: Type.Optional(Type.String()),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'A page of the online list; `cursor` fetches the next page.' },
+  ),
+  pong: Type.Object(
+    { type: Type.Literal('pong'), ref: Type.Optional(Ref) },
+    { description: 'Reply to `ping`.' },
+  ),
+  reconnect: Type.Object(
+    { type: Type.Literal('reconnect'), afterMs: Type.Integer({ minimum: 0 }) },
+    { description: 'The server is draining: reconnect after `afterMs` (jittered per client).' },
+  ),
+  error: Type.Object(
+    {
+      type: Type.Literal('error'),
+      code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
+      message: Type.String(),
+      callId: Type.Optional(CallId),
+      ref: Type.Optional(Ref),
+    },
+    { description: 'A coded error; nothing else happened.' },
+  ),
+} as const satisfies Record<string, TSchema>;
+
+type StaticOf<T extends Record<string, TSchema>> = { [K in keyof T]: Static<T[K]> };
+
+export type ClientMessageMap = StaticOf<typeof ClientMessages>;
+export type ServerMessageMap = StaticOf<typeof ServerMessages>;
+export type ClientMessage = ClientMessageMap[keyof ClientMessageMap];
+export type ServerMessage = ServerMessageMap[keyof ServerMessageMap];
+export type ClientMessageType = keyof ClientMessageMap;
+export type ServerMessageType = keyof ServerMessageMap;
+export type SessionDescriptionValue = Static<typeof SessionDescription>;
+export type IceCandidateValue = Static<typeof IceCandidate>;
+export type MediaValue = Static<typeof Media>;
+export type UserEntryValue = Static<typeof UserEntry>;
+export type IceServerValue = Static<typeof IceServer>;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one command that runs every test suite, on a fresh machine that has only Node and npm.
+# It installs what the suites need (Debian packages when missing, npm packages when the lock
+# changed), builds, and runs unit, integration and browser suites inside a network namespace
+# that has only loopback, so no test traffic can leave the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v turnserver >/dev/null || need+=(coturn)
+command -v iptables >/dev/null || need+=(iptables)
+command -v ip >/dev/null || need+=(iproute2)
+command -v unshare >/dev/null || need+=(util-linux)
+if ((${#need[@]})); then
+  echo "test: installing Debian packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# npm packages: reinstall when package-lock.json is newer than what node_modules holds.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "test: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+npm run -s build
+npm run -s lint
+
+# Everything below runs with only a loopback interface: servers, Redis, coturn and Chromium
+# all live inside this namespace and cannot reach (or be reached from) any other network.
+export CALLWIRE_TEST_NETNS=1
+unshare -n bash -c '
+  set -euo pipefail
+  ip link set lo up
+  npx vitest run --config vitest.config.ts
+  npx vitest run --config vitest.e2e.config.ts
+'

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Real Chromium with fake camera and microphone, real WebRTC, real servers.
+// Run through scripts/test.sh, which enters a loopback-only network namespace first.
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    fileParallelism: false,
+  },
+});
