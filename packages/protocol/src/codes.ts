@@ -17,6 +17,7 @@ export const ErrorCodes = {
   invalid_state: 'The call is not in a state that allows this message (e.g. an answer while ringing).',
   self_call: 'A user cannot call themselves.',
   rate_limited: 'Too many messages (or invites); this one was dropped. Slow down.',
+  room_full: 'The meeting room already has two people in it.',
   queue_full: 'Too many messages are already held for a ringing call; this one was not accepted.',
   service_unavailable: 'A dependency (the store) is down; try again shortly.',
   temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',

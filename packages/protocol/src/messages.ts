@@ -186,6 +186,19 @@ export const ClientMessages = {
     },
     { description: 'Receive live presence of these names (replaces the watch list).' },
   ),
+  join: Type.Object(
+    {
+      type: Type.Literal('join'),
+      room: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+      media: Type.Optional(Media),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'Meet by link: join a two-person room. The first waits (`joined`); the second starts ' +
+        'a call between them (both get `accepted`, the first to join is the caller).',
+    },
+  ),
   ping: Type.Object(
     { type: Type.Literal('ping'), ref: Type.Optional(Ref) },
     { description: 'Application-level keepalive; answered with `pong`.' },
@@ -316,6 +329,10 @@ export const ServerMessages = {
       ref: Type.Optional(Ref),
     },
     { description: 'A page of the online list; `cursor` fetches the next page.' },
+  ),
+  joined: Type.Object(
+    { type: Type.Literal('joined'), room: Type.String(), ref: Type.Optional(Ref) },
+    { description: 'You are in the room, waiting for the other person to open the link.' },
   ),
   pong: Type.Object(
     { type: Type.Literal('pong'), ref: Type.Optional(Ref) },
