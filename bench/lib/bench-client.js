@@ -1,0 +1,99 @@
+// One simulated user: a WebSocket, an inbox for the replies a flow waits for, and a fast path
+// for relayed candidates (the bulk of the traffic), which go straight to a callback.
+import WebSocket from 'ws';
+
+// Replies a flow may wait for. Anything else (presence, users, pong) is counted and dropped, so
+// a server that pushes presence cannot grow the generator's memory.
+const AWAITED = new Set(['login', 'ringing', 'incoming', 'accepted', 'offer', 'answer', 'leave']);
+
+export class BenchClient {
+  /** @param {string} name */
+  constructor(name) {
+    this.name = name;
+    this.ufrag = (name.length.toString(36) + name.slice(-3)).padEnd(4, 'x');
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    /** JSON text that starts every candidate this client sends (set by the dialect after setup). */
+    this.candidatePrefix = '';
+    /** @type {(init: { candidate?: string }, now: number) => void} */
+    this.onCandidate = () => {};
+    this.ignored = 0;
+    this.errors = 0;
+    /** @type {string | null} */
+    this.lastErrorCode = null;
+    /** @type {number | null} */
+    this.closeCode = null;
+    this.inbox = new Map();
+    this.waiters = new Map();
+  }
+
+  /** Opens the socket; resolves once it is open. */
+  open(url) {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+      this.ws = ws;
+      ws.once('open', resolve);
+      // A permanent listener: an 'error' after open must not become an uncaught exception.
+      // Rejecting a settled promise is a no-op, so this only matters before 'open'.
+      ws.on('error', reject);
+      ws.on('message', (data) => this.#onMessage(data));
+      ws.on('close', (code) => {
+        this.closeCode = code;
+        this.#failWaiters(new Error(`${this.name}: socket closed (${code})`));
+      });
+    });
+  }
+
+  /** Sends one message as JSON. */
+  send(message) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Sends a candidate using the route the dialect set up (peer name or callId). */
+  sendCandidate(init) {
+    this.ws.send(this.candidatePrefix + JSON.stringify(init) + '}');
+  }
+
+  /** The next message of `type`, including one that arrived before anyone asked for it. */
+  next(type) {
+    const queued = this.inbox.get(type);
+    if (queued?.length) return Promise.resolve(queued.shift());
+    if (this.waiters.has(type)) throw new Error(`${this.name}: already waiting for ${type}`);
+    if (this.closeCode !== null) return Promise.reject(new Error(`${this.name}: socket closed`));
+    return new Promise((resolve, reject) => this.waiters.set(type, { resolve, reject }));
+  }
+
+  /** Drops the connection without a closing handshake (the fastest way to free 1,000s). */
+  terminate() {
+    this.ws?.terminate();
+  }
+
+  #onMessage(data) {
+    const message = JSON.parse(data);
+    const type = message.type;
+    if (type === 'candidate') {
+      this.onCandidate(message.candidate, performance.now());
+    } else if (type === 'error') {
+      this.errors++;
+      this.lastErrorCode = String(message.code ?? message.message);
+      this.#failWaiters(new Error(`${this.name}: server error ${this.lastErrorCode}`));
+    } else if (AWAITED.has(type)) {
+      const waiter = this.waiters.get(type);
+      if (waiter) {
+        this.waiters.delete(type);
+        waiter.resolve(message);
+      } else {
+        let queue = this.inbox.get(type);
+        if (!queue) this.inbox.set(type, (queue = []));
+        queue.push(message);
+      }
+    } else {
+      this.ignored++;
+    }
+  }
+
+  #failWaiters(error) {
+    for (const waiter of this.waiters.values()) waiter.reject(error);
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,170 @@
+// The phases a load generator runs against the server under test. Each is bounded in count and
+// in time: a phase that cannot finish reports what it got instead of hanging the benchmark.
+import { BenchClient } from './bench-client.js';
+import { DIALECTS } from './dialects.js';
+import { candidate, candidateSeq } from './fixtures.js';
+import { RelayTracker } from './relay-tracker.js';
+
+/**
+ * @typedef {object} WorkerState
+ * @property {BenchClient[]} clients pairs are (clients[2i], clients[2i+1]): caller, callee
+ * @property {import('./dialects.js').Dialect} dialect
+ * @property {number} nextSeq
+ * @property {RelayTracker | null} tracker
+ */
+
+/** @returns {WorkerState} */
+export function createState(dialectName) {
+  const dialect = DIALECTS[dialectName];
+  if (!dialect) throw new TypeError(`unknown dialect ${dialectName}`);
+  return { clients: [], dialect, nextSeq: 1, tracker: null };
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function firstErrors(clients) {
+  const codes = {};
+  for (const c of clients) {
+    if (c.lastErrorCode) codes[c.lastErrorCode] = (codes[c.lastErrorCode] ?? 0) + 1;
+    if (c.closeCode !== null) codes[`close ${c.closeCode}`] = (codes[`close ${c.closeCode}`] ?? 0) + 1;
+  }
+  return codes;
+}
+
+/** Connects and logs in every name, at most `concurrency` at a time. */
+export async function login(state, { url, names, concurrency, timeoutMs }) {
+  const started = performance.now();
+  let nextIndex = 0;
+  let failed = 0;
+  const loginOne = async (name) => {
+    const client = new BenchClient(name);
+    client.onCandidate = (init, now) => state.tracker?.record(candidateSeq(init), now);
+    await client.open(url);
+    client.send(state.dialect.login(name));
+    const reply = await client.next('login');
+    if (!state.dialect.loginOk(reply)) throw new Error(`login refused for ${name}: ${reply.code}`);
+    return client;
+  };
+  const lane = async () => {
+    while (nextIndex < names.length) {
+      const index = nextIndex++;
+      try {
+        state.clients[index] = await loginOne(names[index]);
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const lanes = Array.from({ length: Math.min(concurrency, names.length) }, lane);
+  await withTimeout(Promise.all(lanes), timeoutMs, 'login');
+  return { elapsedMs: performance.now() - started, loggedIn: names.length - failed, failed };
+}
+
+/** Sets up one call per pair, started open-loop at `ratePerSec`; returns each round trip. */
+export async function setupCalls(state, { ratePerSec, timeoutMs }) {
+  const pairs = state.clients.length >> 1;
+  const roundTrips = new Float64Array(pairs).fill(-1);
+  const started = performance.now();
+  const runs = [];
+  for (let i = 0; i < pairs; i++) {
+    const startAt = started + (i * 1000) / ratePerSec;
+    const wait = startAt - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const caller = state.clients[2 * i];
+    const callee = state.clients[2 * i + 1];
+    runs.push(
+      state.dialect.setup(caller, callee, i * 2).then(
+        (ms) => (roundTrips[i] = ms),
+        () => {},
+      ),
+    );
+  }
+  await withTimeout(Promise.all(runs), timeoutMs, 'call setup').catch(() => {});
+  const done = roundTrips.filter((ms) => ms >= 0);
+  return {
+    elapsedMs: performance.now() - started,
+    calls: pairs,
+    failed: pairs - done.length,
+    errors: firstErrors(state.clients),
+    roundTripsMs: done,
+  };
+}
+
+/** Every party sends `perClient` candidates to its peer at once; measures how fast they all land. */
+export async function storm(state, { perClient, timeoutMs }) {
+  const clients = state.clients;
+  const tracker = new RelayTracker(state.nextSeq, clients.length * perClient);
+  state.nextSeq += tracker.total;
+  state.tracker = tracker;
+  const started = performance.now();
+  // Round-robin over clients, so every socket has traffic in flight from the first moment.
+  for (let k = 0; k < perClient; k++) {
+    for (let j = 0; j < clients.length; j++) {
+      const client = clients[j];
+      client.sendCandidate(candidate(tracker.base + j * perClient + k, client.ufrag));
+    }
+  }
+  const sendMs = performance.now() - started;
+  await tracker.complete(timeoutMs);
+  state.tracker = null;
+  return {
+    ...tracker.summary(),
+    sendMs,
+    elapsedMs: (tracker.received ? tracker.lastReceiveAt : performance.now()) - started,
+    errors: firstErrors(clients),
+  };
+}
+
+/**
+ * Open-loop fixed rate: message m is due at start + m/rate whatever happened to earlier ones,
+ * and its latency is measured from when it was due, so a stall in the server (or in this
+ * generator) shows up in the percentiles instead of silently lowering the rate.
+ */
+export async function fixedRate(state, { ratePerSec, durationMs, drainMs }) {
+  const clients = state.clients;
+  const total = Math.max(1, Math.floor((ratePerSec * durationMs) / 1000));
+  const tracker = new RelayTracker(state.nextSeq, total);
+  state.nextSeq += total;
+  state.tracker = tracker;
+  const intervalMs = 1000 / ratePerSec;
+  const started = performance.now() + 5;
+  let sent = 0;
+  let maxLagMs = 0;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor((now - started) / intervalMs) + 1);
+      if (due > sent) maxLagMs = Math.max(maxLagMs, now - (started + sent * intervalMs));
+      while (sent < due) {
+        const client = clients[sent % clients.length];
+        client.sendCandidate(candidate(tracker.base + sent, client.ufrag));
+        sent++;
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    setTimeout(tick, 5);
+  });
+  await tracker.complete(drainMs);
+  state.tracker = null;
+  const latenciesMs = new Float64Array(tracker.received);
+  let n = 0;
+  for (let i = 0; i < total; i++) {
+    const at = tracker.receivedAt[i];
+    if (at >= 0) latenciesMs[n++] = at - (started + i * intervalMs);
+  }
+  return { ...tracker.summary(), maxSendLagMs: maxLagMs, latenciesMs, errors: firstErrors(clients) };
+}
+
+/** Drops every connection. */
+export function closeAll(state) {
+  for (const client of state.clients) client?.terminate();
+  state.clients = [];
+  return { closed: true };
+}

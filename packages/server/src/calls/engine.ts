@@ -1,0 +1,363 @@
+/**
+ * The call engine: carries out what the state machine decides. It owns the call registry,
+ * ring timers, the held-signal queues and meet-by-link rooms, and it is the only place that
+ * decides who may talk to whom: signals are relayed only between the two parties of one call,
+ * with the sender stamped here, never taken from the client.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  normalizeName,
+  type EndReason,
+  type ErrorCode,
+  type MediaValue,
+} from '@callwire/protocol';
+import type { Logger } from 'pino';
+import type { SignalKind } from '../events.js';
+import type { Hub } from '../hub.js';
+import type { Stats } from '../metrics.js';
+import type { Session } from '../ws/session.js';
+import { take, newBucket, type BucketSpec } from '../ws/rate-limit.js';
+import { partyOf, peerOf, type Call } from './call.js';
+import { transition, type CallEvent } from './machine.js';
+
+export interface EngineOptions {
+  readonly ringTimeoutMs: number;
+  readonly heldMax: number;
+  readonly invites: BucketSpec;
+}
+
+/** How a message names its call: by id, by the peer's name (tutorial), or neither (the only call). */
+export interface CallSelector {
+  readonly callId?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+const DEFAULT_MEDIA: MediaValue = { audio: true, video: true };
+
+export class Engine {
+  private readonly calls = new Map<string, Call>();
+  /** Meet-by-link rooms: the person waiting, or the call the room holds. */
+  private readonly rooms = new Map<string, Session | Call>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly stats: Stats,
+    private readonly log: Logger,
+    private readonly options: EngineOptions,
+  ) {}
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  invite(
+    caller: Session,
+    toRaw: string,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+  ): void {
+    const target = normalizeName(toRaw);
+    const existing = caller.call;
+    if (existing !== null) {
+      // Crossing invites: the person I call is already calling me. One call, accepted.
+      if (
+        target.ok &&
+        existing.state === 'ringing' &&
+        existing.callee === caller &&
+        existing.caller.key === target.key
+      ) {
+        this.accept(caller, existing.id, ref, undefined);
+        return;
+      }
+      return this.error(caller, 'invalid_state', ref, existing.id);
+    }
+    if (caller.room !== null) return this.error(caller, 'invalid_state', ref);
+    if (target.ok && target.key === caller.key) return this.error(caller, 'self_call', ref);
+    const now = Date.now();
+    caller.inviteBucket ??= newBucket(this.options.invites, now);
+    if (!take(caller.inviteBucket, this.options.invites, now)) {
+      return this.error(caller, 'rate_limited', ref, undefined, 'Too many call invites.');
+    }
+
+    const callee = target.ok ? this.hub.get(target.key) : undefined;
+    // Offline and unknown names get the same answer, so accounts cannot be probed.
+    if (callee === undefined || callee.state !== 'active') {
+      return this.refuse(caller, target.ok ? target.display : toRaw, 'unavailable', ref);
+    }
+    if (callee.call !== null || callee.room !== null) {
+      return this.refuse(caller, callee.name, 'busy', ref);
+    }
+
+    const call: Call = {
+      id: randomUUID(),
+      caller,
+      callee,
+      state: 'ringing',
+      media: media ?? DEFAULT_MEDIA,
+      held: offer === undefined ? [] : [{ signal: 'offer', payload: offer }],
+      calleeNotified: false,
+      ringTimer: undefined,
+      createdAtMs: now,
+      answeredAtMs: undefined,
+      room: undefined,
+    };
+    this.calls.set(call.id, call);
+    caller.call = call;
+    callee.call = call;
+    this.stats.callsStarted++;
+    this.hub.publish(caller, 'busy');
+    this.hub.publish(callee, 'busy');
+
+    const needsOffer = callee.dialect.ringsWithOffer && offer === undefined;
+    caller.send({ t: 'ringing', call, sendOffer: needsOffer, ref });
+    if (callee.dialect.autoAccept) {
+      this.connect(call, undefined);
+      return;
+    }
+    if (!needsOffer) {
+      call.calleeNotified = true;
+      callee.send({ t: 'incoming', call });
+    }
+    call.ringTimer = setTimeout(() => this.end(call, { kind: 'timeout' }), this.options.ringTimeoutMs);
+    call.ringTimer.unref();
+  }
+
+  accept(session: Session, callId: string, ref: string | undefined, answer: unknown): void {
+    const call = this.resolve(session, { callId });
+    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    const t = transition(call.state, { kind: 'accept', by: partyOf(call, session)! });
+    if (t.action !== 'accept') {
+      return this.error(session, t.action === 'reject' ? t.code : 'invalid_state', ref, call.id);
+    }
+    this.connect(call, ref);
+    if (answer !== undefined) this.relay(call, session, 'answer', answer);
+  }
+
+  decline(session: Session, callId: string, busy: boolean, ref: string | undefined): void {
+    const call = this.resolve(session, { callId });
+    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    this.end(call, { kind: 'decline', by: partyOf(call, session)!, busy }, session, ref);
+  }
+
+  cancel(session: Session, callId: string, ref: string | undefined): void {
+    const call = this.resolve(session, { callId });
+    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    this.end(call, { kind: 'cancel', by: partyOf(call, session)! }, session, ref);
+  }
+
+  hangup(session: Session, selector: CallSelector, ref: string | undefined): void {
+    const call = this.resolve(session, selector);
+    if (call === undefined) {
+      if (selector.callId === undefined && session.room !== null) return this.leaveRoom(session, ref);
+      return this.error(session, 'not_in_call', ref, selector.callId);
+    }
+    this.end(call, { kind: 'hangup', by: partyOf(call, session)! }, session, ref);
+  }
+
+  /** An offer, answer or candidate from `session`. An offer to a name opens a call implicitly. */
+  signal(
+    session: Session,
+    signal: SignalKind,
+    selector: CallSelector,
+    payload: unknown,
+    ref: string | undefined,
+  ): void {
+    const call = this.resolve(session, selector);
+    if (call === undefined) {
+      if (signal === 'offer' && selector.callId === undefined && selector.name !== undefined) {
+        if (session.call === null) return this.invite(session, selector.name, undefined, payload, ref);
+      }
+      return this.error(session, 'not_in_call', ref, selector.callId);
+    }
+    const by = partyOf(call, session)!;
+    const t = transition(call.state, { kind: 'signal', by, signal });
+    switch (t.action) {
+      case 'relay':
+        this.relay(call, session, signal, payload);
+        return;
+      case 'hold':
+        if (call.held.length >= this.options.heldMax) {
+          return this.error(session, 'queue_full', ref, call.id);
+        }
+        call.held.push({ signal, payload });
+        if (!call.calleeNotified && signal === 'offer') {
+          // A callee that rings with the offer (one2one) can be rung now.
+          call.calleeNotified = true;
+          call.callee.send({ t: 'incoming', call });
+        }
+        return;
+      case 'reject':
+        return this.error(session, t.code, ref, call.id);
+      default:
+        return this.error(session, 'invalid_state', ref, call.id);
+    }
+  }
+
+  /** Meet by link: the first person waits, the second starts the call. */
+  join(session: Session, room: string, media: MediaValue | undefined, ref: string | undefined): void {
+    if (session.call !== null || session.room !== null) {
+      return this.error(session, 'invalid_state', ref);
+    }
+    const there = this.rooms.get(room);
+    if (there === undefined || (!('caller' in there) && there.state !== 'active')) {
+      this.rooms.set(room, session);
+      session.room = room;
+      this.hub.publish(session, 'busy');
+      session.send({ t: 'joined', room, ref });
+      return;
+    }
+    if ('caller' in there) return this.error(session, 'room_full', ref);
+    const waiting = there;
+    const call: Call = {
+      id: randomUUID(),
+      caller: waiting,
+      callee: session,
+      state: 'ringing',
+      media: media ?? DEFAULT_MEDIA,
+      held: [],
+      calleeNotified: true,
+      ringTimer: undefined,
+      createdAtMs: Date.now(),
+      answeredAtMs: undefined,
+      room,
+    };
+    this.calls.set(call.id, call);
+    this.rooms.set(room, call);
+    waiting.call = call;
+    session.call = call;
+    session.room = room;
+    this.stats.callsStarted++;
+    this.hub.publish(session, 'busy');
+    this.connect(call, ref);
+  }
+
+  /** The socket of `session` is gone: end its call and free its room. */
+  disconnect(session: Session): void {
+    const call = session.call;
+    if (call !== null) this.end(call, { kind: 'disconnect', by: partyOf(call, session)! }, session);
+    if (session.room !== null) this.leaveRoom(session, undefined);
+  }
+
+  private connect(call: Call, ref: string | undefined): void {
+    clearTimeout(call.ringTimer);
+    call.ringTimer = undefined;
+    call.state = 'connected';
+    call.answeredAtMs = Date.now();
+    call.caller.send({ t: 'accepted', call, role: 'caller' });
+    call.callee.send({ t: 'accepted', call, role: 'callee', ref });
+    const held = call.held;
+    call.held = [];
+    for (const h of held) this.relay(call, call.caller, h.signal, h.payload);
+    this.log.info({ callId: call.id, caller: call.caller.name, callee: call.callee.name }, 'call connected');
+  }
+
+  private relay(call: Call, from: Session, signal: SignalKind, payload: unknown): void {
+    peerOf(call, from).send({ t: 'signal', call, from, signal, payload });
+    this.stats.relayed++;
+  }
+
+  private end(call: Call, event: CallEvent, initiator?: Session, ref?: string): void {
+    const t = transition(call.state, event);
+    if (t.action !== 'end') {
+      if (initiator && t.action === 'reject') this.error(initiator, t.code, ref, call.id);
+      return;
+    }
+    const wasConnected = call.state === 'connected';
+    clearTimeout(call.ringTimer);
+    call.ringTimer = undefined;
+    call.state = 'ended';
+    call.held = [];
+    this.calls.delete(call.id);
+    for (const party of [call.caller, call.callee]) {
+      if (party.call === call) party.call = null;
+    }
+    if (call.room !== undefined) {
+      if (this.rooms.get(call.room) === call) this.rooms.delete(call.room);
+      call.caller.room = null;
+      call.callee.room = null;
+    }
+    const notify = (party: Session, role: 'caller' | 'callee', reason: EndReason): void => {
+      party.send({
+        t: 'ended',
+        callId: call.id,
+        peerName: (role === 'caller' ? call.callee : call.caller).name,
+        role,
+        reason,
+        missed: role === 'callee' && t.missed,
+        self: party === initiator,
+        wasConnected,
+        ref: party === initiator ? ref : undefined,
+      });
+    };
+    notify(call.caller, 'caller', t.reasons.caller);
+    notify(call.callee, 'callee', t.reasons.callee);
+    for (const party of [call.caller, call.callee]) {
+      if (party.state === 'active') this.hub.publish(party, this.hub.statusOf(party));
+    }
+    this.stats.callEnded(t.reasons.caller);
+    this.log.info(
+      {
+        callId: call.id,
+        caller: call.caller.name,
+        callee: call.callee.name,
+        reason: t.reasons.caller,
+        durationMs: call.answeredAtMs === undefined ? 0 : Date.now() - call.answeredAtMs,
+      },
+      'call ended',
+    );
+  }
+
+  /** A call that never started: tell the caller why, with the same shape as an ended call. */
+  private refuse(caller: Session, peerName: string, reason: EndReason, ref: string | undefined): void {
+    caller.send({
+      t: 'ended',
+      callId: randomUUID(),
+      peerName,
+      role: 'caller',
+      reason,
+      missed: false,
+      self: false,
+      wasConnected: false,
+      ref,
+    });
+    this.stats.callEnded(reason);
+  }
+
+  private leaveRoom(session: Session, ref: string | undefined): void {
+    const room = session.room;
+    if (room === null) return this.error(session, 'not_in_call', ref);
+    if (this.rooms.get(room) === session) this.rooms.delete(room);
+    session.room = null;
+    if (session.state === 'active') this.hub.publish(session, this.hub.statusOf(session));
+  }
+
+  private resolve(session: Session, selector: CallSelector): Call | undefined {
+    if (selector.callId !== undefined) {
+      const call = this.calls.get(selector.callId);
+      return call !== undefined && partyOf(call, session) !== undefined ? call : undefined;
+    }
+    const call = session.call;
+    if (call === null) return undefined;
+    if (selector.name !== undefined) {
+      const n = normalizeName(selector.name);
+      return n.ok && peerOf(call, session).key === n.key ? call : undefined;
+    }
+    return call;
+  }
+
+  private error(
+    session: Session,
+    code: ErrorCode,
+    ref: string | undefined,
+    callId?: string,
+    message?: string,
+  ): void {
+    this.stats.error(code);
+    session.send({ t: 'error', code, message, callId, ref });
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Flags and environment -> one frozen, typed configuration. Every flag `--some-flag` can also
+ * be given as the environment variable `CALLWIRE_SOME_FLAG`; a flag on the command line wins.
+ */
+import { parseArgs } from 'node:util';
+
+export type AuthMode = 'open' | 'password' | 'jwt';
+
+export interface Config {
+  readonly port: number;
+  /** undefined = loopback only, on both 127.0.0.1 and ::1. */
+  readonly host: string | undefined;
+  readonly dataDir: string;
+  readonly auth: AuthMode;
+  readonly jwtSecret: string | undefined;
+  readonly jwtPublicKey: string | undefined;
+  readonly redis: string | undefined;
+  readonly store: 'sqlite' | 'redis';
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly tlsSelfSigned: boolean;
+  readonly turnSecret: string | undefined;
+  readonly turnUrls: readonly string[];
+  readonly turnTtlSeconds: number;
+  readonly stunUrls: readonly string[];
+  readonly origins: readonly string[];
+  readonly logLevel: string;
+  readonly presence: boolean;
+  readonly presenceBroadcastBelow: number;
+  readonly ringTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly outboundCapBytes: number;
+  readonly rateBurst: number;
+  readonly ratePerSecond: number;
+  readonly invitesPerMinute: number;
+  readonly heldMax: number;
+  readonly shutdownTimeoutMs: number;
+  readonly webRoot: string | undefined;
+}
+
+/** Flag name -> [kind, default, help]. The order is the order of `--help`. */
+export const FLAGS = {
+  port: ['number', '9090', 'TCP port for HTTP and WebSocket (0 = any free port)'],
+  host: ['string', '', 'Address to listen on (default: loopback only, 127.0.0.1 and ::1)'],
+  'data-dir': ['string', './data', 'Directory for the embedded store and generated files'],
+  auth: ['string', 'open', 'open | password | jwt'],
+  'jwt-secret': ['string', '', 'HS256 secret for --auth jwt'],
+  'jwt-public-key': ['string', '', 'RS256/ES256 public key file for --auth jwt'],
+  redis: ['string', '', 'redis://... : join a cluster (and optionally store users there)'],
+  store: ['string', 'sqlite', 'sqlite | redis'],
+  'tls-cert': ['string', '', 'TLS certificate file (serve https and wss)'],
+  'tls-key': ['string', '', 'TLS private key file'],
+  tls: ['string', '', '"self-signed": create and keep a development certificate in the data dir'],
+  'turn-secret': ['string', '', 'coturn static-auth-secret: issue TURN REST credentials'],
+  'turn-urls': ['string', '', 'Comma-separated turn: / turns: URLs handed to clients'],
+  'turn-ttl-seconds': ['number', '3600', 'Lifetime of issued TURN credentials'],
+  'stun-urls': ['string', '', 'Comma-separated stun: URLs handed to clients'],
+  origins: ['string', '', 'Comma-separated allowed page origins for WebSocket upgrades'],
+  'log-level': ['string', 'info', 'fatal | error | warn | info | debug | trace | silent'],
+  presence: ['string', 'on', 'on | off: live presence events'],
+  'presence-broadcast-below': ['number', '1000', 'Send every presence change to everyone while fewer are online'],
+  'ring-timeout-ms': ['number', '45000', 'Unanswered calls end after this long'],
+  'ping-interval-ms': ['number', '15000', 'Server WebSocket ping interval'],
+  'idle-timeout-ms': ['number', '30000', 'A socket silent this long is terminated'],
+  'max-frame-bytes': ['number', '65536', 'Largest accepted WebSocket frame'],
+  'outbound-cap-bytes': ['number', '1048576', 'Close a client (4008) whose unread output passes this'],
+  'rate-burst': ['number', '200', 'Per-connection message burst'],
+  'rate-per-second': ['number', '50', 'Per-connection sustained messages per second'],
+  'invites-per-minute': ['number', '10', 'Call invites per caller per minute'],
+  'held-max': ['number', '256', 'Signals held per ringing call'],
+  'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
+  'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
+} as const;
+
+export type FlagName = keyof typeof FLAGS;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function envName(flag: string): string {
+  return `CALLWIRE_${flag.replace(/-/g, '_').toUpperCase()}`;
+}
+
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+/** Parse `serve` flags. Throws ConfigError with a message fit for the terminal. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
+  const options: Record<string, { type: 'string' }> = {};
+  for (const name of Object.keys(FLAGS)) options[name] = { type: 'string' };
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }) as {
+      values: Record<string, string | undefined>;
+    });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const raw = (flag: FlagName): string => values[flag] ?? env[envName(flag)] ?? FLAGS[flag][1];
+  const num = (flag: FlagName, min: number, max: number): number => {
+    const text = raw(flag);
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`--${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(flag: FlagName, allowed: readonly T[]): T => {
+    const v = raw(flag);
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError(`--${flag} must be one of ${allowed.join(', ')} (got "${v}")`);
+    }
+    return v as T;
+  };
+  const opt = (flag: FlagName): string | undefined => raw(flag) || undefined;
+
+  const tls = opt('tls');
+  if (tls !== undefined && tls !== 'self-signed') {
+    throw new ConfigError('--tls takes only "self-signed" (or give --tls-cert and --tls-key)');
+  }
+  if ((opt('tls-cert') === undefined) !== (opt('tls-key') === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key go together');
+  }
+  const auth = oneOf('auth', ['open', 'password', 'jwt'] as const);
+  if (auth === 'jwt' && !opt('jwt-secret') && !opt('jwt-public-key')) {
+    throw new ConfigError('--auth jwt needs --jwt-secret or --jwt-public-key');
+  }
+  const turnSecret = opt('turn-secret');
+  const turnUrls = list(raw('turn-urls'));
+  if ((turnSecret === undefined) !== (turnUrls.length === 0)) {
+    throw new ConfigError('--turn-secret and --turn-urls go together');
+  }
+
+  return Object.freeze({
+    port: num('port', 0, 65535),
+    host: opt('host'),
+    dataDir: raw('data-dir'),
+    auth,
+    jwtSecret: opt('jwt-secret'),
+    jwtPublicKey: opt('jwt-public-key'),
+    redis: opt('redis'),
+    store: oneOf('store', ['sqlite', 'redis'] as const),
+    tlsCert: opt('tls-cert'),
+    tlsKey: opt('tls-key'),
+    tlsSelfSigned: tls === 'self-signed',
+    turnSecret,
+    turnUrls,
+    turnTtlSeconds: num('turn-ttl-seconds', 60, 7 * 24 * 3600),
+    stunUrls: list(raw('stun-urls')),
+    origins: list(raw('origins')),
+    logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    presence: oneOf('presence', ['on', 'off'] as const) === 'on',
+    presenceBroadcastBelow: num('presence-broadcast-below', 0, 1_000_000),
+    ringTimeoutMs: num('ring-timeout-ms', 100, 3_600_000),
+    pingIntervalMs: num('ping-interval-ms', 50, 3_600_000),
+    idleTimeoutMs: num('idle-timeout-ms', 100, 3_600_000),
+    maxFrameBytes: num('max-frame-bytes', 1024, 16 * 1024 * 1024),
+    outboundCapBytes: num('outbound-cap-bytes', 16 * 1024, 1024 * 1024 * 1024),
+    rateBurst: num('rate-burst', 1, 1_000_000),
+    ratePerSecond: num('rate-per-second', 1, 1_000_000),
+    invitesPerMinute: num('invites-per-minute', 1, 1_000_000),
+    heldMax: num('held-max', 1, 100_000),
+    shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
+    webRoot: opt('web-root'),
+  });
+}
+
+export function helpText(): string {
+  const lines = [
+    'callwire: self-hosted one-to-one calls on WebRTC',
+    '',
+    'Usage:',
+    '  callwire [serve] [flags]            run the server',
+    '  callwire users add|remove|list|passwd NAME   manage accounts (password from stdin or a prompt)',
+    '  callwire --help',
+    '',
+    'Flags (each also read from CALLWIRE_<FLAG>, e.g. CALLWIRE_PORT):',
+  ];
+  for (const [name, [, def, help]] of Object.entries(FLAGS)) {
+    const d = def === '' ? '' : ` (default ${def})`;
+    lines.push(`  --${name.padEnd(26)} ${help}${d}`);
+  }
+  return lines.join('\n');
+}

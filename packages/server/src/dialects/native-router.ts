@@ -1,0 +1,62 @@
+/**
+ * Inbound frames on `/` and `/ws`: the native protocol and the tutorial protocol it extends.
+ * The frame has been validated against its schema before anything here looks at it.
+ */
+import { clientDecoder, type ClientMessage } from '@callwire/protocol';
+import { assertNever } from '../calls/machine.js';
+import type { Context } from '../context.js';
+import { login } from '../login.js';
+import type { Session } from '../ws/session.js';
+import { nativeDialect, tutorialDialect } from './native.js';
+
+export function handleNativeFrame(ctx: Context, session: Session, text: string): void {
+  const decoded = clientDecoder.decode(text);
+  if (!decoded.ok) {
+    ctx.stats.error(decoded.code);
+    session.send({ t: 'error', code: decoded.code, message: decoded.message, ref: decoded.ref });
+    return;
+  }
+  dispatch(ctx, session, decoded.msg);
+}
+
+function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
+  if (session.state !== 'active' && msg.type !== 'login' && msg.type !== 'ping') {
+    ctx.stats.error('not_logged_in');
+    session.send({ t: 'error', code: 'not_logged_in', ref: msg.ref });
+    return;
+  }
+  const { engine } = ctx;
+  switch (msg.type) {
+    case 'login':
+      return login(ctx, session, msg.name, msg.protocol === 1 ? nativeDialect : tutorialDialect, msg.ref);
+    case 'call':
+      return engine.invite(session, msg.to, msg.media, msg.offer, msg.ref);
+    case 'accept':
+      return engine.accept(session, msg.callId, msg.ref, undefined);
+    case 'decline':
+      return engine.decline(session, msg.callId, msg.reason === 'busy', msg.ref);
+    case 'cancel':
+      return engine.cancel(session, msg.callId, msg.ref);
+    case 'hangup':
+    case 'leave':
+      return engine.hangup(session, msg, msg.ref);
+    case 'offer':
+      return engine.signal(session, 'offer', msg, msg.offer, msg.ref);
+    case 'answer':
+      return engine.signal(session, 'answer', msg, msg.answer, msg.ref);
+    case 'candidate':
+      return engine.signal(session, 'candidate', msg, msg.candidate, msg.ref);
+    case 'users': {
+      const page = ctx.hub.page(msg.query, msg.limit ?? 50, msg.cursor);
+      return session.send({ t: 'users', ...page, ref: msg.ref });
+    }
+    case 'watch':
+      return ctx.hub.watch(session, msg.names);
+    case 'join':
+      return engine.join(session, msg.room, msg.media, msg.ref);
+    case 'ping':
+      return session.send({ t: 'pong', ref: msg.ref });
+    default:
+      return assertNever(msg);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Native protocol and the tutorial protocol it extends. Both share one encoder: the native
+ * messages are a superset (same `type` names, extra fields), so a tutorial client reads what it
+ * knows and ignores the rest. The tutorial dialect differs only where its clients would be
+ * confused: it is never rung (offers arrive directly), never pushed presence, and not sent
+ * its own `leave` back after it hung up.
+ */
+import { ErrorCodes, PROTOCOL_VERSION } from '@callwire/protocol';
+import { assertNever } from '../calls/machine.js';
+import type { OutEvent } from '../events.js';
+import type { Session } from '../ws/session.js';
+import type { Dialect } from './dialect.js';
+
+const str = JSON.stringify;
+
+function encode(event: OutEvent, session: Session, tutorial: boolean): string | null {
+  switch (event.t) {
+    case 'signal': {
+      // Hot path: build the message by hand from allowlisted fields; the payload (SDP or
+      // candidate) is re-serialized from the parsed value, which keeps every string intact.
+      const from = str(event.from.name);
+      return `{"type":"${event.signal}","callId":"${event.call.id}","name":${from},"from":${from},"${event.signal}":${str(event.payload)}}`;
+    }
+    case 'login-ok':
+      if (tutorial) return str({ type: 'login', success: true, name: session.name });
+      return str({
+        type: 'login',
+        success: true,
+        name: session.name,
+        protocol: PROTOCOL_VERSION,
+        users: event.users,
+        usersTotal: event.usersTotal,
+        iceServers: event.iceServers,
+        ref: event.ref,
+      });
+    case 'login-fail':
+      return str({ type: 'login', success: false, code: event.code, message: event.message, ref: event.ref });
+    case 'ringing':
+      if (tutorial) return null;
+      return str({
+        type: 'ringing',
+        callId: event.call.id,
+        name: event.call.callee.name,
+        sendOffer: event.sendOffer || undefined,
+        ref: event.ref,
+      });
+    case 'incoming':
+      if (tutorial) return null;
+      return str({
+        type: 'incoming',
+        callId: event.call.id,
+        from: event.call.caller.name,
+        name: event.call.caller.name,
+        media: event.call.media,
+      });
+    case 'accepted': {
+      if (tutorial) return null;
+      const peer = event.role === 'caller' ? event.call.callee : event.call.caller;
+      return str({
+        type: 'accepted',
+        callId: event.call.id,
+        name: peer.name,
+        role: event.role,
+        media: event.call.media,
+        ref: event.ref,
+      });
+    }
+    case 'ended':
+      if (tutorial && event.self) return null;
+      return str({
+        type: 'leave',
+        callId: event.callId,
+        name: event.peerName,
+        reason: event.reason,
+        missed: event.missed || undefined,
+        ref: event.ref,
+      });
+    case 'presence':
+      if (tutorial) return null;
+      return str({ type: 'presence', name: event.name, status: event.status });
+    case 'users':
+      return str({ type: 'users', users: event.users, total: event.total, cursor: event.cursor, ref: event.ref });
+    case 'joined':
+      return str({ type: 'joined', room: event.room, ref: event.ref });
+    case 'pong':
+      return event.ref === undefined ? '{"type":"pong"}' : str({ type: 'pong', ref: event.ref });
+    case 'error':
+      return str({
+        type: 'error',
+        code: event.code,
+        message: event.message ?? ErrorCodes[event.code],
+        callId: event.callId,
+        ref: event.ref,
+      });
+    case 'reconnect':
+      return str({ type: 'reconnect', afterMs: event.afterMs });
+    default:
+      return assertNever(event);
+  }
+}
+
+export const nativeDialect: Dialect = {
+  name: 'native',
+  ringsWithOffer: false,
+  autoAccept: false,
+  presence: true,
+  encode: (event, session) => encode(event, session, false),
+};
+
+export const tutorialDialect: Dialect = {
+  name: 'tutorial',
+  ringsWithOffer: false,
+  autoAccept: true,
+  presence: false,
+  encode: (event, session) => encode(event, session, true),
+};

@@ -1,0 +1,73 @@
+/**
+ * HTTP on the signaling port: health, readiness, Prometheus metrics, and the web app with
+ * security headers (a Content-Security-Policy without inline script).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'permissions-policy': 'camera=(self), microphone=(self), display-capture=(self)',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+export interface RouteDeps {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly ready: () => boolean;
+}
+
+/** The built web app: --web-root, or packages/web/dist next to this package. */
+export function webRoot(config: Config): string | undefined {
+  const dir = config.webRoot ?? fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+  return existsSync(`${dir}/index.html`) ? dir : undefined;
+}
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.addHook('onSend', async (_req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (deps.ready()) return { status: 'ready' };
+    return reply.code(503).send({ status: 'not_ready' });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.registry.contentType);
+    return deps.registry.metrics();
+  });
+
+  const root = webRoot(deps.config);
+  if (root === undefined) {
+    app.get('/', async (_req, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send('callwire is running. The web app is not built: run `npm run build`.\n'),
+    );
+    return;
+  }
+  void app.register(fastifyStatic, { root, index: ['index.html'], wildcard: true });
+  // Meet by link: /r/<room> is the app itself; the page reads the room from its URL.
+  app.get('/r/:room', async (_req, reply) => reply.sendFile('index.html'));
+}

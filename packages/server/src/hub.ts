@@ -1,0 +1,155 @@
+/**
+ * Who is online: sessions by name key (a Map, so `__proto__` is an ordinary name), presence
+ * fan-out, and the paged online list. Presence never costs O(N^2) at scale: while fewer than
+ * `broadcastBelow` users are online every native session hears every change; above that only
+ * the sessions that watch a name hear about it.
+ */
+import type { UserEntryValue } from '@callwire/protocol';
+import { nameKey, normalizeName } from '@callwire/protocol';
+import type { OutEvent } from './events.js';
+import type { Session } from './ws/session.js';
+
+export type PresenceStatus = 'online' | 'busy' | 'offline';
+
+export interface HubOptions {
+  readonly presence: boolean;
+  readonly broadcastBelow: number;
+  readonly loginListMax: number;
+}
+
+export class Hub {
+  private readonly byKey = new Map<string, Session>();
+  /** name key -> sessions watching it. */
+  private readonly watchers = new Map<string, Set<Session>>();
+
+  constructor(private readonly options: HubOptions) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): Session | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** Look up an online user by a raw (client-supplied) name. */
+  find(rawName: string): Session | undefined {
+    const n = normalizeName(rawName);
+    return n.ok ? this.byKey.get(n.key) : undefined;
+  }
+
+  /** Claim a name; false when it is taken. */
+  add(session: Session): boolean {
+    if (this.byKey.has(session.key)) return false;
+    this.byKey.set(session.key, session);
+    this.publish(session, 'online');
+    return true;
+  }
+
+  remove(session: Session): void {
+    if (this.byKey.get(session.key) !== session) return;
+    this.byKey.delete(session.key);
+    this.unwatchAll(session);
+    this.publish(session, 'offline');
+  }
+
+  statusOf(session: Session): 'online' | 'busy' {
+    return session.call === null && session.room === null ? 'online' : 'busy';
+  }
+
+  /** Tell interested sessions that `session` changed status. */
+  publish(session: Session, status: PresenceStatus): void {
+    if (!this.options.presence) return;
+    const event: OutEvent = { t: 'presence', name: session.name, status };
+    let text: string | null = null;
+    const deliver = (to: Session): void => {
+      if (to === session || to.state !== 'active' || !to.dialect.presence) return;
+      text ??= to.dialect.encode(event, to);
+      if (text !== null) to.sendText(text);
+    };
+    if (this.byKey.size < this.options.broadcastBelow) {
+      for (const to of this.byKey.values()) deliver(to);
+      return;
+    }
+    const watching = this.watchers.get(session.key);
+    if (watching) for (const to of watching) deliver(to);
+  }
+
+  /** Replace what `session` watches. Unknown or invalid names are simply never online. */
+  watch(session: Session, rawNames: readonly string[]): void {
+    this.unwatchAll(session);
+    const keys = new Set<string>();
+    for (const raw of rawNames) {
+      const n = normalizeName(raw);
+      if (n.ok) keys.add(n.key);
+    }
+    session.watching = keys;
+    for (const key of keys) {
+      let set = this.watchers.get(key);
+      if (!set) this.watchers.set(key, (set = new Set()));
+      set.add(session);
+    }
+  }
+
+  private unwatchAll(session: Session): void {
+    if (!session.watching) return;
+    for (const key of session.watching) {
+      const set = this.watchers.get(key);
+      if (!set) continue;
+      set.delete(session);
+      if (set.size === 0) this.watchers.delete(key);
+    }
+    session.watching = null;
+  }
+
+  /** The first users for a login reply (in login order; O(limit), not O(N)). */
+  firstUsers(exclude: Session): UserEntryValue[] {
+    const out: UserEntryValue[] = [];
+    for (const s of this.byKey.values()) {
+      if (out.length >= this.options.loginListMax) break;
+      if (s !== exclude) out.push({ name: s.name, status: this.statusOf(s) });
+    }
+    return out;
+  }
+
+  /**
+   * One page of the online list sorted by name key, filtered by a case-insensitive substring,
+   * starting after `cursor`. O(N log limit) per page.
+   */
+  page(
+    query: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): { users: UserEntryValue[]; total: number; cursor?: string } {
+    const needle = query ? nameKey(query.normalize('NFKC')) : '';
+    const after = cursor ? nameKey(cursor.normalize('NFKC')) : '';
+    let total = 0;
+    let best: Session[] = [];
+    for (const s of this.byKey.values()) {
+      if (needle && !s.key.includes(needle)) continue;
+      total++;
+      if (after && s.key <= after) continue;
+      if (best.length < limit || s.key < best[best.length - 1]!.key) {
+        best.push(s);
+        best.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        if (best.length > limit) best = best.slice(0, limit);
+      }
+    }
+    const users = best.map((s) => ({ name: s.name, status: this.statusOf(s) }));
+    const last = best[best.length - 1];
+    let more = false;
+    if (last && best.length === limit) {
+      for (const s of this.byKey.values()) {
+        if ((!needle || s.key.includes(needle)) && s.key > last.key) {
+          more = true;
+          break;
+        }
+      }
+    }
+    return more && last ? { users, total, cursor: last.name } : { users, total };
+  }
+
+  all(): IterableIterator<Session> {
+    return this.byKey.values();
+  }
+}

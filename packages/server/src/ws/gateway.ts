@@ -1,0 +1,199 @@
+/**
+ * The WebSocket edge: decides before the upgrade whether a request may become a socket (path,
+ * Origin, draining), turns accepted sockets into sessions, meters their input (token bucket),
+ * keeps them alive (heartbeat) and cleans up when they go, whichever way they go.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CLOSE, ErrorCodes } from '@callwire/protocol';
+import type { Context } from '../context.js';
+import { handleNativeFrame } from '../dialects/native-router.js';
+import { handleOne2OneFrame } from '../dialects/one2one-router.js';
+import { tutorialDialect } from '../dialects/native.js';
+import { one2oneDialect } from '../dialects/one2one-encode.js';
+import { isOriginAllowed } from './origin.js';
+import { take } from './rate-limit.js';
+import { Session, type SessionLimits } from './session.js';
+
+type FrameHandler = (ctx: Context, session: Session, text: string) => void;
+
+const ROUTES = new Map<string, { handler: FrameHandler; dialect: typeof tutorialDialect }>([
+  ['/', { handler: handleNativeFrame, dialect: tutorialDialect }],
+  ['/ws', { handler: handleNativeFrame, dialect: tutorialDialect }],
+  ['/call', { handler: handleOne2OneFrame, dialect: one2oneDialect }],
+  ['/one2one', { handler: handleOne2OneFrame, dialect: one2oneDialect }],
+]);
+
+/** After this many dropped messages in a row a flooding client is disconnected (4029). */
+const FLOOD_STRIKES = 400;
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly limits: SessionLimits;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private draining = false;
+
+  constructor(private readonly ctx: Context) {
+    const { config } = ctx;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.limits = {
+      messages: { burst: config.rateBurst, perSecond: config.ratePerSecond },
+      invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
+      outboundCapBytes: config.outboundCapBytes,
+    };
+    // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
+    const sweepMs = Math.max(25, Math.min(config.pingIntervalMs, config.idleTimeoutMs) / 3);
+    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Attach to an HTTP(S) server's `upgrade` event. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const route = ROUTES.get(path);
+    if (route === undefined) return reject(socket, 404, 'Not Found');
+    if (this.draining) return reject(socket, 503, 'Service Unavailable');
+    if (!isOriginAllowed(req, this.ctx.config)) return reject(socket, 403, 'Forbidden');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route));
+  };
+
+  private accept(
+    ws: WebSocket,
+    req: IncomingMessage,
+    route: { handler: FrameHandler; dialect: typeof tutorialDialect },
+  ): void {
+    const { ctx } = this;
+    const session = new Session(
+      ws,
+      route.dialect,
+      req.socket.remoteAddress ?? '',
+      this.limits,
+      Date.now(),
+      (s) => this.slowConsumer(s),
+    );
+    this.sessions.add(session);
+    ctx.stats.connections++;
+    const handler = route.handler;
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const now = Date.now();
+      session.lastSeenMs = now;
+      if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
+      session.rateStrikes = 0;
+      if (isBinary) {
+        ctx.stats.error('bad_json');
+        return session.send({ t: 'error', code: 'bad_json', message: 'Binary frames are not part of the protocol.' });
+      }
+      try {
+        handler(ctx, session, data.toString());
+      } catch (err) {
+        // A bug must not take the server down or leak into other sessions; the client learns
+        // that this one message failed.
+        ctx.log.error({ err, session: session.id }, 'message handler failed');
+        ctx.stats.error('internal_error');
+        session.send({ t: 'error', code: 'internal_error', message: ErrorCodes.internal_error });
+      }
+    });
+    ws.on('pong', () => {
+      session.lastSeenMs = Date.now();
+    });
+    ws.on('error', (err) => {
+      // 1009 (too big) and protocol errors: ws closes the socket itself.
+      ctx.log.debug({ err: err.message, session: session.id }, 'socket error');
+    });
+    ws.on('close', (code) => this.closed(session, code));
+  }
+
+  private closed(session: Session, code: number): void {
+    if (session.state === 'closed') return;
+    const wasActive = session.state === 'active';
+    session.state = 'closed';
+    this.sessions.delete(session);
+    this.ctx.stats.connections--;
+    if (code === CLOSE.messageTooBig) this.ctx.stats.closed(code);
+    this.ctx.engine.disconnect(session);
+    if (wasActive) this.ctx.hub.remove(session);
+  }
+
+  private rateLimited(session: Session, now: number): void {
+    this.ctx.stats.error('rate_limited');
+    if (++session.rateStrikes >= FLOOD_STRIKES) {
+      this.ctx.stats.closed(CLOSE.flood);
+      this.ctx.log.warn({ session: session.id, name: session.name }, 'flood: closing');
+      session.close(CLOSE.flood, 'flood');
+      return;
+    }
+    // One error per second at most: answering every dropped frame would amplify a flood.
+    if (now - session.lastRateErrorMs >= 1000) {
+      session.lastRateErrorMs = now;
+      session.send({ t: 'error', code: 'rate_limited' });
+    }
+  }
+
+  private slowConsumer(session: Session): void {
+    if (session.ws.readyState !== 1) return;
+    this.ctx.stats.closed(CLOSE.slowConsumer);
+    this.ctx.log.warn({ session: session.id, name: session.name }, 'slow consumer: closing');
+    session.closeSlow();
+    // The close frame queues behind what the client is not reading; do not wait for it longer
+    // than a ping interval to free the memory.
+    const ws = session.ws;
+    setTimeout(() => ws.terminate(), Math.min(5000, this.ctx.config.pingIntervalMs)).unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const { pingIntervalMs, idleTimeoutMs } = this.ctx.config;
+    for (const session of this.sessions) {
+      const quietMs = now - session.lastSeenMs;
+      if (quietMs >= idleTimeoutMs) {
+        session.ws.terminate();
+      } else if (quietMs >= pingIntervalMs && session.ws.readyState === 1) {
+        session.ws.ping();
+      }
+    }
+  }
+
+  /**
+   * Drain: refuse new sockets, tell every client to come back after a jittered delay (so they
+   * do not all return at once), then close with 1012. Resolves when every socket is gone or
+   * the deadline passes (the rest are terminated).
+   */
+  async drain(deadlineMs: number, jitterMs = 5000): Promise<void> {
+    this.draining = true;
+    for (const session of this.sessions) {
+      session.send({ t: 'reconnect', afterMs: Math.floor(Math.random() * jitterMs) });
+      session.close(CLOSE.serviceRestart, 'server restarting');
+    }
+    const deadline = Date.now() + deadlineMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const session of this.sessions) session.ws.terminate();
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+    for (const session of this.sessions) session.ws.terminate();
+    this.wss.close();
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+}

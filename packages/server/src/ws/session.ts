@@ -1,0 +1,111 @@
+/**
+ * One WebSocket connection and, once logged in, one user. The session owns the socket's
+ * output: every send goes through `sendText`, which corks the TCP socket for the rest of the
+ * tick (a burst of relayed candidates leaves in one write) and enforces the outbound cap.
+ */
+import type { WebSocket } from 'ws';
+import { CLOSE } from '@callwire/protocol';
+import type { Call } from '../calls/call.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { OutEvent } from '../events.js';
+import { newBucket, type Bucket, type BucketSpec } from './rate-limit.js';
+
+export type SessionState = 'anonymous' | 'active' | 'closed';
+
+let nextId = 1;
+
+// Sessions whose socket is corked during the current tick; uncorked together on the next one.
+// Relaying a burst of frames that arrived in one read then costs one write per peer.
+const corkedSessions: Session[] = [];
+let flushScheduled = false;
+function flushCorked(): void {
+  flushScheduled = false;
+  for (const session of corkedSessions) session.uncork();
+  corkedSessions.length = 0;
+}
+
+interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
+export interface SessionLimits {
+  readonly messages: BucketSpec;
+  readonly invites: BucketSpec;
+  readonly outboundCapBytes: number;
+}
+
+export class Session {
+  readonly id = nextId++;
+  state: SessionState = 'anonymous';
+  /** Display name (NFKC) and identity key; empty until login. */
+  name = '';
+  key = '';
+  dialect: Dialect;
+  call: Call | null = null;
+  room: string | null = null;
+  watching: Set<string> | null = null;
+  lastSeenMs: number;
+  readonly bucket: Bucket;
+  inviteBucket: Bucket | null = null;
+  rateStrikes = 0;
+  lastRateErrorMs = 0;
+  private corkedSocket: CorkableSocket | null = null;
+
+  constructor(
+    readonly ws: WebSocket,
+    dialect: Dialect,
+    readonly remoteAddress: string,
+    readonly limits: SessionLimits,
+    nowMs: number,
+    private readonly onSlowConsumer: (session: Session) => void,
+  ) {
+    this.dialect = dialect;
+    this.lastSeenMs = nowMs;
+    this.bucket = newBucket(limits.messages, nowMs);
+  }
+
+  /** Encode an event in this session's dialect and send it (dialects may drop some events). */
+  send(event: OutEvent): void {
+    const text = this.dialect.encode(event, this);
+    if (text !== null) this.sendText(text);
+  }
+
+  sendText(text: string): void {
+    const ws = this.ws;
+    if (ws.readyState !== 1 /* OPEN */) return;
+    if (this.corkedSocket === null) {
+      // ws keeps the net.Socket private; corking it is safe because ws itself only ever
+      // cork()s and uncork()s in pairs around one frame.
+      const socket = (ws as unknown as { _socket: CorkableSocket | null })._socket;
+      if (socket) {
+        socket.cork();
+        this.corkedSocket = socket;
+        corkedSessions.push(this);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          process.nextTick(flushCorked);
+        }
+      }
+    }
+    ws.send(text);
+    if (ws.bufferedAmount > this.limits.outboundCapBytes) this.onSlowConsumer(this);
+  }
+
+  /** @internal Called by the tick flush. */
+  uncork(): void {
+    const socket = this.corkedSocket;
+    this.corkedSocket = null;
+    socket?.uncork();
+  }
+
+  /** Close with a protocol close code; idempotent. */
+  close(code: number, reason = ''): void {
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
+  }
+
+  /** The client stopped reading: stop queueing for it and close with 4008. */
+  closeSlow(): void {
+    this.close(CLOSE.slowConsumer, 'slow consumer');
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * What the app learns from where it runs: the signaling URL, whether camera and microphone can
+ * be used at all (secure context), what capture size suits the device, and what the server
+ * says about itself.
+ */
+
+/** The server serves this page and speaks WebSocket on the same origin, at `/`. */
+export function signalingUrl(loc: Location = location): string {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/`;
+}
+
+/**
+ * Browsers expose `navigator.mediaDevices` only in a secure context (https, or http on
+ * localhost). Opening the app as http://192.168.x.y:9090 on a phone is the usual way to hit this.
+ */
+export function mediaAvailable(): boolean {
+  return window.isSecureContext && typeof navigator.mediaDevices?.getUserMedia === 'function';
+}
+
+/** Phones and small screens: lower capture resolution and frame rate to save battery and data. */
+export function isConstrainedDevice(): boolean {
+  return (
+    window.matchMedia('(max-width: 720px)').matches || window.matchMedia('(pointer: coarse)').matches
+  );
+}
+
+export function videoConstraints(): MediaTrackConstraints {
+  return isConstrainedDevice()
+    ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 }, facingMode: 'user' }
+    : { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+}
+
+export function audioConstraints(): MediaTrackConstraints {
+  return { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+}
+
+export type AuthMode = 'open' | 'password' | 'jwt' | 'unknown';
+
+/**
+ * Ask the server how it authenticates, so the sign-in form can show the password field up
+ * front. Older servers have no such endpoint; then the field appears when a login is refused
+ * with `invalid_credentials`.
+ */
+export async function fetchAuthMode(signal?: AbortSignal): Promise<AuthMode> {
+  try {
+    const res = await fetch('/api/config', { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+    if (!res.ok) return 'unknown';
+    const body: unknown = await res.json();
+    if (typeof body === 'object' && body !== null && 'auth' in body) {
+      const auth = (body as { auth: unknown }).auth;
+      if (auth === 'open' || auth === 'password' || auth === 'jwt') return auth;
+    }
+    return 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A room id for meet-by-link: 12 characters from the alphabet the server accepts in rooms. */
+export function newRoomId(): string {
+  const alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+export function guestName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(3));
+  return `guest-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export type Route = { kind: 'home' } | { kind: 'room'; room: string } | { kind: 'bad-room' };
+
+export function parseRoute(pathname: string): Route {
+  const match = /^\/r\/([^/]*)\/?$/.exec(pathname);
+  if (!match) return { kind: 'home' };
+  let room: string;
+  try {
+    room = decodeURIComponent(match[1] ?? '');
+  } catch {
+    return { kind: 'bad-room' };
+  }
+  return ROOM_RE.test(room) ? { kind: 'room', room } : { kind: 'bad-room' };
+}
+
+export function roomUrl(room: string, loc: Location = location): string {
+  return `${loc.origin}/r/${encodeURIComponent(room)}`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The home screen after sign-in: dial by name, who is online, missed and recent calls, and
+ * meet by link.
+ */
+import type { CallwireClient } from '@callwire/client';
+import type { CallHistory } from '../call-history.js';
+import { avatar } from '../avatar.js';
+import { Disposer, h } from '../dom.js';
+import { icon } from '../icons.js';
+import { MeetingLink } from './meeting-link.js';
+import { OnlineList, type CallAction } from './online-list.js';
+import { RecentCalls } from './recent-calls.js';
+
+const STATE_TEXT: Record<CallwireClient['state'], string> = {
+  connecting: 'Connecting…',
+  open: 'Online',
+  reconnecting: 'Reconnecting…',
+  closed: 'Offline',
+};
+
+export class HomeView {
+  readonly root: HTMLElement;
+  private readonly disposer = new Disposer();
+  private readonly online: OnlineList;
+  private readonly recent: RecentCalls;
+  private readonly dialInput: HTMLInputElement;
+
+  constructor(
+    client: CallwireClient,
+    history: CallHistory,
+    onCall: CallAction,
+    onSignOut: () => void,
+  ) {
+    this.online = new OnlineList(client, onCall);
+    this.recent = new RecentCalls(history, onCall);
+    const status = h('span', { class: `conn conn-${client.state}` }, STATE_TEXT[client.state]);
+    this.disposer.add(
+      client.on('stateChanged', (state) => {
+        status.className = `conn conn-${state}`;
+        status.textContent = STATE_TEXT[state];
+      }),
+    );
+
+    this.dialInput = h('input', {
+      id: 'dial-name',
+      type: 'text',
+      placeholder: 'Name',
+      autocomplete: 'off',
+      autocapitalize: 'off',
+      spellcheck: 'false',
+      maxlength: 64,
+      'aria-label': 'Name to call',
+    });
+    const dial = (video: boolean): void => {
+      const name = this.dialInput.value.trim();
+      if (name === '') {
+        this.dialInput.focus();
+        return;
+      }
+      onCall(name, video);
+    };
+    const dialForm = h(
+      'form',
+      { class: 'dial-form', 'aria-labelledby': 'dial-title' },
+      this.dialInput,
+      h(
+        'button',
+        { type: 'button', class: 'button button-secondary', onclick: () => dial(false) },
+        icon('phone'),
+        h('span', {}, 'Voice call'),
+      ),
+      h('button', { type: 'submit', class: 'button button-primary' }, icon('camera'), h('span', {}, 'Video call')),
+    );
+    dialForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      dial(true);
+    });
+
+    this.root = h(
+      'section',
+      { class: 'screen home-screen', 'aria-label': 'Home' },
+      h(
+        'header',
+        { class: 'topbar' },
+        h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('phone')), h('span', {}, 'callwire')),
+        h(
+          'div',
+          { class: 'me' },
+          avatar(client.name),
+          h('span', { class: 'me-text' }, h('span', { class: 'me-name' }, client.name), status),
+          h('button', { type: 'button', class: 'button button-ghost button-small', onclick: onSignOut }, 'Sign out'),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'home-grid' },
+        h(
+          'div',
+          { class: 'home-main' },
+          h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, h('h2', { id: 'dial-title' }, 'Call someone'), dialForm),
+          this.online.root,
+        ),
+        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink().root),
+      ),
+    );
+  }
+
+  focus(): void {
+    this.dialInput.focus();
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.recent.dispose();
+    this.disposer.dispose();
+  }
+}
