@@ -74,7 +74,7 @@ export function createDecoder<S extends Record<string, TSchema>>(
         ref,
       );
     }
-    return { ok: true, msg: value as M };
+    return { ok: true, msg: value };
   };
 
   return {
@@ -82,7 +82,7 @@ export function createDecoder<S extends Record<string, TSchema>>(
     decode(text) {
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(text) as unknown;
       } catch {
         return { ok: false, code: 'bad_json', message: 'The frame is not valid JSON.' };
       }

@@ -64,12 +64,14 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     servers.push(server);
     return server;
   };
+  // Fastify's own logger type is the narrower base of pino's.
+  const httpLog: FastifyBaseLogger = log;
   const http = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: httpLog,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     serverFactory: (h) => {
-      handler = h as RequestListener;
+      handler = h;
       return makeServer(handler);
     },
   });
@@ -104,7 +106,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     gateway,
     async listen() {
       await http.ready();
-      const primary = http.server as HttpServer;
+      const primary = http.server;
       const addresses: string[] = [];
       let port: number;
       if (config.host !== undefined) {

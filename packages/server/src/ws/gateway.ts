@@ -97,7 +97,7 @@ export class Gateway {
         return session.send({ t: 'error', code: 'bad_json', message: 'Binary frames are not part of the protocol.' });
       }
       try {
-        handler(ctx, session, data.toString());
+        handler(ctx, session, (data as Buffer).toString());
       } catch (err) {
         // A bug must not take the server down or leak into other sessions; the client learns
         // that this one message failed.
