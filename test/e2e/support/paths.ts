@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file lives in test/e2e/support). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+);
 
 /** The CLI entry that `npm start` runs after building. */
 export const callwireBin = path.join(repoRoot, 'packages', 'server', 'bin', 'callwire.js');

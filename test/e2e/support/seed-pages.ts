@@ -37,7 +37,12 @@ export function extractVideoDemoPage(text: string, seedName = 'seed'): TutorialP
   const lines = text.split(/\r?\n/);
   const trimmed = lines.map((line) => line.trim());
 
-  const chapterStart = findIndex(trimmed, 0, (line) => VIDEO_CHAPTER.test(line), 'chapter 11 title');
+  const chapterStart = findIndex(
+    trimmed,
+    0,
+    (line) => VIDEO_CHAPTER.test(line),
+    'chapter 11 title',
+  );
   const nextChapter = trimmed.findIndex(
     (line, i) => i > chapterStart && ANY_CHAPTER.test(line) && !VIDEO_CHAPTER.test(line),
   );
@@ -52,29 +57,51 @@ export function extractVideoDemoPage(text: string, seedName = 'seed'): TutorialP
     (line, i) => i > chapterStart && WHOLE_CLIENT_JS.test(line),
   );
   if (wholeFileIntro === -1) throw new Error(`${seedName}: no complete client.js listing`);
-  const jsStart = findIndex(chapter, wholeFileIntro, (line) => line.startsWith('//our username'), 'client.js start');
+  const jsStart = findIndex(
+    chapter,
+    wholeFileIntro,
+    (line) => line.startsWith('//our username'),
+    'client.js start',
+  );
   // The listing runs until the chapter's next section heading.
-  const jsEnd = findIndex(chapter, jsStart, (line) => line === 'Summary', 'heading after client.js');
+  const jsEnd = findIndex(
+    chapter,
+    jsStart,
+    (line) => line === 'Summary',
+    'heading after client.js',
+  );
 
   const page = {
-    indexHtml: rebuildListing(lines.slice(htmlStart, htmlEnd), { language: 'html', pageHeaders: PAGE_HEADERS }),
-    clientJs: rebuildListing(lines.slice(jsStart, jsEnd), { language: 'js', pageHeaders: PAGE_HEADERS }),
+    indexHtml: rebuildListing(lines.slice(htmlStart, htmlEnd), {
+      language: 'html',
+      pageHeaders: PAGE_HEADERS,
+    }),
+    clientJs: rebuildListing(lines.slice(jsStart, jsEnd), {
+      language: 'js',
+      pageHeaders: PAGE_HEADERS,
+    }),
     origin: { html: `${seedName}:${htmlStart + 1}`, clientJs: `${seedName}:${jsStart + 1}` },
   };
   return { ...page, ...validatePage(page.indexHtml, page.clientJs) };
 }
 
 /** Throws unless client.js compiles and index.html has everything client.js relies on. */
-function validatePage(indexHtml: string, clientJs: string): { signalingUrl: string; selectedIds: string[] } {
+function validatePage(
+  indexHtml: string,
+  clientJs: string,
+): { signalingUrl: string; selectedIds: string[] } {
   // Compiling (not running) proves the reconstruction produced valid JavaScript.
   new vm.Script(clientJs, { filename: 'client.js' });
 
-  if (!/^<html>[\s\S]*<\/html>\n$/.test(indexHtml)) throw new Error('index.html is not one <html> document');
+  if (!/^<html>[\s\S]*<\/html>\n$/.test(indexHtml))
+    throw new Error('index.html is not one <html> document');
   if (!indexHtml.includes('<script src="client.js"></script>')) {
     throw new Error('index.html does not load client.js');
   }
 
-  const selectedIds = [...clientJs.matchAll(/querySelector\('#([\w-]+)'\)/g)].map((m) => m[1] ?? '');
+  const selectedIds = [...clientJs.matchAll(/querySelector\('#([\w-]+)'\)/g)].map(
+    (m) => m[1] ?? '',
+  );
   const missing = selectedIds.filter((id) => countOf(indexHtml, `id="${id}"`) !== 1);
   if (selectedIds.length === 0 || missing.length > 0) {
     throw new Error(`index.html lacks (or repeats) ids client.js selects: ${missing.join(', ')}`);
