@@ -8,7 +8,16 @@
 /** An event map: event name -> listener signature. */
 export type Listeners<E> = { [K in keyof E]: (...args: never[]) => void };
 
-/** Removes the listener it was returned for. Calling it twice is harmless. */
+/**
+ * Removes the listener it was returned for. Calling it twice is harmless.
+ *
+ * @example
+ * ```ts
+ * const off: Unsubscribe = client.on('presence', render);
+ * // later, when the view goes away:
+ * off();
+ * ```
+ */
 export type Unsubscribe = () => void;
 
 function report(err: unknown): void {

@@ -5,7 +5,14 @@
  */
 import { ErrorCodes, type ErrorCode } from '@callwire/protocol';
 
-/** Codes the SDK itself raises, beyond the server's {@link ErrorCode} list. */
+/**
+ * Codes the SDK itself raises, beyond the server's error codes, with what each means.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof CallwireError && err.code in ClientErrorCodes) console.warn('client-side:', err.code);
+ * ```
+ */
 export const ClientErrorCodes = {
   closed: 'The client was closed; pending requests are rejected.',
   disconnected: 'The connection to the server dropped before the reply arrived.',
@@ -20,7 +27,17 @@ export const ClientErrorCodes = {
   call_ended: 'The call ended before the operation finished.',
 } as const;
 
-/** Every code a {@link CallwireError} can carry. */
+/**
+ * Every code a {@link CallwireError} can carry: the server's error codes (docs/PROTOCOL.md)
+ * and the SDK's own ({@link ClientErrorCodes}).
+ *
+ * @example
+ * ```ts
+ * function explain(code: CallwireErrorCode): string {
+ *   return code === 'name_taken' ? 'That name is in use.' : `Something went wrong (${code}).`;
+ * }
+ * ```
+ */
 export type CallwireErrorCode = ErrorCode | keyof typeof ClientErrorCodes;
 
 function describe(code: CallwireErrorCode): string {

@@ -9,8 +9,20 @@
  * ordered and reliable, so the offer always precedes its chunks and `file-end` follows them.
  */
 import { CallwireError } from './errors.js';
-import { OutgoingFile, ReceivingFile, sha256Hex, type FileTransfer, type IncomingFile } from './file-transfer.js';
-import { CHUNK_HEADER_BYTES, FILE_NAME_MAX_CHARS, fileDecoder, type FileMessage, type FileOffer } from './peer-messages.js';
+import {
+  OutgoingFile,
+  ReceivingFile,
+  sha256Hex,
+  type FileTransfer,
+  type IncomingFile,
+} from './file-transfer.js';
+import {
+  CHUNK_HEADER_BYTES,
+  FILE_NAME_MAX_CHARS,
+  fileDecoder,
+  type FileMessage,
+  type FileOffer,
+} from './peer-messages.js';
 import { assertNever, randomId } from './util.js';
 
 export interface FileLinkOptions {
@@ -33,7 +45,11 @@ export class FileLink {
   #nextNumber = 0;
   #closed = false;
 
-  constructor(channel: RTCDataChannel, options: FileLinkOptions, onOffer: (file: IncomingFile) => void) {
+  constructor(
+    channel: RTCDataChannel,
+    options: FileLinkOptions,
+    onOffer: (file: IncomingFile) => void,
+  ) {
     this.#channel = channel;
     this.#options = options;
     this.#onOffer = onOffer;
@@ -48,14 +64,19 @@ export class FileLink {
   }
 
   send(blob: Blob, name: string): FileTransfer {
-    const transfer = new OutgoingFile(randomId(), name.slice(0, FILE_NAME_MAX_CHARS), blob.size, (t) =>
-      this.#cancel(t.id, this.#outgoing),
+    const transfer = new OutgoingFile(
+      randomId(),
+      name.slice(0, FILE_NAME_MAX_CHARS),
+      blob.size,
+      (t) => this.#cancel(t.id, this.#outgoing),
     );
     this.#outgoing.set(transfer.id, transfer);
     this.#stream(transfer, blob).catch((err: unknown) => {
       this.#outgoing.delete(transfer.id);
       transfer.fail(
-        err instanceof CallwireError ? err : new CallwireError('transfer_failed', undefined, { cause: err }),
+        err instanceof CallwireError
+          ? err
+          : new CallwireError('transfer_failed', undefined, { cause: err }),
       );
     });
     return transfer;
@@ -77,7 +98,15 @@ export class FileLink {
     const sha256 = await sha256Hex(bytes);
     if (transfer.settled) return;
     const n = this.#nextNumber++ >>> 0;
-    this.#sendText({ type: 'file-offer', id: transfer.id, n, name: transfer.name, mime: blob.type, size: bytes.byteLength, sha256 });
+    this.#sendText({
+      type: 'file-offer',
+      id: transfer.id,
+      n,
+      name: transfer.name,
+      mime: blob.type,
+      size: bytes.byteLength,
+      sha256,
+    });
     const chunk = this.#options.chunkBytes;
     for (let offset = 0; offset < bytes.byteLength; offset += chunk) {
       if (this.#channel.bufferedAmount > HIGH_WATER_BYTES) await this.#drained();
@@ -128,7 +157,8 @@ export class FileLink {
 
   #forgetIncoming(t: ReceivingFile): void {
     this.#incoming.delete(t.id);
-    for (const [n, file] of this.#incomingByNumber) if (file === t) this.#incomingByNumber.delete(n);
+    for (const [n, file] of this.#incomingByNumber)
+      if (file === t) this.#incomingByNumber.delete(n);
   }
 
   #onMessage(data: unknown): void {
@@ -213,8 +243,10 @@ export class FileLink {
     this.#forgetIncoming(file);
     const blob = new Blob(file.chunks as BlobPart[], { type: file.mime });
     file.chunks.length = 0;
-    const ok = file.received === file.size && (await sha256Hex(await blob.arrayBuffer())) === file.sha256;
-    if (this.#channel.readyState === 'open') this.#sendText({ type: 'file-result', id: file.id, ok });
+    const ok =
+      file.received === file.size && (await sha256Hex(await blob.arrayBuffer())) === file.sha256;
+    if (this.#channel.readyState === 'open')
+      this.#sendText({ type: 'file-result', id: file.id, ok });
     if (ok) file.succeed(blob);
     else file.fail(new CallwireError('transfer_failed', 'The file does not match its SHA-256.'));
   }

@@ -72,7 +72,12 @@ abstract class TransferBase<T> {
   #settled = false;
   readonly #onCancel: (transfer: TransferBase<T>) => void;
 
-  constructor(id: string, name: string, size: number, onCancel: (transfer: TransferBase<T>) => void) {
+  constructor(
+    id: string,
+    name: string,
+    size: number,
+    onCancel: (transfer: TransferBase<T>) => void,
+  ) {
     this.id = id;
     this.name = name;
     this.size = size;
@@ -149,7 +154,10 @@ export class ReceivingFile extends TransferBase<Blob> implements IncomingFile {
 export async function sha256Hex(data: BufferSource): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) {
-    throw new CallwireError('transfer_failed', 'crypto.subtle is missing (the page is not a secure context)');
+    throw new CallwireError(
+      'transfer_failed',
+      'crypto.subtle is missing (the page is not a secure context)',
+    );
   }
   const digest = new Uint8Array(await subtle.digest('SHA-256', data));
   let hex = '';

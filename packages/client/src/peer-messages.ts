@@ -46,11 +46,19 @@ export const FileMessages = {
   /** Either side gives up on a transfer. */
   'file-cancel': Type.Object({ type: Type.Literal('file-cancel'), id: TransferId }),
   /** The receiver's verdict after checking size and SHA-256. */
-  'file-result': Type.Object({ type: Type.Literal('file-result'), id: TransferId, ok: Type.Boolean() }),
+  'file-result': Type.Object({
+    type: Type.Literal('file-result'),
+    id: TransferId,
+    ok: Type.Boolean(),
+  }),
 };
 
-export type ControlMessage = { [K in keyof typeof ControlMessages]: Static<(typeof ControlMessages)[K]> }[keyof typeof ControlMessages];
-export type FileMessage = { [K in keyof typeof FileMessages]: Static<(typeof FileMessages)[K]> }[keyof typeof FileMessages];
+export type ControlMessage = {
+  [K in keyof typeof ControlMessages]: Static<(typeof ControlMessages)[K]>;
+}[keyof typeof ControlMessages];
+export type FileMessage = {
+  [K in keyof typeof FileMessages]: Static<(typeof FileMessages)[K]>;
+}[keyof typeof FileMessages];
 export type FileOffer = Static<(typeof FileMessages)['file-offer']>;
 
 export const controlDecoder = createDecoder(ControlMessages, 'type');

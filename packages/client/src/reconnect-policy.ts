@@ -24,7 +24,15 @@ export interface ReconnectPolicy {
   nextRetryDelayMs(attempt: number): number | null;
 }
 
-/** Tuning for {@link jitteredBackoff}. */
+/**
+ * Tuning for {@link jitteredBackoff}.
+ *
+ * @example
+ * ```ts
+ * const options: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 30 };
+ * const policy = jitteredBackoff(options);
+ * ```
+ */
 export interface BackoffOptions {
   /** Delay ceiling of the first attempt. Default 500 ms. */
   initialDelayMs?: number;
@@ -66,5 +74,13 @@ export function jitteredBackoff(options: BackoffOptions = {}): ReconnectPolicy {
   };
 }
 
-/** The policy used when {@link ConnectOptions.reconnectPolicy} is not given. */
+/**
+ * The policy used when `ConnectOptions.reconnectPolicy` is not given: {@link jitteredBackoff}
+ * from 0.5 s up to 30 s, never giving up.
+ *
+ * @example
+ * ```ts
+ * const firstDelayMs = defaultReconnectPolicy.nextRetryDelayMs(0); // between 250 and 500
+ * ```
+ */
 export const defaultReconnectPolicy: ReconnectPolicy = jitteredBackoff();

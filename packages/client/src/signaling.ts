@@ -25,7 +25,18 @@ import {
   type WebSocketLike,
 } from './socket.js';
 
-/** The connection's state; `stateChanged` fires once per transition. */
+/**
+ * The connection's state; `stateChanged` fires once per transition. `connecting` only before
+ * the first login; `reconnecting` after a drop while the reconnect policy retries; `closed` is
+ * final (close(), a policy that gave up, or a refusal no retry can fix).
+ *
+ * @example
+ * ```ts
+ * client.on('stateChanged', (state: ConnectionState) => {
+ *   offlineBanner.hidden = state === 'open';
+ * });
+ * ```
+ */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
@@ -135,11 +146,15 @@ export class Signaling {
           try {
             resolve(onReply(reply));
           } catch (err) {
-            reject(err instanceof CallwireError ? err : new CallwireError('protocol_error', undefined, { cause: err }));
+            reject(
+              err instanceof CallwireError
+                ? err
+                : new CallwireError('protocol_error', undefined, { cause: err }),
+            );
           }
         },
       });
-      if (!this.send({ ...msg, ref } as ClientMessage)) {
+      if (!this.send({ ...msg, ref })) {
         clearTimeout(timer);
         this.#pending.delete(ref);
         reject(new CallwireError('disconnected'));
@@ -181,7 +196,8 @@ export class Signaling {
     this.#lastFrameAt = Date.now();
     // The login must finish within the request timeout, or this attempt counts as failed.
     const loginTimer = setTimeout(() => {
-      if (this.#socket === socket && !this.#loggedIn) this.#lost(socket, new CallwireError('timeout'));
+      if (this.#socket === socket && !this.#loggedIn)
+        this.#lost(socket, new CallwireError('timeout'));
     }, this.#options.requestTimeoutMs);
     socket.onopen = () => {
       const { name, password, token } = this.#options;
@@ -209,19 +225,28 @@ export class Signaling {
       const err =
         event.code === 4001
           ? new CallwireError('invalid_credentials', `closed by the server (${event.code})`)
-          : new CallwireError(this.#loggedIn ? 'disconnected' : 'connection_failed', `socket closed (${event.code})`);
+          : new CallwireError(
+              this.#loggedIn ? 'disconnected' : 'connection_failed',
+              `socket closed (${event.code})`,
+            );
       this.#lost(socket, err, FINAL_CLOSE_CODES.has(event.code));
     };
   }
 
   #onFrame(socket: WebSocketLike, data: unknown, loginTimer: ReturnType<typeof setTimeout>): void {
     if (typeof data !== 'string') {
-      this.events.emit('error', new CallwireError('protocol_error', 'binary frame from the server'));
+      this.events.emit(
+        'error',
+        new CallwireError('protocol_error', 'binary frame from the server'),
+      );
       return;
     }
     const decoded = serverDecoder.decode(data);
     if (!decoded.ok) {
-      this.events.emit('error', new CallwireError('protocol_error', `${decoded.code}: ${decoded.message}`));
+      this.events.emit(
+        'error',
+        new CallwireError('protocol_error', `${decoded.code}: ${decoded.message}`),
+      );
       return;
     }
     const msg = decoded.msg;
@@ -303,16 +328,20 @@ export class Signaling {
   }
 
   #scheduleRetry(err: CallwireError): void {
-    const delay = this.#serverRetryAfterMs ?? this.#options.reconnectPolicy.nextRetryDelayMs(this.#attempt);
+    const delay =
+      this.#serverRetryAfterMs ?? this.#options.reconnectPolicy.nextRetryDelayMs(this.#attempt);
     this.#serverRetryAfterMs = undefined;
     this.#attempt += 1;
     if (delay === null) {
       this.#fail(err);
       return;
     }
-    this.#retryTimer = setTimeout(() => {
-      if (this.#state === 'reconnecting') this.#open();
-    }, Math.max(0, delay));
+    this.#retryTimer = setTimeout(
+      () => {
+        if (this.#state === 'reconnecting') this.#open();
+      },
+      Math.max(0, delay),
+    );
   }
 
   #fail(err: CallwireError): void {

@@ -5,12 +5,26 @@
  * types are assignable here; the SDK reads events through the `*EventLike` shapes below.
  */
 
-/** What the SDK reads from a `message` event. */
+/**
+ * What the SDK reads from a `message` event (text frames arrive as strings).
+ *
+ * @example
+ * ```ts
+ * socket.onmessage = (event: MessageEventLike) => console.log(String(event.data));
+ * ```
+ */
 export interface MessageEventLike {
   readonly data: unknown;
 }
 
-/** What the SDK reads from a `close` event. */
+/**
+ * What the SDK reads from a `close` event.
+ *
+ * @example
+ * ```ts
+ * socket.onclose = (event: CloseEventLike) => console.log('closed', event.code, event.reason);
+ * ```
+ */
 export interface CloseEventLike {
   readonly code: number;
   readonly reason: string;

@@ -24,6 +24,28 @@ export interface EngineOptions {
   readonly ringTimeoutMs: number;
   readonly heldMax: number;
   readonly invites: BucketSpec;
+  /** Told once per call when it ends, or when it is refused before ringing (call records). */
+  readonly onCallEnded?: ((end: CallEnd) => void) | undefined;
+}
+
+/** A finished call as the engine saw it: what call records are made from. */
+export interface CallEnd {
+  readonly callId: string;
+  readonly caller: { readonly key: string; readonly name: string };
+  readonly callee: { readonly key: string; readonly name: string };
+  readonly startedAtMs: number;
+  readonly answeredAtMs: number | undefined;
+  readonly endedAtMs: number;
+  readonly callerReason: EndReason;
+  readonly calleeReason: EndReason;
+  /** The callee never answered nor declined. */
+  readonly missed: boolean;
+  /** The callee had a session when the call was placed. */
+  readonly calleeOnline: boolean;
+  /** The callee was rung (told live), so a miss was already shown to them. */
+  readonly calleeNotified: boolean;
+  readonly room: string | undefined;
+  readonly media: MediaValue;
 }
 
 /** How a message names its call: by id, by the peer's name (tutorial), or neither (the only call). */
@@ -87,10 +109,11 @@ export class Engine {
     const callee = target.ok ? this.hub.get(target.key) : undefined;
     // Offline and unknown names get the same answer, so accounts cannot be probed.
     if (callee === undefined || callee.state !== 'active') {
-      return this.refuse(caller, target.ok ? target.display : toRaw, 'unavailable', ref);
+      const key = target.ok ? target.key : undefined;
+      return this.refuse(caller, target.ok ? target.display : toRaw, 'unavailable', ref, key, media);
     }
     if (callee.call !== null || callee.room !== null) {
-      return this.refuse(caller, callee.name, 'busy', ref);
+      return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
     }
 
     const call: Call = {
@@ -295,11 +318,28 @@ export class Engine {
       });
     };
     notify(call.caller, 'caller', t.reasons.caller);
-    notify(call.callee, 'callee', t.reasons.callee);
+    // A callee that was never rung (a one2one client still waiting for the caller's offer)
+    // has nothing to be told.
+    if (call.calleeNotified || wasConnected) notify(call.callee, 'callee', t.reasons.callee);
     for (const party of [call.caller, call.callee]) {
       if (party.state === 'active') this.hub.publish(party, this.hub.statusOf(party));
     }
     this.stats.callEnded(t.reasons.caller);
+    this.emitEnded({
+      callId: call.id,
+      caller: call.caller,
+      callee: call.callee,
+      startedAtMs: call.createdAtMs,
+      answeredAtMs: call.answeredAtMs,
+      endedAtMs: Date.now(),
+      callerReason: t.reasons.caller,
+      calleeReason: t.reasons.callee,
+      missed: t.missed,
+      calleeOnline: true,
+      calleeNotified: call.calleeNotified,
+      room: call.room,
+      media: call.media,
+    });
     this.log.info(
       {
         callId: call.id,
@@ -313,10 +353,18 @@ export class Engine {
   }
 
   /** A call that never started: tell the caller why, with the same shape as an ended call. */
-  private refuse(caller: Session, peerName: string, reason: EndReason, ref: string | undefined): void {
+  private refuse(
+    caller: Session,
+    peerName: string,
+    reason: 'unavailable' | 'busy',
+    ref: string | undefined,
+    peerKey: string | undefined,
+    media: MediaValue | undefined,
+  ): void {
+    const callId = randomUUID();
     caller.send({
       t: 'ended',
-      callId: randomUUID(),
+      callId,
       peerName,
       role: 'caller',
       reason,
@@ -326,6 +374,33 @@ export class Engine {
       ref,
     });
     this.stats.callEnded(reason);
+    if (peerKey === undefined) return;
+    const now = Date.now();
+    this.emitEnded({
+      callId,
+      caller,
+      callee: { key: peerKey, name: peerName },
+      startedAtMs: now,
+      answeredAtMs: undefined,
+      endedAtMs: now,
+      callerReason: reason,
+      // The callee never saw it ring: a missed call, because they were offline or busy.
+      calleeReason: reason,
+      missed: true,
+      calleeOnline: reason === 'busy',
+      calleeNotified: false,
+      room: undefined,
+      media: media ?? DEFAULT_MEDIA,
+    });
+  }
+
+  /** A listener that throws must not break the engine. */
+  private emitEnded(end: CallEnd): void {
+    try {
+      this.options.onCallEnded?.({ ...end, caller: pick(end.caller), callee: pick(end.callee) });
+    } catch (err) {
+      this.log.error({ err, callId: end.callId }, 'onCallEnded listener failed');
+    }
   }
 
   private leaveRoom(session: Session, ref: string | undefined): void {
@@ -361,3 +436,5 @@ export class Engine {
     session.send({ t: 'error', code, message, callId, ref });
   }
 }
+
+const pick = (p: { readonly key: string; readonly name: string }) => ({ key: p.key, name: p.name });

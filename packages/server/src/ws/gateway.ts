@@ -12,6 +12,7 @@ import { handleNativeFrame } from '../dialects/native-router.js';
 import { handleOne2OneFrame } from '../dialects/one2one-router.js';
 import { tutorialDialect } from '../dialects/native.js';
 import { one2oneDialect } from '../dialects/one2one-encode.js';
+import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
 import { take } from './rate-limit.js';
 import { Session, type SessionLimits } from './session.js';
@@ -66,7 +67,20 @@ export class Gateway {
     if (route === undefined) return reject(socket, 404, 'Not Found');
     if (this.draining) return reject(socket, 503, 'Service Unavailable');
     if (!isOriginAllowed(req, this.ctx.config)) return reject(socket, 403, 'Forbidden');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route));
+    const upgrade = () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route));
+    // A token offered with the upgrade (jwt mode) is checked first: a bad one gets 401 and
+    // never becomes a socket.
+    const check = this.ctx.auth.checkUpgrade(req);
+    if (check === undefined) return upgrade();
+    check.then(
+      (ok) => {
+        if (socket.destroyed) return;
+        if (!ok) return reject(socket, 401, 'Unauthorized');
+        if (this.draining) return reject(socket, 503, 'Service Unavailable');
+        upgrade();
+      },
+      () => reject(socket, 500, 'Internal Server Error'),
+    );
   };
 
   private accept(
@@ -84,6 +98,7 @@ export class Gateway {
       (s) => this.slowConsumer(s),
     );
     this.sessions.add(session);
+    ctx.auth.attach(session, req);
     ctx.stats.connections++;
     const handler = route.handler;
 
@@ -110,19 +125,22 @@ export class Gateway {
       session.lastSeenMs = Date.now();
     });
     ws.on('error', (err) => {
-      // 1009 (too big) and protocol errors: ws closes the socket itself.
+      // 1009 (too big) and protocol errors: ws closes the socket itself and stops reading, so
+      // the close event reports 1006; count the 1009 here, where it is known.
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        ctx.stats.closed(CLOSE.messageTooBig);
+      }
       ctx.log.debug({ err: err.message, session: session.id }, 'socket error');
     });
-    ws.on('close', (code) => this.closed(session, code));
+    ws.on('close', () => this.closed(session));
   }
 
-  private closed(session: Session, code: number): void {
+  private closed(session: Session): void {
     if (session.state === 'closed') return;
     const wasActive = session.state === 'active';
     session.state = 'closed';
     this.sessions.delete(session);
     this.ctx.stats.connections--;
-    if (code === CLOSE.messageTooBig) this.ctx.stats.closed(code);
     this.ctx.engine.disconnect(session);
     if (wasActive) this.ctx.hub.remove(session);
   }
@@ -156,13 +174,31 @@ export class Gateway {
   private sweep(): void {
     const now = Date.now();
     const { pingIntervalMs, idleTimeoutMs } = this.ctx.config;
+    const iceRefreshMs = iceRefreshAfterMs(this.ctx.config);
     for (const session of this.sessions) {
       const quietMs = now - session.lastSeenMs;
       if (quietMs >= idleTimeoutMs) {
         session.ws.terminate();
-      } else if (quietMs >= pingIntervalMs && session.ws.readyState === 1) {
-        session.ws.ping();
+        continue;
       }
+      if (quietMs >= pingIntervalMs && session.ws.readyState === 1) session.ws.ping();
+      if (iceRefreshMs !== undefined) this.refreshIce(session, now, iceRefreshMs);
+    }
+  }
+
+  /**
+   * TURN credentials expire (--turn-ttl-seconds) but a call can outlast them and may need to
+   * restart ICE: push native sessions a fresh set before theirs run out. Only native clients
+   * read `iceServers`; the others are skipped rather than computing credentials for nothing.
+   */
+  private refreshIce(session: Session, now: number, refreshMs: number): void {
+    if (session.state !== 'active' || session.dialect.name !== 'native') return;
+    if (session.iceRefreshAtMs === 0) {
+      // First sweep since login, which issued credentials at most one sweep ago.
+      session.iceRefreshAtMs = now + refreshMs;
+    } else if (now >= session.iceRefreshAtMs) {
+      session.iceRefreshAtMs = now + refreshMs;
+      session.send({ t: 'ice-servers', iceServers: this.ctx.iceServers(session.name) });
     }
   }
 

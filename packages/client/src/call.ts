@@ -1,0 +1,483 @@
+/**
+ * A call with one other person: its state machine, its signaling (offers, answers, candidates
+ * relayed by the server, trickled as they come), and the parts it is made of: local media
+ * (call-media.ts), the peer connection (peer-session.ts), chat and media state (control-link.ts),
+ * files (file-link.ts) and stats (stats.ts).
+ *
+ * WebRTC is set up lazily when the call is accepted. Where there is no RTCPeerConnection (Node)
+ * the call still goes through every signaling step and simply stays `connecting`, which is what
+ * lets the signaling be tested without a browser.
+ */
+import type {
+  ClientMessage,
+  EndReason,
+  ServerMessageMap,
+  SessionDescriptionValue,
+} from '@callwire/protocol';
+import { CallMedia, type MediaState } from './call-media.js';
+import type { CallEvents, CallRole, CallState, PreparedMedia, RemoteMedia } from './call-types.js';
+import { hasWebRtc } from './capture.js';
+import { ControlLink } from './control-link.js';
+import { Emitter, type Unsubscribe } from './emitter.js';
+import { CallwireError, InvalidStateError } from './errors.js';
+import { FileLink, type FileLinkOptions } from './file-link.js';
+import type { FileTransfer } from './file-transfer.js';
+import { PeerSession, type Description } from './peer-session.js';
+import { StatsSampler, type StatsSample } from './stats.js';
+import { assertNever } from './util.js';
+
+/** How long after ICE connects a call waits for its data channels before it counts as connected. */
+const CHANNEL_GRACE_MS = 3_000;
+
+const TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  waiting: ['connecting', 'ended'],
+  ringing: ['connecting', 'ended'],
+  connecting: ['connected', 'ended'],
+  connected: ['ended'],
+  ended: [],
+};
+
+/** @internal What a call needs from its client. */
+export interface CallContext {
+  send(msg: ClientMessage): boolean;
+  rtcConfiguration(): RTCConfiguration;
+  readonly statsIntervalMs: number;
+  readonly files: FileLinkOptions;
+  ended(call: Call): void;
+  error(err: CallwireError): void;
+}
+
+/** @internal */
+export interface CallInit {
+  id: string;
+  peer: string;
+  role: CallRole;
+  state: 'waiting' | 'ringing' | 'connecting';
+  media: PreparedMedia;
+  room?: string;
+  /** The server refused the call at once (busy, unavailable): it ends on the next task. */
+  refused?: EndReason;
+}
+
+type CallSignal = ServerMessageMap['offer' | 'answer' | 'candidate' | 'leave'];
+
+function toDescription(
+  type: 'offer' | 'answer',
+  value: SessionDescriptionValue,
+): Description | null {
+  // The protocol allows a bare SDP string (tutorial clients); its type is the message's.
+  if (typeof value === 'string') return { type, sdp: value };
+  if (value.type !== type || value.sdp === undefined) return null;
+  return { type, sdp: value.sdp };
+}
+
+/**
+ * A call with one other person, from `client.call()`, `client.join()` or `incoming.accept()`.
+ *
+ * @example
+ * ```ts
+ * const call = await client.call('bob', { audio: true, video: true });
+ * localVideo.srcObject = call.localStream;
+ * call.on('remoteStream', (stream) => (remoteVideo.srcObject = stream));
+ * call.on('chat', ({ from, text }) => log(`${from}: ${text}`));
+ * call.on('ended', (reason) => log(`ended: ${reason}`));
+ * hangupButton.onclick = () => call.hangup();
+ * ```
+ */
+export class Call {
+  readonly role: CallRole;
+  /** The meeting room this call was joined through, if any. */
+  readonly room: string | undefined;
+  #id: string;
+  #peer: string;
+  #state: CallState;
+  #endReason: EndReason | undefined;
+  #remoteMedia: RemoteMedia = { audio: false, video: false, screen: false };
+  #remoteTracks: MediaStreamTrack[] = [];
+  #remoteStream: MediaStream | null = null;
+  #session: PeerSession | null = null;
+  #control: ControlLink | null = null;
+  #files: FileLink | null = null;
+  #sampler: StatsSampler | null = null;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #iceRestarted = false;
+  #transportUp = false;
+  #channelsOpen = 0;
+  #channelGraceOver = false;
+  #channelGraceTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastLocalStream: MediaStream | null;
+  #refused: EndReason | undefined;
+  readonly #media: CallMedia;
+  readonly #events = new Emitter<CallEvents>();
+  readonly #ctx: CallContext;
+
+  /** @internal Calls are made by CallwireClient and IncomingCall, never by the app. */
+  constructor(ctx: CallContext, init: CallInit) {
+    this.#ctx = ctx;
+    this.#id = init.id;
+    this.#peer = init.peer;
+    this.role = init.role;
+    this.room = init.room;
+    this.#state = init.state;
+    this.#media = new CallMedia(init.media.stream, init.media.owned, () =>
+      this.#onLocalMediaChanged(),
+    );
+    this.#lastLocalStream = this.#media.stream;
+    this.#refused = init.refused;
+    if (init.refused !== undefined) {
+      const reason = init.refused;
+      // Not synchronously: the app gets the Call from an `await` first and can subscribe.
+      setTimeout(() => this.end(reason), 0);
+    }
+    if (init.state === 'connecting') this.#startPeer();
+  }
+
+  /** The server's call id ('' while waiting alone in a room). */
+  get id(): string {
+    return this.#id;
+  }
+  /** The other person's name ('' while waiting alone in a room). */
+  get peer(): string {
+    return this.#peer;
+  }
+  get state(): CallState {
+    return this.#state;
+  }
+  get endReason(): EndReason | undefined {
+    return this.#endReason;
+  }
+  get localStream(): MediaStream | null {
+    return this.#media.stream;
+  }
+  get remoteStream(): MediaStream | null {
+    return this.#remoteStream;
+  }
+  get peerConnection(): RTCPeerConnection | null {
+    return this.#session?.pc ?? null;
+  }
+  /** What the peer says it sends (all false until its first announcement arrives). */
+  get remoteMedia(): RemoteMedia {
+    return { ...this.#remoteMedia };
+  }
+  /** What this side sends: microphone enabled, video (camera or screen), screen shared. */
+  get localMedia(): RemoteMedia {
+    return this.#media.state;
+  }
+
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<E extends keyof CallEvents>(event: E, listener: CallEvents[E]): Unsubscribe {
+    return this.#events.on(event, listener);
+  }
+
+  /** End the call (a ringing outgoing call is cancelled). Idempotent. */
+  hangup(): void {
+    if (this.#state === 'ended') return;
+    if (this.#refused !== undefined) {
+      // The server already ended it; there is nothing to tell it.
+      this.end(this.#refused);
+    } else if (this.#state === 'ringing' && this.role === 'caller') {
+      this.#ctx.send({ type: 'cancel', callId: this.#id });
+      this.end('cancelled');
+    } else {
+      // Alone in a room there is no call id yet; a bare hangup leaves the room.
+      this.#ctx.send(this.#id === '' ? { type: 'hangup' } : { type: 'hangup', callId: this.#id });
+      this.end('hangup');
+    }
+  }
+
+  /** Mute or unmute the microphone; the peer sees it as `peerMediaChanged`. */
+  setMicrophoneEnabled(on: boolean): void {
+    this.#assertLive();
+    this.#media.setMicrophoneEnabled(on);
+  }
+
+  /** Turn the camera off (the device is released) or on (captured again; renegotiates if the call had no video). */
+  async setCameraEnabled(on: boolean): Promise<void> {
+    this.#assertLive();
+    await this.#media.setCameraEnabled(on);
+  }
+
+  /** Switch microphone or camera to another device without renegotiating. */
+  async switchDevice(kind: 'audioinput' | 'videoinput', deviceId: string): Promise<void> {
+    if (kind !== 'audioinput' && kind !== 'videoinput')
+      throw new TypeError('kind must be audioinput or videoinput');
+    this.#assertLive();
+    await this.#media.switchDevice(kind, deviceId);
+  }
+
+  /** Share a screen instead of the camera (the browser asks which screen). */
+  async startScreenShare(): Promise<void> {
+    this.#assertLive();
+    await this.#media.startScreenShare();
+  }
+
+  /** Stop sharing and send the camera again (if it is on). */
+  async stopScreenShare(): Promise<void> {
+    this.#assertLive();
+    await this.#media.stopScreenShare();
+  }
+
+  /** Add the camera to a voice call (renegotiates). */
+  async upgradeToVideo(): Promise<void> {
+    this.#assertLive();
+    await this.#media.setCameraEnabled(true);
+  }
+
+  /** Send a chat message over the data channel. Throws InvalidStateError until it is open. */
+  sendChat(text: string): void {
+    this.#assertLive();
+    if (this.#control === null) throw new InvalidStateError('the chat channel is not open yet');
+    this.#control.sendChat(text, Date.now());
+  }
+
+  /** Send a file over the data channel; see {@link FileTransfer}. */
+  sendFile(file: Blob, name?: string): FileTransfer {
+    this.#assertLive();
+    if (!(file instanceof Blob)) throw new TypeError('file must be a Blob or File');
+    if (this.#files === null || !this.#files.open)
+      throw new InvalidStateError('the file channel is not open yet');
+    const fileName = name ?? (file as Partial<File>).name ?? 'file';
+    return this.#files.send(file, fileName);
+  }
+
+  /** Take a stats sample now (rates relative to the previous sample). */
+  async getStats(): Promise<StatsSample> {
+    if (this.#sampler === null) throw new InvalidStateError('the call has no peer connection');
+    return this.#sampler.sample();
+  }
+
+  /** @internal The server accepted the call (or the room filled): media setup starts. */
+  accepted(msg: ServerMessageMap['accepted']): void {
+    if (this.#state !== 'waiting' && this.#state !== 'ringing') return;
+    this.#id = msg.callId;
+    this.#peer = msg.name;
+    this.#setState('connecting');
+    this.#startPeer();
+  }
+
+  /** @internal A signaling message for this call. */
+  signal(msg: CallSignal): void {
+    if (this.#state === 'ended') return;
+    switch (msg.type) {
+      case 'leave':
+        this.end(msg.reason);
+        return;
+      case 'offer':
+      case 'answer': {
+        const description = toDescription(msg.type, msg.type === 'offer' ? msg.offer : msg.answer);
+        if (description !== null) void this.#session?.receiveDescription(description);
+        return;
+      }
+      case 'candidate':
+        if (msg.candidate !== null)
+          void this.#session?.receiveCandidate(candidateInit(msg.candidate));
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  /** @internal New ICE servers (refreshed TURN credentials) for later ICE restarts. */
+  reconfigure(configuration: RTCConfiguration): void {
+    try {
+      this.#session?.pc.setConfiguration(configuration);
+    } catch (err) {
+      // Some settings (bundlePolicy, certificates) cannot change; the old ones stay in force.
+      this.#ctx.error(
+        new CallwireError('protocol_error', 'could not apply new ICE servers', { cause: err }),
+      );
+    }
+  }
+
+  /** @internal End locally (no message is sent). Idempotent. */
+  end(reason: EndReason): void {
+    if (this.#state === 'ended') return;
+    this.#endReason = reason;
+    clearInterval(this.#statsTimer);
+    clearTimeout(this.#channelGraceTimer);
+    this.#files?.close(new CallwireError('call_ended'));
+    this.#session?.close();
+    this.#media.close();
+    this.#setState('ended');
+    this.#events.emit('ended', reason);
+    this.#events.clear();
+    this.#ctx.ended(this);
+  }
+
+  #setState(next: CallState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    if (!TRANSITIONS[previous].includes(next)) {
+      throw new InvalidStateError(`call cannot go from ${previous} to ${next}`);
+    }
+    this.#state = next;
+    this.#events.emit('stateChanged', next, previous);
+  }
+
+  #assertLive(): void {
+    if (this.#state === 'ended') throw new InvalidStateError('the call has ended');
+  }
+
+  #startPeer(): void {
+    if (this.#session !== null || !hasWebRtc()) return;
+    const session = new PeerSession(this.#ctx.rtcConfiguration(), this.role === 'callee');
+    this.#session = session;
+    this.#sampler = new StatsSampler(session.pc);
+    session.events.on('description', (d) => {
+      this.#ctx.send(
+        d.type === 'offer'
+          ? { type: 'offer', callId: this.#id, offer: d }
+          : { type: 'answer', callId: this.#id, answer: d },
+      );
+    });
+    session.events.on('candidate', (candidate) => {
+      this.#ctx.send({ type: 'candidate', callId: this.#id, candidate: candidateValue(candidate) });
+    });
+    session.events.on('track', (track) => this.#onRemoteTrack(track));
+    session.events.on('connectionState', (state) => this.#onConnectionState(state));
+    session.events.on('failure', (err) =>
+      this.#ctx.error(
+        new CallwireError('protocol_error', 'negotiation step failed', { cause: err }),
+      ),
+    );
+    // The caller offers first. The callee adds its tracks and channels only once that offer is
+    // set, so they ride on the offered m-lines instead of starting a second, crossing offer.
+    if (this.role === 'caller') this.#attachLocal(session.pc);
+    else session.onFirstRemoteOffer = () => this.#attachLocal(session.pc);
+  }
+
+  #attachLocal(pc: RTCPeerConnection): void {
+    this.#media.attach(pc);
+    // Negotiated channels with fixed ids exist on both sides without an in-band announcement.
+    const control = pc.createDataChannel('callwire-control', {
+      negotiated: true,
+      id: 0,
+      ordered: true,
+    });
+    const files = pc.createDataChannel('callwire-files', {
+      negotiated: true,
+      id: 1,
+      ordered: true,
+    });
+    files.addEventListener('open', () => this.#onChannelOpen());
+    this.#control = new ControlLink(control, {
+      open: () => {
+        this.#control?.sendMedia(this.#media.state);
+        this.#onChannelOpen();
+      },
+      chat: (text, at) => this.#events.emit('chat', { text, from: this.#peer, at }),
+      media: (state) => this.#onRemoteMedia(state),
+    });
+    this.#files = new FileLink(files, this.#ctx.files, (incoming) =>
+      this.#events.emit('fileOffered', incoming),
+    );
+  }
+
+  #onChannelOpen(): void {
+    this.#channelsOpen += 1;
+    this.#maybeConnected();
+  }
+
+  /**
+   * `connected` means media flows and chat and files can be sent: the peer connection is
+   * connected and both data channels are open (they open a moment after ICE and DTLS). A peer
+   * that never opens our channels (not an SDK client) gets `connected` after a grace period.
+   */
+  #maybeConnected(): void {
+    if (this.#state !== 'connecting' || !this.#transportUp) return;
+    if (this.#channelsOpen < 2 && !this.#channelGraceOver) return;
+    clearTimeout(this.#channelGraceTimer);
+    this.#setState('connected');
+    this.#startStats();
+  }
+
+  #onConnectionState(state: RTCPeerConnectionState): void {
+    if (this.#state === 'ended') return;
+    if (state === 'connected') {
+      this.#transportUp = true;
+      if (this.#state === 'connecting' && this.#channelGraceTimer === undefined) {
+        this.#channelGraceTimer = setTimeout(() => {
+          this.#channelGraceOver = true;
+          this.#maybeConnected();
+        }, CHANNEL_GRACE_MS);
+      }
+      this.#maybeConnected();
+    } else if (state === 'failed') {
+      // One ICE restart (new candidates, possibly through TURN) before giving up on the call.
+      if (!this.#iceRestarted) {
+        this.#iceRestarted = true;
+        this.#session?.restartIce();
+      } else {
+        this.#ctx.send({ type: 'hangup', callId: this.#id });
+        this.end('failed');
+      }
+    }
+  }
+
+  #startStats(): void {
+    const interval = this.#ctx.statsIntervalMs;
+    if (!(interval > 0) || this.#sampler === null) return;
+    const sampler = this.#sampler;
+    this.#statsTimer = setInterval(() => {
+      sampler.sample().then(
+        (sample) => {
+          if (this.#state !== 'ended') this.#events.emit('stats', sample);
+        },
+        () => {
+          // getStats fails only on a closed connection, which the call is about to notice.
+        },
+      );
+    }, interval);
+  }
+
+  #onRemoteTrack(track: MediaStreamTrack): void {
+    if (this.#remoteTracks.includes(track)) return;
+    this.#remoteTracks.push(track);
+    track.addEventListener('ended', () => {
+      this.#remoteTracks = this.#remoteTracks.filter((t) => t !== track);
+      this.#publishRemoteStream();
+    });
+    this.#publishRemoteStream();
+  }
+
+  #publishRemoteStream(): void {
+    if (this.#state === 'ended') return;
+    this.#remoteStream = new MediaStream(this.#remoteTracks);
+    this.#events.emit('remoteStream', this.#remoteStream);
+  }
+
+  #onRemoteMedia(state: MediaState): void {
+    const prev = this.#remoteMedia;
+    if (prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen)
+      return;
+    this.#remoteMedia = state;
+    this.#events.emit('peerMediaChanged', { ...state });
+  }
+
+  #onLocalMediaChanged(): void {
+    this.#control?.sendMedia(this.#media.state);
+    const stream = this.#media.stream;
+    if (stream !== this.#lastLocalStream) {
+      this.#lastLocalStream = stream;
+      this.#events.emit('localStreamChanged', stream);
+    }
+  }
+}
+
+type CandidateValue = Exclude<ServerMessageMap['candidate']['candidate'], null>;
+
+function candidateInit(c: CandidateValue): RTCIceCandidateInit {
+  const init: RTCIceCandidateInit = { candidate: c.candidate };
+  if (c.sdpMid !== undefined) init.sdpMid = c.sdpMid;
+  if (c.sdpMLineIndex !== undefined) init.sdpMLineIndex = c.sdpMLineIndex;
+  if (c.usernameFragment !== undefined) init.usernameFragment = c.usernameFragment;
+  return init;
+}
+
+function candidateValue(c: RTCIceCandidateInit): CandidateValue {
+  const value: CandidateValue = { candidate: c.candidate ?? '' };
+  if (c.sdpMid !== undefined) value.sdpMid = c.sdpMid;
+  if (c.sdpMLineIndex !== undefined) value.sdpMLineIndex = c.sdpMLineIndex;
+  if (c.usernameFragment !== undefined) value.usernameFragment = c.usernameFragment;
+  return value;
+}

@@ -1,0 +1,403 @@
+/**
+ * The logged-in session: presence, the online list, and every call of this user. It turns the
+ * server's validated messages into Call and IncomingCall objects (one exhaustive switch) and ends
+ * them when the connection drops (calls do not survive a reconnect yet).
+ */
+import type { ClientMessage, ServerMessage } from '@callwire/protocol';
+import { Call, type CallContext, type CallInit } from './call.js';
+import type { CallOptions, PreparedMedia } from './call-types.js';
+import { captureUserMedia, hasWebRtc } from './capture.js';
+import { Emitter, type Unsubscribe } from './emitter.js';
+import { CallwireError, InvalidStateError } from './errors.js';
+import { IncomingCall, type IncomingContext } from './incoming-call.js';
+import type { ClientConfig } from './options.js';
+import { Signaling, type ConnectionState, type LoginSuccess } from './signaling.js';
+import { assertNever } from './util.js';
+
+/**
+ * A presence change: `offline` means the name left (it is removed from `client.online`).
+ *
+ * @example
+ * ```ts
+ * client.on('presence', ({ name, status }: PresenceUpdate) => renderContact(name, status));
+ * ```
+ */
+export interface PresenceUpdate {
+  name: string;
+  status: 'online' | 'busy' | 'offline';
+}
+
+/**
+ * One page of the online list (`client.users()`); pass `cursor` back for the next page.
+ *
+ * @example
+ * ```ts
+ * let page: UsersPage = await client.users({ limit: 50 });
+ * while (page.cursor !== undefined) page = await client.users({ limit: 50, cursor: page.cursor });
+ * ```
+ */
+export interface UsersPage {
+  users: { name: string; status: 'online' | 'busy' }[];
+  total: number;
+  cursor?: string;
+}
+
+/**
+ * Events of a {@link CallwireClient}.
+ *
+ * @example
+ * ```ts
+ * client.on('stateChanged', (state) => (banner.hidden = state === 'open'));
+ * client.on('incoming', (incoming) => showRinging(incoming));
+ * client.on('callStarted', (call) => showCall(call));
+ * ```
+ */
+export interface ClientEvents {
+  stateChanged: (state: ConnectionState, previous: ConnectionState) => void;
+  incoming: (call: IncomingCall) => void;
+  presence: (update: PresenceUpdate) => void;
+  /** Every Call this client gets: placed, joined or accepted (also after a refusal ends it at once). */
+  callStarted: (call: Call) => void;
+  error: (err: CallwireError) => void;
+}
+
+/**
+ * A logged-in callwire session. Get one with `connect()`.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('wss://calls.example.com/', { name: 'alice' });
+ * client.on('incoming', (incoming) => incoming.accept());
+ * const call = await client.call('bob');
+ * ```
+ */
+export class CallwireClient {
+  #name: string;
+  #iceServers: RTCIceServer[] = [];
+  #online = new Map<string, 'online' | 'busy'>();
+  readonly #calls = new Map<string, Call>();
+  readonly #incoming = new Map<string, IncomingCall>();
+  #roomCall: Call | null = null;
+  #watched: string[] | null = null;
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #signaling: Signaling;
+  readonly #callContext: CallContext;
+  readonly #incomingContext: IncomingContext;
+
+  /** @internal Use `connect()`. */
+  constructor(config: ClientConfig) {
+    this.#name = config.name;
+    this.#signaling = new Signaling(config.signaling);
+    const s = this.#signaling.events;
+    s.on('stateChanged', (state, previous) => this.#events.emit('stateChanged', state, previous));
+    s.on('loggedIn', (reply) => this.#onLogin(reply));
+    s.on('message', (msg) => this.#dispatch(msg));
+    s.on('dropped', () => this.#endAll('disconnected'));
+    s.on('error', (err) => this.#events.emit('error', err));
+    this.#callContext = {
+      send: (msg) => this.#signaling.send(msg),
+      rtcConfiguration: () => ({
+        ...config.rtcConfiguration,
+        iceServers: config.rtcConfiguration?.iceServers ?? this.#iceServers,
+      }),
+      statsIntervalMs: config.statsIntervalMs,
+      files: config.files,
+      ended: (call) => this.#forget(call),
+      error: (err) => this.#events.emit('error', err),
+    };
+    this.#incomingContext = {
+      prepare: (options) => prepareMedia(options),
+      request: (msg, onReply) => this.#signaling.request(msg, onReply),
+      send: (msg) => this.#signaling.send(msg),
+      createCall: (init) => this.#adopt(init),
+      settled: (incoming) => this.#incoming.delete(incoming.callId),
+    };
+  }
+
+  /** @internal Open the connection and log in. */
+  async start(): Promise<void> {
+    await this.#signaling.start();
+  }
+
+  /** The name the server logged us in with (normalized, e.g. NFKC). */
+  get name(): string {
+    return this.#name;
+  }
+  get state(): ConnectionState {
+    return this.#signaling.state;
+  }
+  /** STUN/TURN servers from the login reply (refreshed on every login). */
+  get iceServers(): RTCIceServer[] {
+    return this.#iceServers.map((s) => ({ ...s }));
+  }
+  /** Who is online: the login reply's first page, kept current by presence events. */
+  get online(): ReadonlyMap<string, 'online' | 'busy'> {
+    return this.#online;
+  }
+  /** Calls in progress (not ended). */
+  get calls(): readonly Call[] {
+    return [...this.#calls.values(), ...(this.#roomCall !== null ? [this.#roomCall] : [])];
+  }
+
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): Unsubscribe {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Call somebody by name. Resolves once the server rings them (state `ringing`); the call then
+   * connects, or ends with `declined`, `busy`, `no_answer`, `unavailable`... A refusal the server
+   * gives at once (busy, unavailable) still resolves with a Call, which ends on the next task so
+   * listeners attached after `await` see it. Rejects with a CallwireError for protocol refusals
+   * (`self_call`, `rate_limited`, `name_invalid`) and `media_unavailable`.
+   */
+  async call(name: string, options: CallOptions = {}): Promise<Call> {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError('name must be a non-empty string');
+    this.#assertOpen();
+    const media = await prepareMedia(options);
+    try {
+      return await this.#signaling.request(
+        { type: 'call', to: name, media: media.intent },
+        (reply) => this.#onCallReply(name, media, reply),
+      );
+    } catch (err) {
+      stopOwned(media);
+      throw err;
+    }
+  }
+
+  /** Join a meeting room (meet by link). The Call is `waiting` until a second person joins. */
+  async join(room: string, options: CallOptions = {}): Promise<Call> {
+    if (typeof room !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(room)) {
+      throw new TypeError('room must be 1-64 letters, digits, "_" or "-"');
+    }
+    this.#assertOpen();
+    if (this.#roomCall !== null) throw new InvalidStateError('already waiting in a room');
+    const media = await prepareMedia(options);
+    try {
+      return await this.#signaling.request({ type: 'join', room, media: media.intent }, (reply) => {
+        if (reply.type === 'joined') {
+          const call = this.#adopt({
+            id: '',
+            peer: '',
+            role: 'caller',
+            state: 'waiting',
+            media,
+            room,
+          });
+          return call;
+        }
+        if (reply.type === 'accepted') {
+          return this.#adopt({
+            id: reply.callId,
+            peer: reply.name,
+            role: reply.role,
+            state: 'connecting',
+            media,
+            room,
+          });
+        }
+        throw new CallwireError('protocol_error', `unexpected ${reply.type} reply to join`);
+      });
+    } catch (err) {
+      stopOwned(media);
+      throw err;
+    }
+  }
+
+  /** One page of who is online, sorted by name, filtered by a case-insensitive substring. */
+  async users(query: { query?: string; limit?: number; cursor?: string } = {}): Promise<UsersPage> {
+    this.#assertOpen();
+    const msg: ClientMessage = { type: 'users' };
+    if (query.query !== undefined) msg.query = query.query;
+    if (query.limit !== undefined) msg.limit = query.limit;
+    if (query.cursor !== undefined) msg.cursor = query.cursor;
+    return this.#signaling.request(msg, (reply) => {
+      if (reply.type !== 'users')
+        throw new CallwireError('protocol_error', `unexpected ${reply.type} reply to users`);
+      const page: UsersPage = { users: reply.users.map((u) => ({ ...u })), total: reply.total };
+      if (reply.cursor !== undefined) page.cursor = reply.cursor;
+      return page;
+    });
+  }
+
+  /** Receive live presence of these names (replaces the previous list; kept across reconnects). */
+  watch(names: string[]): void {
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
+      throw new TypeError('names must be an array of strings');
+    }
+    this.#watched = [...names];
+    this.#signaling.send({ type: 'watch', names: this.#watched });
+  }
+
+  /** Hang up every call, log out and close the connection. Idempotent. */
+  close(): void {
+    if (this.#signaling.state === 'closed') return;
+    for (const call of this.calls) call.hangup();
+    for (const incoming of [...this.#incoming.values()]) incoming.decline();
+    this.#signaling.close();
+    this.#events.clear();
+  }
+
+  #assertOpen(): void {
+    const state = this.#signaling.state;
+    if (state === 'closed') throw new CallwireError('closed');
+    if (state !== 'open') throw new CallwireError('disconnected');
+  }
+
+  #onCallReply(to: string, media: PreparedMedia, reply: ServerMessage): Call {
+    switch (reply.type) {
+      case 'ringing':
+        return this.#adopt({
+          id: reply.callId,
+          peer: reply.name,
+          role: 'caller',
+          state: 'ringing',
+          media,
+        });
+      case 'accepted': {
+        // Crossing invites: the peer was already calling us; the server merged both into its call.
+        const incoming = this.#incoming.get(reply.callId);
+        const merged = incoming?.answered(reply, media);
+        return (
+          merged ??
+          this.#adopt({
+            id: reply.callId,
+            peer: reply.name,
+            role: reply.role,
+            state: 'connecting',
+            media,
+          })
+        );
+      }
+      case 'leave':
+        return this.#adopt({
+          id: reply.callId ?? '',
+          peer: reply.name ?? to,
+          role: 'caller',
+          state: 'ringing',
+          media,
+          refused: reply.reason,
+        });
+      default:
+        throw new CallwireError('protocol_error', `unexpected ${reply.type} reply to call`);
+    }
+  }
+
+  /** Register a new Call and announce it. */
+  #adopt(init: CallInit): Call {
+    const call = new Call(this.#callContext, init);
+    if (init.state === 'waiting') this.#roomCall = call;
+    else if (init.id !== '' && init.refused === undefined) this.#calls.set(init.id, call);
+    this.#events.emit('callStarted', call);
+    return call;
+  }
+
+  #forget(call: Call): void {
+    if (this.#calls.get(call.id) === call) this.#calls.delete(call.id);
+    if (this.#roomCall === call) this.#roomCall = null;
+  }
+
+  #onLogin(reply: LoginSuccess): void {
+    if (reply.name !== undefined) this.#name = reply.name;
+    this.#iceServers = (reply.iceServers ?? []).map((s) => ({ ...s }));
+    this.#online = new Map((reply.users ?? []).map((u) => [u.name, u.status]));
+    if (this.#watched !== null) this.#signaling.send({ type: 'watch', names: this.#watched });
+  }
+
+  #endAll(reason: 'disconnected'): void {
+    for (const call of this.calls) call.end(reason);
+    for (const incoming of [...this.#incoming.values()]) incoming.cancelled(reason, false);
+  }
+
+  #dispatch(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'incoming': {
+        if (this.#incoming.has(msg.callId) || this.#calls.has(msg.callId)) return;
+        const incoming = new IncomingCall(this.#incomingContext, msg);
+        this.#incoming.set(msg.callId, incoming);
+        this.#events.emit('incoming', incoming);
+        return;
+      }
+      case 'accepted': {
+        const call = this.#calls.get(msg.callId);
+        if (call !== undefined) return call.accepted(msg);
+        const incoming = this.#incoming.get(msg.callId);
+        if (incoming !== undefined) return void incoming.answered(msg);
+        const room = this.#roomCall;
+        if (room !== null && room.state === 'waiting') {
+          this.#roomCall = null;
+          this.#calls.set(msg.callId, room);
+          room.accepted(msg);
+        }
+        return;
+      }
+      case 'offer':
+      case 'answer':
+      case 'candidate':
+        this.#calls.get(msg.callId)?.signal(msg);
+        return;
+      case 'leave': {
+        const call =
+          msg.callId !== undefined ? this.#calls.get(msg.callId) : this.#callWith(msg.name);
+        if (call !== undefined) return call.signal(msg);
+        if (msg.callId !== undefined)
+          this.#incoming.get(msg.callId)?.cancelled(msg.reason, msg.missed === true);
+        return;
+      }
+      case 'presence':
+        if (msg.status === 'offline') this.#online.delete(msg.name);
+        else this.#online.set(msg.name, msg.status);
+        this.#events.emit('presence', { name: msg.name, status: msg.status });
+        return;
+      case 'iceServers':
+        // Fresh TURN credentials before the old ones expire: new connections and ICE restarts
+        // of calls in progress use them.
+        this.#iceServers = msg.iceServers.map((s) => ({ ...s }));
+        for (const call of this.#calls.values())
+          call.reconfigure(this.#callContext.rtcConfiguration());
+        return;
+      case 'error':
+        this.#events.emit('error', new CallwireError(msg.code, msg.message));
+        return;
+      case 'login':
+      case 'ringing':
+      case 'users':
+      case 'joined':
+      case 'pong':
+      case 'reconnect':
+        // Replies whose request is gone (timed out), or handled by the connection itself.
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  #callWith(name: string | undefined): Call | undefined {
+    if (name === undefined) return undefined;
+    for (const call of this.#calls.values()) if (call.peer === name) return call;
+    return undefined;
+  }
+}
+
+/** Capture (or take the app's) media for a call, before anything is sent to the server. */
+export async function prepareMedia(options: CallOptions): Promise<PreparedMedia> {
+  if (options.localStream !== undefined) {
+    const s = options.localStream;
+    return {
+      stream: s,
+      owned: false,
+      intent: { audio: s.getAudioTracks().length > 0, video: s.getVideoTracks().length > 0 },
+    };
+  }
+  const audio = options.audio ?? true;
+  const video = options.video ?? true;
+  // Without WebRTC (Node, signaling-only use) there is nothing to capture or send.
+  if (!hasWebRtc()) return { stream: null, owned: false, intent: { audio, video } };
+  const stream = await captureUserMedia({ audio, video });
+  return { stream, owned: stream !== null, intent: { audio, video } };
+}
+
+function stopOwned(media: PreparedMedia): void {
+  if (media.owned) for (const t of media.stream?.getTracks() ?? []) t.stop();
+}

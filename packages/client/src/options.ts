@@ -1,0 +1,113 @@
+/**
+ * connect() options and their defaults, checked once and frozen into the client's config.
+ */
+import type { FileLinkOptions } from './file-link.js';
+import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnect-policy.js';
+import type { SignalingOptions } from './signaling.js';
+import { defaultWebSocket, type WebSocketConstructorLike } from './socket.js';
+
+/**
+ * Options of `connect()`. Only `name` is required.
+ *
+ * @example
+ * ```ts
+ * import { WebSocket } from 'ws'; // Node only; browsers use their own WebSocket
+ * const options: ConnectOptions = {
+ *   name: 'alice',
+ *   password: 'correct horse battery staple',
+ *   WebSocket,
+ *   reconnectPolicy: jitteredBackoff({ maxAttempts: 10 }),
+ * };
+ * ```
+ */
+export interface ConnectOptions {
+  /** The name to log in as (1-32 letters, digits, `.`, `_`, `-` or inner spaces). */
+  name: string;
+  /** For servers started with `--auth password`. */
+  password?: string;
+  /** A JWT, for servers started with `--auth jwt`. */
+  token?: string;
+  /** The WebSocket implementation; required in Node (`WebSocket` from 'ws'). */
+  WebSocket?: WebSocketConstructorLike;
+  /** When and how often to retry after the connection drops. Default: jittered exponential backoff. */
+  reconnectPolicy?: ReconnectPolicy;
+  /** Extra RTCPeerConnection settings; its `iceServers`, if given, replace the server's. */
+  rtcConfiguration?: RTCConfiguration;
+  /** How long to wait for the login and for each request's reply. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Application-level ping interval; a connection silent for two intervals is dropped. Default 15 s, 0 turns it off. */
+  heartbeatIntervalMs?: number;
+  /** How often a connected call emits `stats`. Default 1 s, 0 turns it off. */
+  statsIntervalMs?: number;
+  /** Largest file accepted from a peer; larger offers are refused. Default 256 MiB. */
+  maxFileBytes?: number;
+}
+
+/** @internal */
+export interface ClientConfig {
+  name: string;
+  signaling: SignalingOptions;
+  rtcConfiguration: RTCConfiguration | undefined;
+  statsIntervalMs: number;
+  files: FileLinkOptions;
+}
+
+function positive(
+  value: number | undefined,
+  fallback: number,
+  what: string,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw new TypeError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return value;
+}
+
+/** @internal Validate options (TypeError on misuse) and apply defaults. */
+export function resolveOptions(url: string, options: ConnectOptions): ClientConfig {
+  if (typeof url !== 'string' || !/^wss?:\/\//i.test(url))
+    throw new TypeError('url must be a ws:// or wss:// URL');
+  if (typeof options !== 'object' || options === null) throw new TypeError('options are required');
+  if (typeof options.name !== 'string' || options.name.length === 0)
+    throw new TypeError('name must be a non-empty string');
+  const WebSocket = options.WebSocket ?? defaultWebSocket();
+  if (WebSocket === undefined) {
+    throw new TypeError(
+      'no global WebSocket: pass options.WebSocket (in Node: WebSocket from "ws")',
+    );
+  }
+  const policy = options.reconnectPolicy ?? defaultReconnectPolicy;
+  if (typeof policy.nextRetryDelayMs !== 'function')
+    throw new TypeError('reconnectPolicy.nextRetryDelayMs must be a function');
+  return {
+    name: options.name,
+    signaling: {
+      url,
+      name: options.name,
+      password: options.password,
+      token: options.token,
+      WebSocket,
+      reconnectPolicy: policy,
+      heartbeatIntervalMs: positive(
+        options.heartbeatIntervalMs,
+        15_000,
+        'heartbeatIntervalMs',
+        true,
+      ),
+      requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
+    },
+    rtcConfiguration: options.rtcConfiguration,
+    statsIntervalMs: positive(options.statsIntervalMs, 1_000, 'statsIntervalMs', true),
+    files: {
+      chunkBytes: 16 * 1024,
+      maxFileBytes: positive(options.maxFileBytes, 256 * 1024 * 1024, 'maxFileBytes'),
+    },
+  };
+}
