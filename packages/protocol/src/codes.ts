@@ -16,10 +16,10 @@ export const ErrorCodes = {
   not_in_call: 'The message names a call (or a peer) the sender is not a party of.',
   invalid_state: 'The call is not in a state that allows this message (e.g. an answer while ringing).',
   self_call: 'A user cannot call themselves.',
-  rate_limited: 'Too many messages (or invites); this one was dropped. Slow down.',
+  rate_limited: 'Too many messages, invites or failed logins; this one was dropped. Slow down.',
   room_full: 'The meeting room already has two people in it.',
   queue_full: 'Too many messages are already held for a ringing call; this one was not accepted.',
-  service_unavailable: 'A dependency (the store) is down; try again shortly.',
+  service_unavailable: 'The server cannot take this now (the store is down, or too many logins at once); try again shortly.',
   temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',
   internal_error: 'The server failed to handle the message; nothing was changed.',
 } as const;

@@ -203,6 +203,19 @@ export const ClientMessages = {
     { type: Type.Literal('ping'), ref: Type.Optional(Ref) },
     { description: 'Application-level keepalive; answered with `pong`.' },
   ),
+  report: Type.Object(
+    {
+      type: Type.Literal('report'),
+      callId: CallId,
+      path: Type.Union([Type.Literal('direct'), Type.Literal('relay')]),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'A party tells which media path its call took (`relay` = through TURN), for the call ' +
+        'record; during the call or after it ended. No reply unless it is refused.',
+    },
+  ),
 } as const satisfies Record<string, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +224,13 @@ export const ClientMessages = {
 const UserEntry = Type.Object({
   name: Type.String(),
   status: Type.Union([Type.Literal('online'), Type.Literal('busy')]),
+});
+
+const MissedCall = Type.Object({
+  callId: CallId,
+  from: Type.String(),
+  at: Type.String({ description: 'When the call ended, ISO 8601.' }),
+  video: Type.Boolean(),
 });
 
 const IceServer = Type.Object({
@@ -232,9 +252,16 @@ export const ServerMessages = {
       usersTotal: Type.Optional(Type.Integer()),
       iceServers: Type.Optional(Type.Array(IceServer)),
       resumeToken: Type.Optional(Type.String()),
+      missed: Type.Optional(Type.Array(MissedCall)),
+      sessionToken: Type.Optional(Type.String()),
+      retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
       ref: Type.Optional(Ref),
     },
-    { description: 'Login result; on success the first page of who is online.' },
+    {
+      description:
+        'Login result; on success the first page of who is online, calls missed while away and ' +
+        'a short-lived token for the HTTP API (password and jwt modes).',
+    },
   ),
   ringing: Type.Object(
     {
@@ -342,6 +369,14 @@ export const ServerMessages = {
     { type: Type.Literal('reconnect'), afterMs: Type.Integer({ minimum: 0 }) },
     { description: 'The server is draining: reconnect after `afterMs` (jittered per client).' },
   ),
+  iceServers: Type.Object(
+    { type: Type.Literal('iceServers'), iceServers: Type.Array(IceServer) },
+    {
+      description:
+        'Fresh STUN/TURN servers, sent before the TURN credentials from login (or the previous ' +
+        '`iceServers`) expire: use them for new peer connections and ICE restarts.',
+    },
+  ),
   error: Type.Object(
     {
       type: Type.Literal('error'),
@@ -367,3 +402,4 @@ export type IceCandidateValue = Static<typeof IceCandidate>;
 export type MediaValue = Static<typeof Media>;
 export type UserEntryValue = Static<typeof UserEntry>;
 export type IceServerValue = Static<typeof IceServer>;
+export type MissedCallValue = Static<typeof MissedCall>;

@@ -10,8 +10,17 @@ const RawName = Type.String({ minLength: 1, maxLength: LIMITS.nameRawChars });
 
 export const One2OneClientMessages = {
   register: Type.Object(
-    { id: Type.Literal('register'), name: RawName },
-    { description: 'Sign in with a name; answered with `registerResponse`.' },
+    {
+      id: Type.Literal('register'),
+      name: RawName,
+      password: Type.Optional(Type.String({ maxLength: LIMITS.passwordChars })),
+      token: Type.Optional(Type.String({ maxLength: LIMITS.tokenChars })),
+    },
+    {
+      description:
+        'Sign in with a name (and a password or token when the server asks for one); answered ' +
+        'with `registerResponse`.',
+    },
   ),
   list: Type.Object(
     { id: Type.Literal('list') },

@@ -14,6 +14,16 @@ export interface Config {
   readonly auth: AuthMode;
   readonly jwtSecret: string | undefined;
   readonly jwtPublicKey: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly argon2MemoryKib: number;
+  readonly argon2TimeCost: number;
+  readonly argon2Parallelism: number;
+  readonly loginConcurrency: number;
+  readonly loginThrottleMs: number;
+  readonly userCheckIntervalMs: number;
+  readonly sessionTokenTtlSeconds: number;
+  readonly recordsRetentionDays: number;
   readonly redis: string | undefined;
   readonly store: 'sqlite' | 'redis';
   readonly tlsCert: string | undefined;
@@ -45,12 +55,14 @@ export const FLAGS = {
   port: ['number', '9090', 'TCP port for HTTP and WebSocket (0 = any free port)'],
   host: ['string', '', 'Address to listen on (default: loopback only, 127.0.0.1 and ::1)'],
   'data-dir': ['string', './data', 'Directory for the embedded store and generated files'],
-  auth: ['string', 'open', 'open | password | jwt'],
+  auth: ['string', 'open', 'open (names only) | password (accounts: callwire users) | jwt (your backend signs tokens)'],
   'jwt-secret': ['string', '', 'HS256 secret for --auth jwt'],
-  'jwt-public-key': ['string', '', 'RS256/ES256 public key file for --auth jwt'],
+  'jwt-public-key': ['string', '', 'RS256/ES256 public key file (PEM) for --auth jwt'],
+  'jwt-audience': ['string', '', 'Required `aud` of tokens for --auth jwt'],
+  'jwt-issuer': ['string', '', 'Required `iss` of tokens for --auth jwt'],
   redis: ['string', '', 'redis://... : join a cluster (and optionally store users there)'],
-  store: ['string', 'sqlite', 'sqlite | redis'],
-  'tls-cert': ['string', '', 'TLS certificate file (serve https and wss)'],
+  store: ['string', 'sqlite', 'Accounts and call records: sqlite (in --data-dir) | redis (at --redis)'],
+  'tls-cert': ['string', '', 'TLS certificate file, PEM (serve https and wss on --port)'],
   'tls-key': ['string', '', 'TLS private key file'],
   tls: ['string', '', '"self-signed": create and keep a development certificate in the data dir'],
   'turn-secret': ['string', '', 'coturn static-auth-secret: issue TURN REST credentials'],
@@ -72,6 +84,14 @@ export const FLAGS = {
   'held-max': ['number', '256', 'Signals held per ringing call'],
   'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
   'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
+  'argon2-memory-kib': ['number', '19456', 'argon2id memory cost for password hashes (KiB)'],
+  'argon2-time-cost': ['number', '2', 'argon2id iterations'],
+  'argon2-parallelism': ['number', '1', 'argon2id lanes'],
+  'login-concurrency': ['number', '2', 'Password hashes computed at the same time (more wait in a bounded queue)'],
+  'login-throttle-ms': ['number', '1000', 'First delay after 5 failed logins to one account (doubles each failure)'],
+  'user-check-interval-ms': ['number', '2000', 'How often sessions are checked against removed users'],
+  'session-token-ttl-seconds': ['number', '900', 'Lifetime of the API token issued at login'],
+  'records-retention-days': ['number', '90', 'Call records older than this are deleted'],
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -130,9 +150,24 @@ export function parseConfig(
   if ((opt('tls-cert') === undefined) !== (opt('tls-key') === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key go together');
   }
+  if (tls !== undefined && opt('tls-cert') !== undefined) {
+    throw new ConfigError('give either --tls self-signed or --tls-cert/--tls-key, not both');
+  }
   const auth = oneOf('auth', ['open', 'password', 'jwt'] as const);
   if (auth === 'jwt' && !opt('jwt-secret') && !opt('jwt-public-key')) {
     throw new ConfigError('--auth jwt needs --jwt-secret or --jwt-public-key');
+  }
+  if (opt('jwt-secret') && opt('jwt-public-key')) {
+    throw new ConfigError('give either --jwt-secret or --jwt-public-key, not both');
+  }
+  // HS256 is only as strong as its secret: RFC 7518 section 3.2 asks for at least 256 bits.
+  const jwtSecret = opt('jwt-secret');
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('--jwt-secret must be at least 32 bytes (e.g. `openssl rand -base64 32`)');
+  }
+  const store = oneOf('store', ['sqlite', 'redis'] as const);
+  if (store === 'redis' && opt('redis') === undefined) {
+    throw new ConfigError('--store redis needs --redis');
   }
   const turnSecret = opt('turn-secret');
   const turnUrls = list(raw('turn-urls'));
@@ -145,16 +180,20 @@ export function parseConfig(
     host: opt('host'),
     dataDir: raw('data-dir'),
     auth,
-    jwtSecret: opt('jwt-secret'),
+    jwtSecret,
     jwtPublicKey: opt('jwt-public-key'),
+    jwtAudience: opt('jwt-audience'),
+    jwtIssuer: opt('jwt-issuer'),
     redis: opt('redis'),
-    store: oneOf('store', ['sqlite', 'redis'] as const),
+    store,
     tlsCert: opt('tls-cert'),
     tlsKey: opt('tls-key'),
     tlsSelfSigned: tls === 'self-signed',
     turnSecret,
     turnUrls,
-    turnTtlSeconds: num('turn-ttl-seconds', 60, 7 * 24 * 3600),
+    // Seconds are allowed down to 2 so tests can watch credentials being refreshed; the
+    // refresh runs on the heartbeat sweep, so a TTL must stay well above --ping-interval-ms.
+    turnTtlSeconds: num('turn-ttl-seconds', 2, 7 * 24 * 3600),
     stunUrls: list(raw('stun-urls')),
     origins: list(raw('origins')),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -171,6 +210,14 @@ export function parseConfig(
     heldMax: num('held-max', 1, 100_000),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
     webRoot: opt('web-root'),
+    argon2MemoryKib: num('argon2-memory-kib', 1024, 4 * 1024 * 1024),
+    argon2TimeCost: num('argon2-time-cost', 1, 100),
+    argon2Parallelism: num('argon2-parallelism', 1, 64),
+    loginConcurrency: num('login-concurrency', 1, 256),
+    loginThrottleMs: num('login-throttle-ms', 10, 3_600_000),
+    userCheckIntervalMs: num('user-check-interval-ms', 50, 3_600_000),
+    sessionTokenTtlSeconds: num('session-token-ttl-seconds', 30, 24 * 3600),
+    recordsRetentionDays: num('records-retention-days', 1, 36_500),
   });
 }
 
@@ -180,7 +227,10 @@ export function helpText(): string {
     '',
     'Usage:',
     '  callwire [serve] [flags]            run the server',
-    '  callwire users add|remove|list|passwd NAME   manage accounts (password from stdin or a prompt)',
+    '  callwire users add|remove|list|passwd NAME   manage accounts (password from stdin or a prompt;',
+    '                                               same --data-dir / --store / --redis as the server)',
+    '  callwire token NAME [--ttl-seconds 3600]     mint a development token for --auth jwt',
+    '                                               (signed with --jwt-secret, or --jwt-private-key FILE)',
     '  callwire --help',
     '',
     'Flags (each also read from CALLWIRE_<FLAG>, e.g. CALLWIRE_PORT):',

@@ -2,7 +2,7 @@
  * What the server tells a session, before a dialect turns it into its own wire format.
  * The engine and the hub speak only these events; dialects/ translate them at the edge.
  */
-import type { EndReason, ErrorCode, UserEntryValue, IceServerValue } from '@callwire/protocol';
+import type { EndReason, ErrorCode, UserEntryValue, IceServerValue, MissedCallValue } from '@callwire/protocol';
 import type { Call } from './calls/call.js';
 import type { Session } from './ws/session.js';
 
@@ -14,9 +14,19 @@ export type OutEvent =
       readonly users: readonly UserEntryValue[];
       readonly usersTotal: number;
       readonly iceServers: readonly IceServerValue[];
+      /** Calls missed while away (with accounts only). */
+      readonly missed?: readonly MissedCallValue[] | undefined;
+      /** Bearer token for the HTTP API (with accounts only). */
+      readonly sessionToken?: string | undefined;
       readonly ref?: string | undefined;
     }
-  | { readonly t: 'login-fail'; readonly code: ErrorCode; readonly message: string; readonly ref?: string | undefined }
+  | {
+      readonly t: 'login-fail';
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly retryAfterMs?: number | undefined;
+      readonly ref?: string | undefined;
+    }
   | { readonly t: 'ringing'; readonly call: Call; readonly sendOffer: boolean; readonly ref?: string | undefined }
   | { readonly t: 'incoming'; readonly call: Call }
   | { readonly t: 'accepted'; readonly call: Call; readonly role: 'caller' | 'callee'; readonly ref?: string | undefined }
@@ -58,4 +68,6 @@ export type OutEvent =
       readonly callId?: string | undefined;
       readonly ref?: string | undefined;
     }
-  | { readonly t: 'reconnect'; readonly afterMs: number };
+  | { readonly t: 'reconnect'; readonly afterMs: number }
+  /** Fresh STUN/TURN servers: the ones from login are about to expire. */
+  | { readonly t: 'ice-servers'; readonly iceServers: readonly IceServerValue[] };

@@ -2,10 +2,17 @@
  * ICE servers handed to clients at login. TURN credentials follow coturn's REST API
  * (`use-auth-secret`): username `<unix expiry>:<name>`, password base64(HMAC-SHA1(secret,
  * username)), so coturn can check them without asking callwire.
+ *
+ * Credentials expire, calls do not: a call that has to restart ICE after the credentials ran
+ * out would find TURN closed to it. So native sessions are sent a fresh set (`iceServers`)
+ * once most of the lifetime has passed (see `iceRefreshAfterMs` and the gateway's sweep).
  */
 import { createHmac } from 'node:crypto';
 import type { IceServerValue } from '@callwire/protocol';
 import type { Config } from './config.js';
+
+/** Refresh when this share of the credentials' lifetime has passed. */
+const REFRESH_AT_SHARE = 0.8;
 
 export function turnCredentials(
   secret: string,
@@ -19,12 +26,23 @@ export function turnCredentials(
   return { username, credential, expiresAtMs: expiry * 1000 };
 }
 
-export function iceServersFor(config: Config, name: string): IceServerValue[] {
+export function iceServersFor(config: Config, name: string, nowMs = Date.now()): IceServerValue[] {
   const servers: IceServerValue[] = [];
   if (config.stunUrls.length > 0) servers.push({ urls: [...config.stunUrls] });
   if (config.turnSecret !== undefined && config.turnUrls.length > 0) {
-    const { username, credential } = turnCredentials(config.turnSecret, name, config.turnTtlSeconds);
+    const { username, credential } = turnCredentials(config.turnSecret, name, config.turnTtlSeconds, nowMs);
     servers.push({ urls: [...config.turnUrls], username, credential });
   }
   return servers;
+}
+
+/**
+ * How long after issuing credentials a session should get new ones, or undefined when nothing
+ * expires (no TURN configured: STUN servers need no credentials). The expiry is a whole
+ * second rounded down, so credentials can live up to a second less than the TTL: that second
+ * comes off the refresh time too.
+ */
+export function iceRefreshAfterMs(config: Config): number | undefined {
+  if (config.turnSecret === undefined || config.turnUrls.length === 0) return undefined;
+  return Math.max(0, Math.floor(config.turnTtlSeconds * 1000 * REFRESH_AT_SHARE) - 1000);
 }

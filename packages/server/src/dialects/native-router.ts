@@ -28,7 +28,7 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
   const { engine } = ctx;
   switch (msg.type) {
     case 'login':
-      return login(ctx, session, msg.name, msg.protocol === 1 ? nativeDialect : tutorialDialect, msg.ref);
+      return login(ctx, session, msg, msg.protocol === 1 ? nativeDialect : tutorialDialect);
     case 'call':
       return engine.invite(session, msg.to, msg.media, msg.offer, msg.ref);
     case 'accept':
@@ -56,6 +56,8 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
       return engine.join(session, msg.room, msg.media, msg.ref);
     case 'ping':
       return session.send({ t: 'pong', ref: msg.ref });
+    case 'report':
+      return ctx.records.report(session, msg.callId, msg.path, msg.ref);
     default:
       return assertNever(msg);
   }

@@ -31,10 +31,19 @@ function encode(event: OutEvent, session: Session, tutorial: boolean): string | 
         users: event.users,
         usersTotal: event.usersTotal,
         iceServers: event.iceServers,
+        missed: event.missed,
+        sessionToken: event.sessionToken,
         ref: event.ref,
       });
     case 'login-fail':
-      return str({ type: 'login', success: false, code: event.code, message: event.message, ref: event.ref });
+      return str({
+        type: 'login',
+        success: false,
+        code: event.code,
+        message: event.message,
+        retryAfterMs: event.retryAfterMs,
+        ref: event.ref,
+      });
     case 'ringing':
       if (tutorial) return null;
       return str({
@@ -94,6 +103,10 @@ function encode(event: OutEvent, session: Session, tutorial: boolean): string | 
       });
     case 'reconnect':
       return str({ type: 'reconnect', afterMs: event.afterMs });
+    case 'ice-servers':
+      // Tutorial clients take no ICE servers from the server, so they are not sent new ones.
+      if (tutorial) return null;
+      return str({ type: 'iceServers', iceServers: event.iceServers });
     default:
       return assertNever(event);
   }

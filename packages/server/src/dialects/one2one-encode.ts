@@ -72,6 +72,7 @@ function encode(event: OutEvent, session: Session): string | null {
     case 'presence':
     case 'joined':
     case 'reconnect':
+    case 'ice-servers':
       return null;
     default:
       return assertNever(event);

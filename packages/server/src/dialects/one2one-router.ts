@@ -31,7 +31,7 @@ function dispatch(ctx: Context, session: Session, msg: One2OneClientMessage): vo
   const { engine } = ctx;
   switch (msg.id) {
     case 'register':
-      return login(ctx, session, msg.name, one2oneDialect, undefined);
+      return login(ctx, session, { name: msg.name, password: msg.password, token: msg.token }, one2oneDialect);
     case 'list': {
       const page = ctx.hub.page(undefined, LIST_MAX, undefined);
       return session.send({ t: 'users', users: page.users.filter((u) => u.name !== session.name), total: page.total });

@@ -50,6 +50,11 @@ export class Session {
   inviteBucket: Bucket | null = null;
   rateStrikes = 0;
   lastRateErrorMs = 0;
+  /**
+   * When the gateway's sweep sends this (native) session fresh TURN credentials; 0 = not yet
+   * scheduled (the first sweep after login schedules it).
+   */
+  iceRefreshAtMs = 0;
   private corkedSocket: CorkableSocket | null = null;
 
   constructor(
