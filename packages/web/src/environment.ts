@@ -1,7 +1,6 @@
 /**
  * What the app learns from where it runs: the signaling URL, whether camera and microphone can
- * be used at all (secure context), what capture size suits the device, and what the server
- * says about itself.
+ * be used at all (secure context), and what capture size suits the device.
  */
 
 /** The server serves this page and speaks WebSocket on the same origin, at `/`. */
@@ -27,34 +26,12 @@ export function isConstrainedDevice(): boolean {
 
 export function videoConstraints(): MediaTrackConstraints {
   return isConstrainedDevice()
-    ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 }, facingMode: 'user' }
+    ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } }
     : { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
 }
 
 export function audioConstraints(): MediaTrackConstraints {
   return { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-}
-
-export type AuthMode = 'open' | 'password' | 'jwt' | 'unknown';
-
-/**
- * Ask the server how it authenticates, so the sign-in form can show the password field up
- * front. Older servers have no such endpoint; then the field appears when a login is refused
- * with `invalid_credentials`.
- */
-export async function fetchAuthMode(signal?: AbortSignal): Promise<AuthMode> {
-  try {
-    const res = await fetch('/api/config', { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
-    if (!res.ok) return 'unknown';
-    const body: unknown = await res.json();
-    if (typeof body === 'object' && body !== null && 'auth' in body) {
-      const auth = (body as { auth: unknown }).auth;
-      if (auth === 'open' || auth === 'password' || auth === 'jwt') return auth;
-    }
-    return 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** A room id for meet-by-link: 12 characters from the alphabet the server accepts in rooms. */
@@ -87,4 +64,9 @@ export function parseRoute(pathname: string): Route {
 
 export function roomUrl(room: string, loc: Location = location): string {
   return `${loc.origin}/r/${encodeURIComponent(room)}`;
+}
+
+/** What to capture for a call: always the microphone, the camera for video calls. */
+export function callMedia(video: boolean): { audio: boolean; video: boolean } {
+  return { audio: true, video };
 }

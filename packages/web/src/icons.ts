@@ -66,7 +66,7 @@ const ICONS = {
     ['circle', { cx: '12', cy: '8', r: '4' }],
     ['path', { d: 'M4 21a8 8 0 0 1 16 0' }],
   ],
-  missed: [['path', { d: 'M4 7l6 6 5-5M15 8h-4M15 8v4M4 20h16' }]],
+  missed: [['path', { d: 'M3 7l7.5 7.5L19 6M14 6h5v5' }]],
   incomingArrow: [['path', { d: 'M18 6L7 17M7 9v8h8' }]],
   outgoingArrow: [['path', { d: 'M6 18L17 7M9 7h8v8' }]],
   warning: [['path', { d: 'M12 3.5l9.5 16.5h-19zM12 10v4.5M12 17.3v.2' }]],

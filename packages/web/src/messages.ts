@@ -2,18 +2,18 @@
  * Everything the app tells a person about a call outcome or a failure, in one place. Inputs are
  * the SDK's end reasons and error codes; unknown values still get a sensible sentence.
  */
-import type { EndReason } from '@callwire/client';
+import type { Call } from '@callwire/client';
+import { assertNever } from './assert-never.js';
 import { formatDuration } from './dom.js';
+
+/** Why a call ended, as the SDK reports it. */
+export type EndReason = NonNullable<Call['endReason']>;
 
 export type Perspective = 'caller' | 'callee';
 
 export type Tone = 'info' | 'warn' | 'error';
 
 export type Notice = { text: string; tone: Tone };
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value ${String(value)}`);
-}
 
 export function endNotice(
   reason: EndReason,
@@ -68,6 +68,14 @@ const CODE_TEXT: Record<string, string> = {
   not_logged_in: 'You are not signed in any more. Sign in again.',
   invalid_state: 'That is not possible in the current state of the call.',
   not_in_call: 'That call is already over.',
+  call_ended: 'That call is already over.',
+  transfer_cancelled: 'The transfer was cancelled.',
+  transfer_failed: 'The file did not arrive intact.',
+  webrtc_unavailable: 'This browser cannot make calls (no WebRTC).',
+  closed: 'You are signed out.',
+  disconnected: 'The connection to the server dropped. Try again in a moment.',
+  connection_failed: 'Cannot reach the server. Check your connection and try again.',
+  timeout: 'The server did not answer in time. Try again.',
 };
 
 /** Camera and microphone failures (DOMException names from getUserMedia). */
@@ -82,6 +90,15 @@ const MEDIA_TEXT: Record<string, string> = {
 
 export function errorText(err: unknown): string {
   const code = errorCode(err);
+  if (code === 'media_unavailable') {
+    // The SDK keeps the browser's own error as `cause`; its name says what went wrong.
+    const cause = err instanceof Error ? err.cause : undefined;
+    const name = cause instanceof Error ? cause.name : '';
+    if (!window.isSecureContext || !navigator.mediaDevices) {
+      return 'Camera and microphone cannot be used on this page: it is not a secure context (https or localhost).';
+    }
+    return MEDIA_TEXT[name] ?? 'The camera or microphone could not be started.';
+  }
   if (code && CODE_TEXT[code]) return CODE_TEXT[code];
   if (err instanceof DOMException && MEDIA_TEXT[err.name]) return MEDIA_TEXT[err.name] ?? '';
   if (code) return `Something went wrong (${code}).`;
@@ -90,7 +107,7 @@ export function errorText(err: unknown): string {
 
 export function errorCode(err: unknown): string | null {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     if (typeof code === 'string') return code;
   }
   return null;

@@ -75,12 +75,17 @@ export class Ringtone {
     this.master.gain.cancelScheduledValues(ctx.currentTime);
     this.master.gain.setValueAtTime(1, ctx.currentTime);
     const master = this.master;
-    const play = (): void => pattern.schedule(ctx, master, ctx.currentTime + 0.05);
+    const play = (): void => {
+      pattern.schedule(ctx, master, ctx.currentTime + 0.05);
+      // Phones also buzz for an incoming call (ignored where vibration is unsupported).
+      if (kind === 'ring') navigator.vibrate?.([400, 200, 400]);
+    };
     play();
     this.timer = setInterval(play, pattern.periodMs);
   }
 
   stop(): void {
+    if (this.current === 'ring') navigator.vibrate?.(0);
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.current = null;

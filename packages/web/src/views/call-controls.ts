@@ -12,11 +12,24 @@ export type PanelName = 'chat' | 'stats' | 'devices';
 
 type Toggle = { button: HTMLButtonElement; set: (on: boolean) => void };
 
-function toggle(label: string, caption: string, on: IconName, off: IconName, attr: 'aria-pressed' | 'aria-expanded', onClick: () => void): Toggle {
+/**
+ * `captions` are the visible words under the icon for [not pressed, pressed]; the accessible
+ * name stays `label` and the state is aria-pressed / aria-expanded.
+ */
+function toggle(
+  label: string,
+  captions: [string, string],
+  on: IconName,
+  off: IconName,
+  attr: 'aria-pressed' | 'aria-expanded',
+  onClick: () => void,
+): Toggle {
   const button = h('button', { type: 'button', class: 'control', 'aria-label': label, [attr]: 'false', onclick: onClick });
   const set = (pressed: boolean): void => {
     button.setAttribute(attr, String(pressed));
-    button.replaceChildren(icon(pressed ? on : off), h('span', { class: 'control-caption', 'aria-hidden': 'true' }, caption));
+    const dot = button.querySelector('.dot');
+    button.replaceChildren(icon(pressed ? on : off), h('span', { class: 'control-caption', 'aria-hidden': 'true' }, captions[pressed ? 1 : 0]));
+    if (dot) button.append(dot);
   };
   set(false);
   return { button, set };
@@ -33,7 +46,7 @@ export class CallControls {
   private readonly unread: HTMLElement;
   private readonly disposer = new Disposer();
   private micMuted = false;
-  private cameraOff = false;
+  private cameraOn = false;
   private sharing = false;
   private busy = false;
 
@@ -42,14 +55,14 @@ export class CallControls {
     onPanel: (panel: PanelName) => void,
     private readonly onHangup: () => void,
   ) {
-    this.mic = toggle('Mute microphone', 'Mute', 'micOff', 'mic', 'aria-pressed', () => this.toggleMic());
-    this.camera = toggle('Turn camera off', 'Camera', 'cameraOff', 'camera', 'aria-pressed', () => void this.toggleCamera());
-    this.screen = toggle('Share screen', 'Share', 'screen', 'screen', 'aria-pressed', () => void this.toggleScreen());
+    this.mic = toggle('Mute microphone', ['Mute', 'Unmute'], 'micOff', 'mic', 'aria-pressed', () => this.toggleMic());
+    this.camera = toggle('Turn camera off', ['Camera', 'Camera'], 'cameraOff', 'camera', 'aria-pressed', () => void this.toggleCamera());
+    this.screen = toggle('Share screen', ['Share', 'Stop share'], 'screen', 'screen', 'aria-pressed', () => void this.toggleScreen());
     this.screen.button.classList.add('control-screen');
     this.panels = {
-      chat: toggle('Chat', 'Chat', 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
-      stats: toggle('Call statistics', 'Stats', 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
-      devices: toggle('Devices', 'Devices', 'devices', 'devices', 'aria-expanded', () => onPanel('devices')),
+      chat: toggle('Chat', ['Chat', 'Chat'], 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
+      stats: toggle('Call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
+      devices: toggle('Devices', ['Devices', 'Devices'], 'devices', 'devices', 'aria-expanded', () => onPanel('devices')),
     };
     this.unread = h('span', { class: 'dot', hidden: true, 'aria-hidden': 'true' });
     this.panels.chat.button.append(this.unread);
@@ -75,6 +88,7 @@ export class CallControls {
     this.call = call;
     this.sync();
     this.disposer.add(call.on('localStreamChanged', () => this.sync()));
+    this.disposer.add(call.on('stateChanged', () => this.sync()));
   }
 
   dispose(): void {
@@ -89,78 +103,74 @@ export class CallControls {
   setPanel(open: PanelName | null): void {
     for (const [name, t] of Object.entries(this.panels) as Array<[PanelName, Toggle]>) t.set(name === open);
     if (open === 'chat') this.setUnread(false);
-    this.panels.chat.button.append(this.unread);
   }
 
   setUnread(unread: boolean): void {
     setShown(this.unread, unread);
+    // The dot is visual; screen readers hear it in the button's name.
+    this.panels.chat.button.setAttribute('aria-label', unread ? 'Chat, unread messages' : 'Chat');
   }
 
-  focusHangup(): void {
-    this.hangup.focus();
+  focusPanelButton(panel: PanelName): void {
+    this.panels[panel].button.focus();
   }
 
   private setEnabled(enabled: boolean): void {
     for (const t of [this.mic, this.camera, this.screen, this.panels.devices]) t.button.disabled = !enabled;
   }
 
-  /** Read the real state back from the local stream (device switches and upgrades change it). */
+  /**
+   * Read the state back from the SDK: device switches, upgrades and the browser's own "Stop
+   * sharing" button all change it without going through these buttons.
+   */
   private sync(): void {
-    const stream = this.call?.localStream ?? null;
-    const audio = stream?.getAudioTracks()[0];
-    const video = stream?.getVideoTracks()[0];
-    this.micMuted = audio ? !audio.enabled : this.micMuted;
-    this.cameraOff = !video || !video.enabled;
+    const call = this.call;
+    if (!call) return;
+    const media = call.localMedia;
+    const video = call.localStream?.getVideoTracks()[0];
+    this.micMuted = !media.audio;
+    this.sharing = media.screen;
+    // While sharing, the video track is the screen; the camera state is what we last set.
+    if (!media.screen) this.cameraOn = video !== undefined && video.readyState === 'live';
     this.mic.set(this.micMuted);
-    this.camera.set(this.cameraOff && !this.sharing);
+    this.camera.set(!this.cameraOn);
     this.screen.set(this.sharing);
   }
 
   private toggleMic(): void {
-    if (!this.call) return;
-    this.micMuted = !this.micMuted;
-    this.call.setMicrophoneEnabled(!this.micMuted);
-    this.mic.set(this.micMuted);
+    if (!this.call || this.call.state === 'ended') return;
+    this.call.setMicrophoneEnabled(this.micMuted);
+    this.sync();
   }
 
   private async toggleCamera(): Promise<void> {
     const call = this.call;
     if (!call || this.busy) return;
-    await this.run(async () => {
-      const hasVideo = (call.localStream?.getVideoTracks().length ?? 0) > 0;
-      // A voice call has no camera track yet: turning the camera on upgrades it to video.
-      if (!hasVideo) await call.upgradeToVideo();
-      else await call.setCameraEnabled(this.cameraOff);
-      this.cameraOff = !this.cameraOff || !hasVideo ? !this.cameraOff : this.cameraOff;
-    });
+    const on = !this.cameraOn;
+    // In a voice call, turning the camera on adds video to the call (the SDK renegotiates).
+    const ok = await this.run(() => call.setCameraEnabled(on));
+    if (ok) this.cameraOn = on;
     this.sync();
   }
 
   private async toggleScreen(): Promise<void> {
     const call = this.call;
     if (!call || this.busy) return;
-    await this.run(async () => {
-      if (this.sharing) await call.stopScreenShare();
-      else await call.startScreenShare();
-      this.sharing = !this.sharing;
-    });
+    await this.run(() => (this.sharing ? call.stopScreenShare() : call.startScreenShare()));
     this.sync();
   }
 
-  /** The browser ended the capture (its own "Stop sharing" bar); reflect it. */
-  setSharing(sharing: boolean): void {
-    this.sharing = sharing;
-    this.sync();
-  }
-
-  private async run(action: () => Promise<void>): Promise<void> {
+  /** Run a media change; a failure (permission denied, no device) is shown, not thrown. */
+  private async run(action: () => Promise<void>): Promise<boolean> {
     this.busy = true;
     try {
       await action();
       setShown(this.error, false);
+      return true;
     } catch (err) {
       this.error.textContent = errorText(err);
       setShown(this.error, true);
+      return false;
     } finally {
       this.busy = false;
     }

@@ -6,7 +6,9 @@ import type { CallwireClient } from '@callwire/client';
 import type { CallHistory } from '../call-history.js';
 import { avatar } from '../avatar.js';
 import { Disposer, h } from '../dom.js';
+import { isConstrainedDevice } from '../environment.js';
 import { icon } from '../icons.js';
+import { Watchlist } from '../watchlist.js';
 import { MeetingLink } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
 import { RecentCalls } from './recent-calls.js';
@@ -22,8 +24,10 @@ export class HomeView {
   readonly root: HTMLElement;
   private readonly disposer = new Disposer();
   private readonly online: OnlineList;
+  private readonly watchlist: Watchlist;
   private readonly recent: RecentCalls;
   private readonly dialInput: HTMLInputElement;
+  private readonly heading: HTMLElement;
 
   constructor(
     client: CallwireClient,
@@ -31,7 +35,8 @@ export class HomeView {
     onCall: CallAction,
     onSignOut: () => void,
   ) {
-    this.online = new OnlineList(client, onCall);
+    this.watchlist = new Watchlist(client, history);
+    this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
     this.recent = new RecentCalls(history, onCall);
     const status = h('span', { class: `conn conn-${client.state}` }, STATE_TEXT[client.state]);
     this.disposer.add(
@@ -41,6 +46,7 @@ export class HomeView {
       }),
     );
 
+    this.heading = h('h2', { id: 'dial-title', tabindex: '-1' }, 'Call someone');
     this.dialInput = h('input', {
       id: 'dial-name',
       type: 'text',
@@ -97,7 +103,7 @@ export class HomeView {
         h(
           'div',
           { class: 'home-main' },
-          h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, h('h2', { id: 'dial-title' }, 'Call someone'), dialForm),
+          h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, this.heading, dialForm),
           this.online.root,
         ),
         h('div', { class: 'home-side' }, this.recent.root, new MeetingLink().root),
@@ -106,11 +112,14 @@ export class HomeView {
   }
 
   focus(): void {
-    this.dialInput.focus();
+    // On phones a focused field pops the keyboard over the list; start from the heading there.
+    if (isConstrainedDevice()) this.heading.focus();
+    else this.dialInput.focus();
   }
 
   dispose(): void {
     this.online.dispose();
+    this.watchlist.dispose();
     this.recent.dispose();
     this.disposer.dispose();
   }

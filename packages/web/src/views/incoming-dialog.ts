@@ -14,7 +14,7 @@ export class IncomingDialog {
   private readonly returnFocus: Element | null;
   private closed = false;
 
-  constructor(from: string, video: boolean, canVideo: boolean, onChoice: (choice: IncomingChoice) => void) {
+  constructor(from: string, video: boolean, onChoice: (choice: IncomingChoice) => void) {
     this.returnFocus = document.activeElement;
     const choose = (choice: IncomingChoice) => () => {
       if (this.closed) return;
@@ -50,7 +50,7 @@ export class IncomingDialog {
           { class: 'incoming-actions' },
           h('div', { class: 'action' }, decline, h('span', { 'aria-hidden': 'true' }, 'Decline')),
           h('div', { class: 'action' }, acceptVoice, h('span', { 'aria-hidden': 'true' }, 'Voice')),
-          canVideo ? h('div', { class: 'action' }, acceptVideo, h('span', { 'aria-hidden': 'true' }, 'Video')) : null,
+          h('div', { class: 'action' }, acceptVideo, h('span', { 'aria-hidden': 'true' }, 'Video')),
         ),
       ),
     );
@@ -58,7 +58,8 @@ export class IncomingDialog {
     this.dialog.addEventListener('cancel', (event) => event.preventDefault());
     document.body.appendChild(this.dialog);
     this.dialog.showModal();
-    (canVideo && video ? acceptVideo : acceptVoice).focus();
+    // Focus the answer that matches what the caller asked for.
+    (video ? acceptVideo : acceptVoice).focus();
   }
 
   /** Reflect whether the ring tone is audible (the browser may block audio before a click). */

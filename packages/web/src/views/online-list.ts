@@ -31,6 +31,8 @@ export class OnlineList {
   constructor(
     private readonly client: CallwireClient,
     private readonly onCall: CallAction,
+    /** The names a search found, so the app can watch their presence. */
+    private readonly onResults: (names: string[]) => void = () => undefined,
   ) {
     this.search = h('input', {
       type: 'search',
@@ -58,6 +60,12 @@ export class OnlineList {
         this.applyPresence(name, status);
       }),
     );
+    // After a reconnect the SDK has a fresh online list but sends no event per person.
+    this.disposer.add(
+      client.on('stateChanged', (state) => {
+        if (state === 'open') void this.runSearch();
+      }),
+    );
     this.showLive();
   }
 
@@ -76,6 +84,7 @@ export class OnlineList {
     this.query = query;
     const seq = ++this.searchSeq;
     if (query === '') {
+      this.onResults([]);
       this.showLive();
       return;
     }
@@ -85,8 +94,7 @@ export class OnlineList {
       if (seq !== this.searchSeq) return; // A newer query has been typed meanwhile.
       this.shown = new Map(page.users.map((u) => [u.name, u.status] as const));
       this.render(page.total);
-      const names = page.users.map((u) => u.name);
-      if (names.length > 0) this.client.watch(names);
+      this.onResults(page.users.map((u) => u.name));
     } catch {
       if (seq !== this.searchSeq) return;
       this.shown = new Map();

@@ -1,7 +1,7 @@
 /**
- * The sign-in screen: a name, and a password when the server asks for one. The password field
- * appears when the server's /api/config says it uses passwords, or when a login is refused with
- * `invalid_credentials`.
+ * The sign-in screen: a name, and a password when the server asks for one. The server does not
+ * advertise its auth mode, so the password field appears when a login without one is refused
+ * with `invalid_credentials`.
  */
 import { h, setShown } from '../dom.js';
 import { icon } from '../icons.js';

@@ -1,13 +1,14 @@
 /**
  * A live graph of call quality on a <canvas>: bitrate in and out, round-trip time and packet
- * loss over the last two minutes, one strip per measure with its own scale. The current values
+ * loss over the last minute and a half, one strip per measure with its own scale. The current values
  * are also written as text next to the graph, which is what screen readers get (the canvas is
  * decorative for them).
  */
 import type { StatsSample } from '@callwire/client';
 import { h } from '../dom.js';
 
-const WINDOW = 120; // samples kept (the SDK samples about once a second)
+const WINDOW = 90; // samples kept (the SDK samples once a second: the last minute and a half)
+const MIN_SPAN = 30; // a young call's graph spans 30 s, then scrolls once it has more
 
 type Series = {
   label: string;
@@ -122,9 +123,11 @@ export class StatsGraph {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, cssWidth, cssHeight);
     const strip = cssHeight / SERIES.length;
-    const step = cssWidth / (WINDOW - 1);
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.lineWidth = 1.5;
+    const span = Math.max(MIN_SPAN, this.samples.length);
+    const step = cssWidth / (span - 1);
+    ctx.font = '600 11px system-ui, sans-serif';
+    ctx.lineWidth = 1.75;
+    ctx.lineJoin = 'round';
     SERIES.forEach((series, index) => {
       const top = index * strip;
       const bottom = top + strip - 6;
@@ -134,31 +137,58 @@ export class StatsGraph {
         for (const line of series.lines) max = Math.max(max, line.pick(s) ?? 0);
       }
       max *= 1.15;
-      ctx.strokeStyle = 'rgba(148, 163, 184, 0.25)';
+      // Baseline and a mid-scale guide.
+      ctx.strokeStyle = 'rgba(148, 163, 184, 0.28)';
       ctx.beginPath();
       ctx.moveTo(0, bottom + 0.5);
       ctx.lineTo(cssWidth, bottom + 0.5);
       ctx.stroke();
-      ctx.fillStyle = 'rgba(203, 213, 225, 0.9)';
-      ctx.fillText(`${series.label} (max ${series.format(max)} ${series.unit})`, 2, top + 11);
-      const offset = WINDOW - this.samples.length;
+      ctx.strokeStyle = 'rgba(148, 163, 184, 0.1)';
+      ctx.beginPath();
+      ctx.moveTo(0, Math.round(bottom - height / 2) + 0.5);
+      ctx.lineTo(cssWidth, Math.round(bottom - height / 2) + 0.5);
+      ctx.stroke();
+      // Title with the latest value on the left, the scale's top on the right.
+      const last = this.samples[this.samples.length - 1];
+      const now = last
+        ? series.lines.map((l) => l.pick(last)).map((v) => (v === null ? '–' : series.format(v))).join(' / ')
+        : '–';
+      ctx.textAlign = 'left';
+      ctx.fillStyle = 'rgba(226, 232, 240, 0.92)';
+      ctx.fillText(`${series.label}  ${now} ${series.unit}`, 4, top + 12);
+      ctx.textAlign = 'right';
+      ctx.fillStyle = 'rgba(148, 163, 184, 0.7)';
+      ctx.fillText(series.format(max), cssWidth - 4, top + 12);
+      const offset = span - this.samples.length;
       for (const line of series.lines) {
-        ctx.strokeStyle = line.color;
-        ctx.beginPath();
-        let drawing = false;
-        this.samples.forEach((s, i) => {
+        const points: Array<[number, number] | null> = this.samples.map((s, i) => {
           const v = line.pick(s);
-          if (v === null) {
-            drawing = false;
-            return;
-          }
-          const x = (offset + i) * step;
-          const y = bottom - (v / max) * height;
-          if (drawing) ctx.lineTo(x, y);
-          else ctx.moveTo(x, y);
-          drawing = true;
+          return v === null ? null : [(offset + i) * step, bottom - (Math.min(v, max) / max) * height];
         });
-        ctx.stroke();
+        // A faint area under the line makes a short history readable at a glance.
+        ctx.fillStyle = `${line.color}22`;
+        ctx.strokeStyle = line.color;
+        let run: Array<[number, number]> = [];
+        const flush = (): void => {
+          if (run.length === 0) return;
+          const first = run[0] as [number, number];
+          const lastPoint = run[run.length - 1] as [number, number];
+          ctx.beginPath();
+          ctx.moveTo(first[0], bottom);
+          for (const [x, y] of run) ctx.lineTo(x, y);
+          ctx.lineTo(lastPoint[0], bottom);
+          ctx.closePath();
+          ctx.fill();
+          ctx.beginPath();
+          run.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+          ctx.stroke();
+          run = [];
+        };
+        for (const p of points) {
+          if (p === null) flush();
+          else run.push(p);
+        }
+        flush();
       }
     });
   }

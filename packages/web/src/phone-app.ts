@@ -1,0 +1,262 @@
+/**
+ * The signed-in app: sign in, the home screen, placing and answering calls, and what to show
+ * when the connection to the server comes and goes. State lives here; views only render it.
+ */
+import { connect, type CallwireClient, type IncomingCall } from '@callwire/client';
+import { assertNever } from './assert-never.js';
+import { CallHistory, lastName, rememberName } from './call-history.js';
+import { CallSession, type CallSummary } from './call-session.js';
+import { callMedia, signalingUrl } from './environment.js';
+import { errorCode, errorText, type Notice } from './messages.js';
+import type { Ringtone } from './ringtone.js';
+import { HomeView } from './views/home-view.js';
+import { IncomingDialog, type IncomingChoice } from './views/incoming-dialog.js';
+import type { Banners, Notices } from './views/notices.js';
+import type { ScreenHost } from './views/screen-host.js';
+import { SignInView, type SignInRequest } from './views/sign-in-view.js';
+
+export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone };
+
+type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void };
+
+export class PhoneApp {
+  private client: CallwireClient | null = null;
+  private history: CallHistory | null = null;
+  private session: CallSession | null = null;
+  private ringing: Ringing | null = null;
+  private clientOffs: Array<() => void> = [];
+  private signingOut = false;
+
+  constructor(private readonly deps: AppDeps) {}
+
+  start(): void {
+    this.showSignIn();
+  }
+
+  // --- sign in / out -------------------------------------------------------------------------
+
+  private showSignIn(): void {
+    const view = new SignInView(lastName(), (req) => void this.signIn(view, req));
+    this.deps.host.show(view, 'Sign in');
+  }
+
+  private async signIn(view: SignInView, req: SignInRequest): Promise<void> {
+    // The click is a user gesture: the only moment a browser lets us start audio for ringing.
+    this.deps.ringtone.unlock();
+    view.clearError();
+    view.setBusy(true);
+    try {
+      const client = await connect(signalingUrl(), req);
+      rememberName(client.name);
+      this.onSignedIn(client);
+    } catch (err) {
+      view.setBusy(false);
+      const code = errorCode(err);
+      if (code === 'invalid_credentials') {
+        const first = !view.passwordShown || req.password === undefined;
+        view.showPassword(true);
+        view.showError(first ? 'This server needs a password. Enter yours.' : errorText(err), 'password');
+      } else if (code === 'connection_failed' || code === 'disconnected' || code === 'timeout') {
+        view.showError('Cannot reach the server. Check your connection and try again.', null);
+      } else {
+        view.showError(errorText(err), 'name');
+        view.focusName();
+      }
+    }
+  }
+
+  private onSignedIn(client: CallwireClient): void {
+    this.client = client;
+    this.signingOut = false;
+    this.history = new CallHistory(client.name);
+    this.clientOffs = [
+      client.on('incoming', (incoming) => this.onIncoming(incoming)),
+      client.on('stateChanged', (state) => this.onConnectionState(state)),
+      client.on('error', (err) => console.warn('callwire:', err)),
+    ];
+    this.showHome();
+  }
+
+  private signOut(): void {
+    this.signingOut = true;
+    this.endRinging();
+    this.session?.hangup();
+    this.teardownClient();
+    this.deps.banners.remove('connection');
+    this.showSignIn();
+  }
+
+  private teardownClient(): void {
+    for (const off of this.clientOffs.splice(0)) off();
+    this.client?.close();
+    this.client = null;
+  }
+
+  private onConnectionState(state: CallwireClient['state']): void {
+    const banners = this.deps.banners;
+    switch (state) {
+      case 'reconnecting':
+        banners.set('connection', 'Connection to the server lost. Reconnecting…', 'warn');
+        break;
+      case 'open':
+        banners.remove('connection');
+        this.deps.notices.show({ text: 'Reconnected.', tone: 'info' });
+        break;
+      case 'closed':
+        if (this.signingOut) return;
+        this.endRinging();
+        banners.set('connection', 'You are offline: the connection to the server was lost.', 'error', {
+          label: 'Sign in again',
+          run: () => this.signOut(),
+        });
+        break;
+      case 'connecting':
+        break;
+      default:
+        assertNever(state);
+    }
+  }
+
+  // --- home ----------------------------------------------------------------------------------
+
+  private showHome(): void {
+    const client = this.client;
+    const history = this.history;
+    if (!client || !history) return this.showSignIn();
+    const home = new HomeView(
+      client,
+      history,
+      (name, video) => this.placeCall(name, video),
+      () => this.signOut(),
+    );
+    this.deps.host.show(home, client.name);
+    // The missed calls have now been seen; the badge clears next time the list renders.
+    setTimeout(() => history.markMissedSeen(), 3000);
+  }
+
+  // --- calls ---------------------------------------------------------------------------------
+
+  private newSession(peer: string, direction: 'in' | 'out', video: boolean): CallSession | null {
+    const client = this.client;
+    if (!client || this.session?.active) return null;
+    const session = new CallSession({
+      host: this.deps.host,
+      ringtone: this.deps.ringtone,
+      me: client.name,
+      peer,
+      direction,
+      video,
+      onEnded: (summary, notice) => this.onCallEnded(summary, notice),
+      onLeave: () => {
+        if (this.session === session) this.session = null;
+        // Signing out shows the sign-in screen itself once the call is hung up.
+        if (this.signingOut) return;
+        if (this.client) this.showHome();
+        else this.showSignIn();
+      },
+    });
+    this.session = session;
+    session.show();
+    return session;
+  }
+
+  private placeCall(name: string, video: boolean): void {
+    const client = this.client;
+    if (!client) return;
+    const session = this.newSession(name, 'out', video);
+    if (!session) return;
+    client.call(name, callMedia(video)).then(
+      (call) => session.attach(call),
+      (err: unknown) => session.fail(err),
+    );
+  }
+
+  private onIncoming(incoming: IncomingCall): void {
+    // Calling each other at the same moment: the server merges both invites into one call,
+    // which our own call() then resolves with. Leave this invite alone so the merge can happen.
+    if (this.session?.active && this.session.peer.toLowerCase() === incoming.from.toLowerCase()) return;
+    // The server already answers "busy" for people in a call; this covers the gap in between.
+    if (this.session?.active || this.ringing) {
+      incoming.decline('busy');
+      return;
+    }
+    const video = incoming.media.video === true;
+    const dialog = new IncomingDialog(incoming.from, video, (choice) => this.answer(choice));
+    const off = incoming.on('cancelled', () => {
+      this.endRinging();
+      this.recordMissed(incoming.from, video);
+      this.deps.notices.show({ text: `Missed call from ${incoming.from}.`, tone: 'warn' });
+    });
+    this.ringing = { incoming, dialog, off };
+    this.deps.ringtone.start('ring');
+    dialog.setRinging(this.deps.ringtone.audible ? 'playing' : 'blocked');
+    this.deps.host.setTitle(`Incoming call from ${incoming.from}`);
+  }
+
+  private answer(choice: IncomingChoice): void {
+    const ringing = this.ringing;
+    if (!ringing) return;
+    this.endRinging();
+    const { incoming } = ringing;
+    const video = incoming.media.video === true;
+    if (choice === 'decline') {
+      incoming.decline();
+      this.history?.add({
+        peer: incoming.from,
+        direction: 'in',
+        video,
+        at: Date.now(),
+        durationMs: 0,
+        outcome: 'declined',
+        missed: false,
+      });
+      return;
+    }
+    const session = this.newSession(incoming.from, 'in', choice === 'video');
+    if (!session) {
+      incoming.decline('busy');
+      return;
+    }
+    incoming.accept(callMedia(choice === 'video')).then(
+      (call) => session.attach(call),
+      (err: unknown) => session.fail(err),
+    );
+  }
+
+  private endRinging(): void {
+    const ringing = this.ringing;
+    if (!ringing) return;
+    this.ringing = null;
+    ringing.off();
+    ringing.dialog.close();
+    this.deps.ringtone.stop();
+    this.deps.host.setTitle(this.client?.name ?? '');
+  }
+
+  private recordMissed(peer: string, video: boolean): void {
+    this.history?.add({ peer, direction: 'in', video, at: Date.now(), durationMs: 0, outcome: 'cancelled', missed: true });
+  }
+
+  private onCallEnded(summary: CallSummary | null, notice: Notice): void {
+    if (summary?.reason === 'disconnected') {
+      // The SDK ends calls before it reports its own connection state; once that has settled,
+      // tell apart "the other person's connection was lost" from "ours was".
+      queueMicrotask(() => {
+        const ours = this.client !== null && this.client.state !== 'open';
+        this.deps.notices.show(ours ? { text: 'The call dropped: your connection to the server was lost.', tone: 'error' } : notice);
+      });
+    } else {
+      this.deps.notices.show(notice);
+    }
+    if (!summary) return;
+    this.history?.add({
+      peer: summary.peer,
+      direction: summary.direction,
+      video: summary.video,
+      at: summary.startedAt,
+      durationMs: summary.connectedMs,
+      outcome: summary.reason,
+      missed: false,
+    });
+  }
+}

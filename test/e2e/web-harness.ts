@@ -1,0 +1,341 @@
+/**
+ * Shared helpers for the web app's browser suites (test/e2e/web-*.test.ts): build the app when
+ * its sources changed, start the real server on port 0, drive Debian's Chromium with fake
+ * camera and microphone, and sign people in the way a person does (type a name, press Sign in).
+ *
+ * Every page records uncaught errors and Content-Security-Policy violations; `assertClean()`
+ * fails a test that caused any, so the app is checked against the server's real CSP throughout.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const WEB = join(REPO, 'packages/web');
+/**
+ * Screenshots of the main screens go to test-results/ on every run (ignored by git), and to
+ * docs/screenshots/ when CALLWIRE_UPDATE_SCREENSHOTS=1, so a test run never dirties the tree.
+ */
+export const SCREENSHOTS =
+  process.env.CALLWIRE_UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs/screenshots') : join(REPO, 'test-results/screenshots');
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  // Ring tones may start without a click in tests (the app unlocks audio on sign-in anyway).
+  '--autoplay-policy=no-user-gesture-required',
+  // Screen share without a picker: capture the (virtual) screen at once.
+  '--auto-select-desktop-capture-source=Entire screen',
+  // A name that is not localhost and resolves to loopback: a plain-http LAN-like origin, which
+  // browsers do not treat as a secure context.
+  '--host-resolver-rules=MAP lan.test 127.0.0.1',
+  // Background tabs must keep decoding: several people share one browser here.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+// ---------------------------------------------------------------------------------------------
+// The web build
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** Build packages/web/dist when any input is newer than the last build. */
+export async function ensureWebBuild(): Promise<void> {
+  const output = join(WEB, 'dist/index.html');
+  const inputs = [
+    join(WEB, 'src'),
+    join(WEB, 'index.html'),
+    join(WEB, 'vite.config.ts'),
+    join(WEB, 'public'),
+    join(REPO, 'packages/client/src'),
+    join(REPO, 'packages/protocol/dist'),
+  ];
+  const newestInput = Math.max(...inputs.filter((p) => existsSync(p)).map(newestMtime));
+  if (existsSync(output) && statSync(output).mtimeMs >= newestInput) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(WEB, 'vite.config.ts'), root: WEB, logLevel: 'warn' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+export type Server = {
+  readonly url: string;
+  readonly port: number;
+  readonly logs: string[];
+  /** Stop gracefully (SIGTERM) and remove the data directory. */
+  stop(): Promise<void>;
+  /** Die at once (SIGKILL), as a crash or a pulled cable looks to clients; data is kept. */
+  kill(): Promise<void>;
+  /** Start again on the same port and data directory (after kill). */
+  restart(): Promise<void>;
+};
+
+/** `callwire users add NAME`, password on stdin, in the data directory the server will use. */
+async function addUser(dataDir: string, name: string, password: string): Promise<void> {
+  const child = spawn(process.execPath, [join(REPO, 'packages/server/bin/callwire.js'), 'users', 'add', name, '--data-dir', dataDir], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdin.end(`${password}\n`);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`users add ${name} failed (${code}): ${output}`);
+}
+
+type Running = { child: ChildProcessWithoutNullStreams; port: number };
+
+function spawnServer(dataDir: string, port: number, extraArgs: string[], logs: string[]): Promise<Running> {
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [
+      join(REPO, 'packages/server/bin/callwire.js'),
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      // The suites place many calls from the same few people.
+      '--invites-per-minute',
+      '1000',
+      ...extraArgs,
+    ],
+    { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  return new Promise<Running>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 20_000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        logs.push(line);
+        try {
+          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          if (entry.msg === 'listening' && typeof entry.port === 'number') {
+            clearTimeout(timer);
+            resolve({ child, port: entry.port });
+          }
+        } catch {
+          // Not JSON: keep it in the logs for diagnosis.
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => logs.push(chunk));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The real server on a free port (`--port 0`), with its own data directory. */
+export async function startServer(extraArgs: string[] = [], users: Record<string, string> = {}): Promise<Server> {
+  await ensureWebBuild();
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwire-web-'));
+  for (const [name, password] of Object.entries(users)) await addUser(dataDir, name, password);
+  const logs: string[] = [];
+  let running = await spawnServer(dataDir, 0, extraArgs, logs);
+  const port = running.port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    logs,
+    async stop() {
+      await stopChild(running.child, 'SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      await stopChild(running.child, 'SIGKILL');
+    },
+    async restart() {
+      running = await spawnServer(dataDir, port, extraArgs, logs);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browsers and people
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export type Person = {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Uncaught errors and CSP violations seen on this page. */
+  readonly problems: string[];
+};
+
+export type PersonOptions = {
+  viewport?: { width: number; height: number };
+  mobile?: boolean;
+};
+
+/** A browser context with camera, microphone and clipboard allowed, on the app's page. */
+export async function openPerson(
+  browser: Browser,
+  url: string,
+  name: string,
+  opts: PersonOptions = {},
+): Promise<Person> {
+  const origin = new URL(url).origin;
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    ...(opts.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+    acceptDownloads: true,
+  });
+  // Permissions exist only for secure origins; the plain-http LAN test opens an insecure one.
+  if (new URL(url).hostname === 'localhost') {
+    await context.grantPermissions(['camera', 'microphone', 'clipboard-read', 'clipboard-write'], { origin });
+  }
+  // Generous waits: these machines have 2 cores, often shared with other suites.
+  context.setDefaultTimeout(45_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content Security Policy|Refused to (execute|apply|load|evaluate|connect)/i.test(text)) {
+      problems.push(`csp: ${text}`);
+    }
+  });
+  await page.goto(url);
+  return { name, context, page, problems };
+}
+
+/** Open the app and sign in as `name`; resolves when the home screen shows. */
+export async function signIn(browser: Browser, server: Server, name: string, opts: PersonOptions = {}): Promise<Person> {
+  const person = await openPerson(browser, server.url, name, opts);
+  const { page } = person;
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Online now' }).waitFor();
+  return person;
+}
+
+export function assertClean(...people: Person[]): void {
+  for (const p of people) expect(p.problems, `${p.name}: errors or CSP violations`).toEqual([]);
+}
+
+export async function closeAll(...people: Array<Person | undefined>): Promise<void> {
+  await Promise.all(people.map(async (p) => p?.context.close().catch(() => undefined)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a person sees
+
+/** The entry for `name` in the online list. */
+export function onlineEntry(page: Page, name: string) {
+  return page.locator('.user-list li.user').filter({ has: page.locator('.user-name', { hasText: new RegExp(`^${escapeRe(name)}$`) }) });
+}
+
+export function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A notice (toast) with this text appears. */
+export async function expectNotice(page: Page, text: string | RegExp, timeoutMs = 15_000): Promise<void> {
+  await page.locator('.notices .notice-text', { hasText: text }).first().waitFor({ timeout: timeoutMs });
+}
+
+/** Place a call from the online list. */
+export async function callFromList(caller: Person, callee: string, video: boolean): Promise<void> {
+  const button = caller.page.getByRole('button', { name: `${video ? 'Video' : 'Voice'} call ${callee}`, exact: true });
+  await button.click();
+}
+
+/** The callee's ringing dialog. */
+export function incomingDialog(page: Page) {
+  return page.getByRole('dialog');
+}
+
+/** Wait until the call screen says connected (the timer runs) on this page. */
+export async function waitConnected(page: Page, timeoutMs = 20_000): Promise<void> {
+  await page.locator('.call-screen[data-state="connected"]').waitFor({ timeout: timeoutMs });
+}
+
+/** Remote video decodes frames: a size, and playback time that moves on. */
+export async function expectRemoteVideoPlaying(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector<HTMLVideoElement>('.remote-video');
+      return !!v && v.videoWidth > 0 && v.currentTime > 0;
+    },
+    undefined,
+    { timeout: 20_000 },
+  );
+  const t0 = await page.$eval('.remote-video', (v) => (v as HTMLVideoElement).currentTime);
+  await page.waitForFunction(
+    (start) => (document.querySelector<HTMLVideoElement>('.remote-video')?.currentTime ?? 0) > start + 0.3,
+    t0,
+    { timeout: 10_000 },
+  );
+}
+
+/** Open the call statistics panel and wait for a receiving bitrate above `minKbps`. */
+export async function receivingKbps(page: Page, minKbps: number): Promise<number> {
+  const panelOpen = await page.getByRole('button', { name: 'Call statistics' }).getAttribute('aria-expanded');
+  if (panelOpen !== 'true') await page.getByRole('button', { name: 'Call statistics' }).click();
+  const handle = await page.waitForFunction(
+    (min) => {
+      const text = document.querySelector('[data-stat="in"]')?.textContent ?? '';
+      const kbps = Number.parseFloat(text);
+      return Number.isFinite(kbps) && kbps > min ? kbps : null;
+    },
+    minKbps,
+    { timeout: 20_000 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256File(path: string): string {
+  return sha256(readFileSync(path));
+}
