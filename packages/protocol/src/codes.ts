@@ -17,6 +17,7 @@ export const ErrorCodes = {
   invalid_state: 'The call is not in a state that allows this message (e.g. an answer while ringing).',
   self_call: 'A user cannot call themselves.',
   rate_limited: 'Too many messages, invites or failed logins; this one was dropped. Slow down.',
+  resume_failed: 'The resume token is unknown or its grace period is over; log in afresh.',
   room_full: 'The meeting room already has two people in it.',
   queue_full: 'Too many messages are already held for a ringing call; this one was not accepted.',
   service_unavailable: 'The server cannot take this now (the store is down, or too many logins at once); try again shortly.',

@@ -239,6 +239,17 @@ const IceServer = Type.Object({
   credential: Type.Optional(Type.String()),
 });
 
+/** A call a resumed session gets back. */
+const ResumedCall = Type.Object({
+  callId: CallId,
+  name: Type.String(),
+  role: Type.Union([Type.Literal('caller'), Type.Literal('callee')]),
+  state: Type.Union([Type.Literal('ringing'), Type.Literal('connected')]),
+  media: Media,
+  /** The peer is itself away and may come back. */
+  peerReconnecting: Type.Optional(Type.Boolean()),
+});
+
 export const ServerMessages = {
   login: Type.Object(
     {
@@ -252,6 +263,9 @@ export const ServerMessages = {
       usersTotal: Type.Optional(Type.Integer()),
       iceServers: Type.Optional(Type.Array(IceServer)),
       resumeToken: Type.Optional(Type.String()),
+      resumeGraceMs: Type.Optional(Type.Integer({ minimum: 0 })),
+      resumed: Type.Optional(Type.Boolean()),
+      calls: Type.Optional(Type.Array(ResumedCall)),
       missed: Type.Optional(Type.Array(MissedCall)),
       sessionToken: Type.Optional(Type.String()),
       retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -286,6 +300,18 @@ export const ServerMessages = {
       media: Media,
     },
     { description: 'Somebody is calling; answer with `accept` or `decline`.' },
+  ),
+  reconnecting: Type.Object(
+    { type: Type.Literal('reconnecting'), callId: CallId, name: Type.String() },
+    {
+      description:
+        "The peer's signaling connection dropped; the call (and its media) goes on while the " +
+        'server holds messages for it until it resumes or the grace period ends.',
+    },
+  ),
+  reconnected: Type.Object(
+    { type: Type.Literal('reconnected'), callId: CallId, name: Type.String() },
+    { description: 'The peer resumed its session; held messages have been delivered to it.' },
   ),
   accepted: Type.Object(
     {
@@ -403,3 +429,4 @@ export type MediaValue = Static<typeof Media>;
 export type UserEntryValue = Static<typeof UserEntry>;
 export type IceServerValue = Static<typeof IceServer>;
 export type MissedCallValue = Static<typeof MissedCall>;
+export type ResumedCallValue = Static<typeof ResumedCall>;

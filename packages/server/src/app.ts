@@ -3,18 +3,28 @@
  * Tests build one on port 0; the CLI builds one from flags. HTTP and WebSocket share a port.
  */
 import { createServer, type Server as HttpServer, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Authenticator } from './auth/authenticator.js';
+import { SessionGuard } from './auth/session-guard.js';
+import { SessionTokens } from './auth/session-tokens.js';
 import { Engine } from './calls/engine.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
+import { registerApi } from './http/api.js';
 import { registerRoutes } from './http/routes.js';
 import { Hub } from './hub.js';
 import { iceServersFor } from './ice.js';
 import { createLogger } from './logger.js';
 import { Stats, createRegistry } from './metrics.js';
+import { Recorder } from './records/recorder.js';
+import { DAY_MS, createStore } from './stores/open-store.js';
+import { isStoreUnavailable } from './stores/store.js';
+import { HSTS, loadTls, tlsEnabled, type TlsMaterial } from './tls.js';
 import { Gateway } from './ws/gateway.js';
+import { Resumer } from './resume.js';
 
 export interface CallwireServer {
   readonly ctx: Context;
@@ -35,6 +45,11 @@ export interface BuildOptions {
 export function buildServer(config: Config, options: BuildOptions = {}): CallwireServer {
   const log = options.logger ?? createLogger(config.logLevel);
   const stats = new Stats();
+  const store = createStore(config, log);
+  const records = new Recorder(store, log, stats, {
+    mode: config.auth,
+    retentionMs: config.recordsRetentionDays * DAY_MS,
+  });
   const hub = new Hub({
     presence: config.presence,
     broadcastBelow: config.presenceBroadcastBelow,
@@ -44,22 +59,34 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     ringTimeoutMs: config.ringTimeoutMs,
     heldMax: config.heldMax,
     invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
+    onCallEnded: (end) => records.ended(end),
   });
+  const sessionTokens = new SessionTokens(config.dataDir, config.sessionTokenTtlSeconds);
   const ctx: Context = {
     config,
     hub,
     engine,
     stats,
     log,
+    store,
+    auth: new Authenticator(config, store, log),
+    guard: new SessionGuard(store, log, config.userCheckIntervalMs, config.auth === 'password'),
+    records,
+    sessionTokens,
+    resumer: new Resumer(config.resumeGraceMs, config.heldMax),
     iceServers: (name) => iceServersFor(config, name),
   };
   const gateway = new Gateway(ctx);
   const registry = createRegistry(stats, { online: () => hub.size, activeCalls: () => engine.activeCalls });
 
   let handler: RequestListener | undefined;
-  const servers: HttpServer[] = [];
+  const servers: Array<HttpServer | HttpsServer> = [];
+  const secure = tlsEnabled(config);
+  // With TLS the key and certificate are loaded (or made) in listen(); until then the server
+  // exists without them (and is not listening).
+  let tls: TlsMaterial | undefined;
   const makeServer = (h: RequestListener): HttpServer => {
-    const server = createServer(h);
+    const server = secure ? createHttpsServer(tls ? { key: tls.key, cert: tls.cert } : {}, h) : createServer(h);
     server.on('upgrade', gateway.handleUpgrade);
     servers.push(server);
     return server;
@@ -77,8 +104,14 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
   });
   let state: 'idle' | 'listening' | 'draining' | 'closed' = 'idle';
   registerRoutes(http, { config, registry, ready: () => state === 'listening' });
+  registerApi(http, { mode: config.auth, store, tokens: sessionTokens });
+  if (secure) {
+    http.addHook('onSend', async (_req, reply) => {
+      reply.header('strict-transport-security', HSTS);
+    });
+  }
 
-  const listenOn = (server: HttpServer, port: number, host: string) =>
+  const listenOn = (server: HttpServer | HttpsServer, port: number, host: string) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host }, () => {
@@ -105,6 +138,24 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     http,
     gateway,
     async listen() {
+      try {
+        await store.open();
+      } catch (err) {
+        // Redis may come later (ioredis keeps trying); logins answer service_unavailable until
+        // it does. An embedded store that cannot be opened is a broken data directory: fatal.
+        if (!(store.kind === 'redis' && isStoreUnavailable(err))) throw err;
+        log.warn({ err: (err as Error).message }, 'store unavailable at start; retrying in the background');
+      }
+      void records.prune();
+      if (secure) {
+        tls = await loadTls(config);
+        if (tls === undefined) throw new Error('TLS is on but no certificate was loaded');
+        (http.server as unknown as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+        log.info(
+          { certificate: tls.certFile, selfSigned: tls.selfSigned, fingerprint256: tls.fingerprint256 },
+          'tls: serving https and wss',
+        );
+      }
       await http.ready();
       const primary = http.server;
       const addresses: string[] = [];
@@ -125,7 +176,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
         }
       }
       state = 'listening';
-      log.info({ port, addresses }, 'listening');
+      log.info({ port, addresses, tls: secure, auth: config.auth, store: store.kind }, 'listening');
       return { port, addresses };
     },
     async drain() {
@@ -140,8 +191,12 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
       if (state === 'closed') return;
       state = 'closed';
       gateway.close();
+      ctx.guard.close();
+      ctx.auth.close();
       await closeServers();
       await http.close();
+      await records.close();
+      await store.close();
     },
   };
 }

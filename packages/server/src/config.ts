@@ -46,6 +46,7 @@ export interface Config {
   readonly ratePerSecond: number;
   readonly invitesPerMinute: number;
   readonly heldMax: number;
+  readonly resumeGraceMs: number;
   readonly shutdownTimeoutMs: number;
   readonly webRoot: string | undefined;
 }
@@ -81,7 +82,8 @@ export const FLAGS = {
   'rate-burst': ['number', '200', 'Per-connection message burst'],
   'rate-per-second': ['number', '50', 'Per-connection sustained messages per second'],
   'invites-per-minute': ['number', '10', 'Call invites per caller per minute'],
-  'held-max': ['number', '256', 'Signals held per ringing call'],
+  'held-max': ['number', '256', 'Signals held per ringing call (and per session while it resumes)'],
+  'resume-grace-ms': ['number', '20000', 'How long a dropped native session may resume (0 = never)'],
   'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
   'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
   'argon2-memory-kib': ['number', '19456', 'argon2id memory cost for password hashes (KiB)'],
@@ -208,6 +210,7 @@ export function parseConfig(
     ratePerSecond: num('rate-per-second', 1, 1_000_000),
     invitesPerMinute: num('invites-per-minute', 1, 1_000_000),
     heldMax: num('held-max', 1, 100_000),
+    resumeGraceMs: num('resume-grace-ms', 0, 600_000),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
     webRoot: opt('web-root'),
     argon2MemoryKib: num('argon2-memory-kib', 1024, 4 * 1024 * 1024),

@@ -1,10 +1,16 @@
 /** What the message handlers share: built once per server by app.ts. */
 import type { IceServerValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
+import type { Authenticator } from './auth/authenticator.js';
+import type { SessionGuard } from './auth/session-guard.js';
+import type { SessionTokens } from './auth/session-tokens.js';
 import type { Engine } from './calls/engine.js';
 import type { Config } from './config.js';
 import type { Hub } from './hub.js';
 import type { Stats } from './metrics.js';
+import type { Recorder } from './records/recorder.js';
+import type { Resumer } from './resume.js';
+import type { Store } from './stores/store.js';
 
 export interface Context {
   readonly config: Config;
@@ -12,6 +18,17 @@ export interface Context {
   readonly engine: Engine;
   readonly stats: Stats;
   readonly log: Logger;
+  /** Accounts and call records (SQLite or Redis). */
+  readonly store: Store;
+  /** Checks credentials at login, per --auth mode. */
+  readonly auth: Authenticator;
+  /** Closes sessions whose token expired or whose account went (4001). */
+  readonly guard: SessionGuard;
+  readonly records: Recorder;
+  /** API tokens handed out in the native login reply. */
+  readonly sessionTokens: SessionTokens;
+  /** Sessions that may outlive their socket (native clients that asked to resume). */
+  readonly resumer: Resumer;
   /** STUN/TURN servers for one user (TURN credentials are per user and time-limited). */
   iceServers(name: string): IceServerValue[];
 }

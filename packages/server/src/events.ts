@@ -2,7 +2,14 @@
  * What the server tells a session, before a dialect turns it into its own wire format.
  * The engine and the hub speak only these events; dialects/ translate them at the edge.
  */
-import type { EndReason, ErrorCode, UserEntryValue, IceServerValue, MissedCallValue } from '@callwire/protocol';
+import type {
+  EndReason,
+  ErrorCode,
+  UserEntryValue,
+  IceServerValue,
+  MissedCallValue,
+  ResumedCallValue,
+} from '@callwire/protocol';
 import type { Call } from './calls/call.js';
 import type { Session } from './ws/session.js';
 
@@ -18,7 +25,19 @@ export type OutEvent =
       readonly missed?: readonly MissedCallValue[] | undefined;
       /** Bearer token for the HTTP API (with accounts only). */
       readonly sessionToken?: string | undefined;
+      /** Resume: the token for the next resume, and what this login got back. */
+      readonly resumeToken?: string | undefined;
+      readonly resumeGraceMs?: number | undefined;
+      readonly resumed?: boolean | undefined;
+      readonly calls?: readonly ResumedCallValue[] | undefined;
       readonly ref?: string | undefined;
+    }
+  | {
+      /** The peer of `callId` lost its socket (`away`) or resumed. */
+      readonly t: 'peer-state';
+      readonly callId: string;
+      readonly name: string;
+      readonly away: boolean;
     }
   | {
       readonly t: 'login-fail';

@@ -1,29 +1,147 @@
 /**
- * Login, shared by every dialect: validate the name, claim it, reply, announce presence.
- * A failed login leaves the connection open and anonymous, so the client can try another name.
+ * Login, shared by every dialect: validate the name, check the credentials (per --auth mode),
+ * claim the name, reply, announce presence. A failed login leaves the connection open and
+ * anonymous, so the client can try again.
+ *
+ * In open mode this all happens at once. With accounts it waits for the store and the
+ * password hash; meanwhile the session stays anonymous (other messages get `not_logged_in`
+ * from the routers, another login `already_logged_in`), and the name is claimed only after
+ * the check, only if the socket is still open: a client that leaves mid-login claims nothing.
  */
-import { normalizeName } from '@callwire/protocol';
+import { CLOSE, normalizeName, type ErrorCode, type MissedCallValue } from '@callwire/protocol';
+import type { AuthOutcome, Identity } from './auth/authenticator.js';
 import type { Context } from './context.js';
 import type { Dialect } from './dialects/dialect.js';
+import type { MissedRef } from './stores/store.js';
 import type { Session } from './ws/session.js';
+
+export interface LoginRequest {
+  readonly name: string;
+  readonly password?: string | undefined;
+  readonly token?: string | undefined;
+  /** Native only: ask for a resume token / take a dropped session back with one. */
+  readonly resume?: boolean | undefined;
+  readonly resumeToken?: string | undefined;
+  readonly ref?: string | undefined;
+}
+
+/** Sessions whose login is being checked. */
+const pending = new WeakSet<Session>();
+
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  name_taken: 'That name is already online.',
+  name_invalid: 'Names are 1-32 letters, digits, . _ - or spaces.',
+  invalid_credentials: 'Wrong name or password (or token).',
+  rate_limited: 'Too many failed logins: wait before trying again.',
+  service_unavailable: 'Logins are unavailable right now; try again shortly.',
+  internal_error: 'The login failed on the server.',
+};
+
+interface Extras {
+  missed: MissedCallValue[] | undefined;
+  refs: MissedRef[];
+  sessionToken: string | undefined;
+}
+
+const NO_EXTRAS: Extras = { missed: undefined, refs: [], sessionToken: undefined };
 
 export function login(
   ctx: Context,
   session: Session,
-  rawName: string,
+  request: LoginRequest,
   dialect: Dialect,
-  ref: string | undefined,
 ): void {
-  if (session.state !== 'anonymous') {
+  const { ref } = request;
+  if (session.state !== 'anonymous' || pending.has(session)) {
     ctx.stats.error('already_logged_in');
     session.send({ t: 'error', code: 'already_logged_in', ref });
     return;
   }
   session.dialect = dialect;
-  const name = normalizeName(rawName);
+  const name = normalizeName(request.name);
   if (!name.ok) return refuse(ctx, session, 'name_invalid', ref);
-  session.name = name.display;
-  session.key = name.key;
+  if (request.resumeToken !== undefined)
+    return resume(ctx, session, name.key, request.resumeToken, ref);
+  if (ctx.auth.mode === 'open') {
+    return finish(
+      ctx,
+      session,
+      { key: name.key, display: name.display, mode: 'open' },
+      NO_EXTRAS,
+      ref,
+      request.resume === true,
+    );
+  }
+
+  pending.add(session);
+  void check(ctx, session, request, name.key, name.display).then(
+    ({ outcome, extras }) => {
+      pending.delete(session);
+      // The socket went while we were checking: nothing to claim, nobody to answer.
+      if (session.state !== 'anonymous' || session.ws.readyState !== 1) return;
+      if (!outcome.ok) {
+        ctx.log.info(
+          {
+            session: session.id,
+            name: name.display,
+            ip: session.remoteAddress,
+            code: outcome.code,
+          },
+          'login refused',
+        );
+        return refuse(ctx, session, outcome.code, ref, outcome.retryAfterMs);
+      }
+      finish(ctx, session, outcome.identity, extras, ref, request.resume === true);
+    },
+    (err: unknown) => {
+      pending.delete(session);
+      ctx.log.error({ err, session: session.id }, 'login check failed');
+      if (session.state === 'anonymous') refuse(ctx, session, 'internal_error', ref);
+    },
+  );
+}
+
+/** Credentials, then (on success, native sessions) missed calls and an API token. */
+async function check(
+  ctx: Context,
+  session: Session,
+  request: LoginRequest,
+  key: string,
+  display: string,
+): Promise<{ outcome: AuthOutcome; extras: Extras }> {
+  const outcome = await ctx.auth.authenticate(session, {
+    key,
+    display,
+    password: request.password,
+    token: request.token,
+    address: session.remoteAddress,
+  });
+  if (!outcome.ok || session.dialect.name !== 'native') return { outcome, extras: NO_EXTRAS };
+  const { identity } = outcome;
+  const sessionToken = await ctx.sessionTokens.issue(
+    { key: identity.key, display: identity.display, epoch: identity.epoch },
+    identity.expiresAtMs,
+  );
+  try {
+    const { calls, refs } = await ctx.records.pendingMissed(identity.key);
+    return { outcome, extras: { missed: calls, refs, sessionToken } };
+  } catch (err) {
+    // Missed calls are a courtesy: they stay pending and come with a later login.
+    ctx.log.warn({ err: (err as Error).message }, 'missed calls unavailable at login');
+    return { outcome, extras: { missed: undefined, refs: [], sessionToken } };
+  }
+}
+
+function finish(
+  ctx: Context,
+  session: Session,
+  identity: Identity,
+  extras: Extras,
+  ref: string | undefined,
+  wantsResume: boolean,
+): void {
+  session.name = identity.display;
+  session.key = identity.key;
   session.state = 'active';
   if (!ctx.hub.add(session)) {
     session.state = 'anonymous';
@@ -31,25 +149,88 @@ export function login(
     session.key = '';
     return refuse(ctx, session, 'name_taken', ref);
   }
+  ctx.guard.track(session, identity);
   ctx.stats.logins++;
-  ctx.log.debug({ session: session.id, name: session.name, dialect: dialect.name }, 'login');
+  ctx.log.debug(
+    { session: session.id, name: session.name, dialect: session.dialect.name },
+    'login',
+  );
   session.send({
     t: 'login-ok',
-    users: dialect.presence ? ctx.hub.firstUsers(session) : [],
+    users: session.dialect.presence ? ctx.hub.firstUsers(session) : [],
     usersTotal: ctx.hub.size - 1,
     iceServers: ctx.iceServers(session.name),
+    missed: extras.missed,
+    sessionToken: extras.sessionToken,
+    ...resumeFields(ctx, session, wantsResume),
     ref,
   });
+  ctx.records.seen(identity.key, extras.refs);
+}
+
+/** Only native clients can resume (tutorial and one2one clients expect a drop to end calls). */
+function resumeFields(
+  ctx: Context,
+  session: Session,
+  wanted: boolean,
+): { resumeToken?: string; resumeGraceMs?: number } {
+  if (!wanted || !ctx.resumer.enabled || session.dialect.name !== 'native') return {};
+  return { resumeToken: ctx.resumer.issue(session), resumeGraceMs: ctx.resumer.graceMs };
+}
+
+/**
+ * Take a dropped (or not yet noticed dead) session back: the new socket moves into the old
+ * session, which keeps its name and calls; what was held for it is delivered in order, and the
+ * peer of its call hears it is back. The token is the credential, and it is single use.
+ */
+function resume(
+  ctx: Context,
+  fresh: Session,
+  key: string,
+  token: string,
+  ref: string | undefined,
+): void {
+  const { resumer } = ctx;
+  const old = resumer.find(token);
+  if (old === undefined || old.key !== key || old.dialect.name !== fresh.dialect.name) {
+    return refuse(ctx, fresh, 'resume_failed', ref);
+  }
+  const wasAway = old.state === 'away';
+  const previous = old.ws;
+  resumer.reclaim(old);
+  old.ws = fresh.ws;
+  old.state = 'active';
+  old.lastSeenMs = Date.now();
+  old.iceRefreshAtMs = 0;
+  fresh.rebind?.(old);
+  // The old socket may still be open (its death not yet noticed): it is replaced.
+  if (!wasAway && previous.readyState <= 1)
+    previous.close(CLOSE.sessionReplaced, 'session resumed elsewhere');
+  ctx.stats.resumes++;
+  ctx.log.debug({ session: old.id, name: old.name }, 'resumed');
+  old.send({
+    t: 'login-ok',
+    users: ctx.hub.firstUsers(old),
+    usersTotal: ctx.hub.size - 1,
+    iceServers: ctx.iceServers(old.name),
+    resumed: true,
+    calls: ctx.engine.callsOf(old),
+    resumeToken: resumer.issue(old),
+    resumeGraceMs: resumer.graceMs,
+    ref,
+  });
+  old.flushHeld();
+  if (wasAway) ctx.engine.peerAway(old, false);
 }
 
 function refuse(
   ctx: Context,
   session: Session,
-  code: 'name_invalid' | 'name_taken',
+  code: ErrorCode,
   ref: string | undefined,
+  retryAfterMs?: number,
 ): void {
   ctx.stats.loginFailures++;
-  const message =
-    code === 'name_taken' ? 'That name is already online.' : 'Names are 1-32 letters, digits, . _ - or spaces.';
-  session.send({ t: 'login-fail', code, message, ref });
+  const message = MESSAGES[code] ?? code;
+  session.send({ t: 'login-fail', code, message, retryAfterMs, ref });
 }

@@ -11,6 +11,7 @@ export class Stats {
   loginFailures = 0;
   callsStarted = 0;
   relayed = 0;
+  resumes = 0;
   readonly callsEnded = new Map<EndReason, number>();
   readonly errors = new Map<ErrorCode, number>();
   readonly closes = new Map<number, number>();

@@ -33,7 +33,18 @@ function encode(event: OutEvent, session: Session, tutorial: boolean): string | 
         iceServers: event.iceServers,
         missed: event.missed,
         sessionToken: event.sessionToken,
+        resumeToken: event.resumeToken,
+        resumeGraceMs: event.resumeGraceMs,
+        resumed: event.resumed,
+        calls: event.calls,
         ref: event.ref,
+      });
+    case 'peer-state':
+      if (tutorial) return null;
+      return str({
+        type: event.away ? 'reconnecting' : 'reconnected',
+        callId: event.callId,
+        name: event.name,
       });
     case 'login-fail':
       return str({

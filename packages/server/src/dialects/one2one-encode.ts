@@ -67,6 +67,7 @@ function encode(event: OutEvent, session: Session): string | null {
         code: event.code,
         message: event.message ?? ErrorCodes[event.code],
       });
+    case 'peer-state':
     case 'ringing':
     case 'accepted':
     case 'presence':

@@ -48,9 +48,14 @@ export class Gateway {
       messages: { burst: config.rateBurst, perSecond: config.ratePerSecond },
       invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
       outboundCapBytes: config.outboundCapBytes,
+      heldMax: config.heldMax,
     };
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
-    const sweepMs = Math.max(25, Math.min(config.pingIntervalMs, config.idleTimeoutMs) / 3);
+    // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
+    // a second of their due time; cheap enough at 19k sockets (one loop, no allocation).
+    const bounds = [config.pingIntervalMs, config.idleTimeoutMs, 3000];
+    if (config.resumeGraceMs > 0) bounds.push(config.resumeGraceMs);
+    const sweepMs = Math.max(25, Math.min(...bounds) / 3);
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.sweepTimer.unref();
   }
@@ -96,13 +101,27 @@ export class Gateway {
       this.limits,
       Date.now(),
       (s) => this.slowConsumer(s),
+      // Too much is waiting for an away session: it could not resume in order, so it ends
+      // now (after the current message is handled) rather than at the end of its grace.
+      (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
     );
     this.sessions.add(session);
     ctx.auth.attach(session, req);
     ctx.stats.connections++;
     const handler = route.handler;
+    // The session this socket serves. A resume moves the socket to the session it resumes,
+    // so every handler below reads it from here rather than capturing it.
+    const conn = { session };
+    session.rebind = (target) => {
+      this.sessions.delete(conn.session);
+      conn.session.state = 'closed';
+      conn.session = target;
+      target.rebind = session.rebind;
+      this.sessions.add(target);
+    };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      const session = conn.session;
       const now = Date.now();
       session.lastSeenMs = now;
       if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
@@ -122,7 +141,7 @@ export class Gateway {
       }
     });
     ws.on('pong', () => {
-      session.lastSeenMs = Date.now();
+      conn.session.lastSeenMs = Date.now();
     });
     ws.on('error', (err) => {
       // 1009 (too big) and protocol errors: ws closes the socket itself and stops reading, so
@@ -130,17 +149,31 @@ export class Gateway {
       if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         ctx.stats.closed(CLOSE.messageTooBig);
       }
-      ctx.log.debug({ err: err.message, session: session.id }, 'socket error');
+      ctx.log.debug({ err: err.message, session: conn.session.id }, 'socket error');
     });
-    ws.on('close', () => this.closed(session));
+    ws.on('close', () => this.closed(conn.session, ws));
   }
 
-  private closed(session: Session): void {
-    if (session.state === 'closed') return;
-    const wasActive = session.state === 'active';
-    session.state = 'closed';
-    this.sessions.delete(session);
+  private closed(session: Session, ws: WebSocket): void {
     this.ctx.stats.connections--;
+    // A resumed session has moved to a newer socket: this one's close means nothing to it.
+    if (session.ws !== ws || session.state === 'closed' || session.state === 'away') return;
+    this.sessions.delete(session);
+    const { resumer } = this.ctx;
+    if (session.state === 'active' && session.resumeToken !== null && !session.kicked && resumer.enabled) {
+      resumer.suspend(session, Date.now());
+      this.ctx.engine.peerAway(session, true);
+      this.ctx.log.debug({ session: session.id, name: session.name }, 'away: may resume');
+      return;
+    }
+    this.finish(session);
+  }
+
+  /** The session is over: its calls end, its name is freed. */
+  private finish(session: Session): void {
+    const wasActive = session.state === 'active' || session.state === 'away';
+    session.state = 'closed';
+    this.ctx.resumer.forget(session);
     this.ctx.engine.disconnect(session);
     if (wasActive) this.ctx.hub.remove(session);
   }
@@ -173,6 +206,7 @@ export class Gateway {
 
   private sweep(): void {
     const now = Date.now();
+    for (const session of [...this.ctx.resumer.expired(now)]) this.finish(session);
     const { pingIntervalMs, idleTimeoutMs } = this.ctx.config;
     const iceRefreshMs = iceRefreshAfterMs(this.ctx.config);
     for (const session of this.sessions) {

@@ -10,7 +10,8 @@ import type { Dialect } from '../dialects/dialect.js';
 import type { OutEvent } from '../events.js';
 import { newBucket, type Bucket, type BucketSpec } from './rate-limit.js';
 
-export type SessionState = 'anonymous' | 'active' | 'closed';
+/** `away`: the socket dropped but the session waits for its client to resume (resume.ts). */
+export type SessionState = 'anonymous' | 'active' | 'away' | 'closed';
 
 let nextId = 1;
 
@@ -33,6 +34,8 @@ export interface SessionLimits {
   readonly messages: BucketSpec;
   readonly invites: BucketSpec;
   readonly outboundCapBytes: number;
+  /** Messages held for a session while it is away (resume). */
+  readonly heldMax: number;
 }
 
 export class Session {
@@ -55,15 +58,24 @@ export class Session {
    * scheduled (the first sweep after login schedules it).
    */
   iceRefreshAtMs = 0;
+  /** Resume: the current token, the end of the grace while away, what is held meanwhile. */
+  resumeToken: string | null = null;
+  awayUntilMs = 0;
+  held: string[] | null = null;
+  heldOverflow = false;
+  /** Set by the gateway: make the connection this session arrived on serve `target` instead. */
+  rebind: ((target: Session) => void) | null = null;
   private corkedSocket: CorkableSocket | null = null;
 
   constructor(
-    readonly ws: WebSocket,
+    /** The current socket; a resumed session moves onto its client's new socket. */
+    public ws: WebSocket,
     dialect: Dialect,
     readonly remoteAddress: string,
     readonly limits: SessionLimits,
     nowMs: number,
     private readonly onSlowConsumer: (session: Session) => void,
+    private readonly onHeldOverflow: (session: Session) => void = () => {},
   ) {
     this.dialect = dialect;
     this.lastSeenMs = nowMs;
@@ -77,6 +89,7 @@ export class Session {
   }
 
   sendText(text: string): void {
+    if (this.state === 'away') return this.hold(text);
     const ws = this.ws;
     if (ws.readyState !== 1 /* OPEN */) return;
     if (this.corkedSocket === null) {
@@ -97,6 +110,25 @@ export class Session {
     if (ws.bufferedAmount > this.limits.outboundCapBytes) this.onSlowConsumer(this);
   }
 
+  /** While away, keep what is sent (bounded); past the bound the session cannot resume. */
+  private hold(text: string): void {
+    const held = this.held;
+    if (held === null || this.heldOverflow) return;
+    if (held.length >= this.limits.heldMax) {
+      this.heldOverflow = true;
+      this.onHeldOverflow(this);
+      return;
+    }
+    held.push(text);
+  }
+
+  /** Deliver, in order, what was held while away. */
+  flushHeld(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (const text of held) this.sendText(text);
+  }
+
   /** @internal Called by the tick flush. */
   uncork(): void {
     const socket = this.corkedSocket;
@@ -104,8 +136,12 @@ export class Session {
     socket?.uncork();
   }
 
+  /** Closed by the server on purpose (policy, auth, drain): such a session may not resume. */
+  kicked = false;
+
   /** Close with a protocol close code; idempotent. */
   close(code: number, reason = ''): void {
+    if (code !== 1000) this.kicked = true;
     if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
   }
 

@@ -1,0 +1,82 @@
+/**
+ * Sessions that outlive their socket. A native client that asked for it at login gets a
+ * resume token; when its socket drops, its session, name and calls are kept for the grace
+ * period while whatever is sent to it is held, in order, and its peers are told it is
+ * reconnecting. The media path is peer to peer, so a signaling blip must never end a call.
+ *
+ * Tokens are 256-bit random values, single use: each resume rotates the token.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Session } from './ws/session.js';
+
+export class Resumer {
+  private readonly byToken = new Map<string, Session>();
+  /** Sessions without a socket, waiting for their client (or the end of their grace). */
+  private readonly away = new Set<Session>();
+
+  constructor(
+    readonly graceMs: number,
+    readonly heldMax: number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.graceMs > 0;
+  }
+
+  get awayCount(): number {
+    return this.away.size;
+  }
+
+  /** A fresh token for `session`; any previous one stops working. */
+  issue(session: Session): string {
+    if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
+    const token = randomBytes(32).toString('base64url');
+    session.resumeToken = token;
+    this.byToken.set(token, session);
+    return token;
+  }
+
+  /** The socket of a resumable session dropped: keep the session for the grace period. */
+  suspend(session: Session, nowMs: number): void {
+    session.state = 'away';
+    session.awayUntilMs = nowMs + this.graceMs;
+    session.held = [];
+    this.away.add(session);
+  }
+
+  /**
+   * The session a token belongs to, if it can still be taken over: away within its grace, or
+   * still active on a socket the server has not yet noticed is dead.
+   */
+  find(token: string): Session | undefined {
+    const session = this.byToken.get(token);
+    if (session === undefined) return undefined;
+    if (session.state === 'away' || session.state === 'active') return session;
+    return undefined;
+  }
+
+  /** The client is back: the session leaves the away list. */
+  reclaim(session: Session): void {
+    this.away.delete(session);
+  }
+
+  /** Forget a session for good (it ended). */
+  forget(session: Session): void {
+    this.away.delete(session);
+    if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
+    session.resumeToken = null;
+    session.held = null;
+  }
+
+  /** Sessions whose grace is over, or that overflowed what may be held for them. */
+  *expired(nowMs: number): Generator<Session> {
+    for (const session of this.away) {
+      if (nowMs >= session.awayUntilMs || session.heldOverflow) yield session;
+    }
+  }
+
+  /** Everyone away (for shutdown). */
+  all(): Session[] {
+    return [...this.away];
+  }
+}
