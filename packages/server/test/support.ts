@@ -13,9 +13,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(flags: string[] = []): Promise<TestServer> {
+export async function startServer(
+  flags: string[] = [],
+  logger: pino.Logger = pino({ level: 'silent' }),
+): Promise<TestServer> {
   const config = parseConfig(['--port', '0', '--host', '127.0.0.1', ...flags], {});
-  const server = buildServer(config, { logger: pino({ level: 'silent' }) });
+  const server = buildServer(config, { logger });
   const { port } = await server.listen();
   return {
     server,

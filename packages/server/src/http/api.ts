@@ -1,0 +1,123 @@
+/**
+ * The HTTP API: `GET /api/calls`, the signed-in user's call history, newest first, paged with
+ * `?limit=&before=`. Authenticated with the short-lived `sessionToken` from the native login
+ * reply as a bearer token; in password mode the token is also checked against the account, so
+ * a removed account or a changed password ends access at once, not when the token expires.
+ */
+import type { EndReason } from '@callwire/protocol';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SessionTokens } from '../auth/session-tokens.js';
+import type { AuthMode } from '../config.js';
+import {
+  isStoreUnavailable,
+  type CallRecord,
+  type HistoryCursor,
+  type Store,
+} from '../stores/store.js';
+
+export interface ApiDeps {
+  readonly mode: AuthMode;
+  readonly store: Store;
+  readonly tokens: SessionTokens;
+}
+
+export interface CallView {
+  readonly id: string;
+  readonly peer: string;
+  readonly direction: 'outgoing' | 'incoming';
+  readonly startedAt: string;
+  readonly answeredAt: string | null;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  readonly reason: EndReason;
+  readonly missed: boolean;
+  readonly path: 'direct' | 'relay' | null;
+  readonly video: boolean;
+  readonly room?: string;
+}
+
+const LIMIT_DEFAULT = 20;
+const LIMIT_MAX = 100;
+const CURSOR = /^(\d{1,16})_([A-Za-z0-9-]{1,64})$/;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** One record as `viewerKey` sees it. */
+export function viewOf(r: CallRecord, viewerKey: string): CallView {
+  const outgoing = r.callerKey === viewerKey;
+  return {
+    id: r.id,
+    peer: outgoing ? r.calleeName : r.callerName,
+    direction: outgoing ? 'outgoing' : 'incoming',
+    startedAt: iso(r.startedAtMs),
+    answeredAt: r.answeredAtMs === null ? null : iso(r.answeredAtMs),
+    endedAt: iso(r.endedAtMs),
+    durationMs: r.answeredAtMs === null ? 0 : r.endedAtMs - r.answeredAtMs,
+    reason: outgoing ? r.callerReason : r.calleeReason,
+    missed: !outgoing && r.missed,
+    path: r.path,
+    video: r.video,
+    ...(r.room !== null ? { room: r.room } : {}),
+  };
+}
+
+export const cursorOf = (r: Pick<CallRecord, 'endedAtMs' | 'id'>) => `${r.endedAtMs}_${r.id}`;
+
+function parseCursor(text: string): HistoryCursor | null {
+  const m = CURSOR.exec(text);
+  return m ? { endedAtMs: Number(m[1]), id: m[2]! } : null;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+const unauthorized = (reply: FastifyReply) =>
+  reply
+    .code(401)
+    .header('www-authenticate', 'Bearer realm="callwire"')
+    .send({ error: 'unauthorized' });
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/calls', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    // In open mode names are not identities: no history is handed out, whatever the token.
+    if (deps.mode === 'open') return unauthorized(reply);
+    const token = bearer(req.headers.authorization);
+    const claims = token === undefined ? null : await deps.tokens.verify(token);
+    if (claims === null) return unauthorized(reply);
+
+    const query = req.query as Record<string, unknown>;
+    const limitText = typeof query.limit === 'string' ? query.limit : undefined;
+    const limit = limitText === undefined ? LIMIT_DEFAULT : Number(limitText);
+    const before = typeof query.before === 'string' ? parseCursor(query.before) : undefined;
+    if (
+      !Number.isInteger(limit) ||
+      limit < 1 ||
+      limit > LIMIT_MAX ||
+      before === null ||
+      Array.isArray(query.limit)
+    ) {
+      return reply.code(400).send({ error: 'bad_request' });
+    }
+
+    try {
+      if (deps.mode === 'password') {
+        const user = await deps.store.getUser(claims.key);
+        if (user === undefined || user.epoch !== claims.epoch) return unauthorized(reply);
+      }
+      // One more than asked tells whether there is a next page.
+      const records = await deps.store.callsFor(claims.key, limit + 1, before);
+      const page = records.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        calls: page.map((r) => viewOf(r, claims.key)),
+        ...(records.length > limit && last !== undefined ? { next: cursorOf(last) } : {}),
+      };
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return reply.code(503).send({ error: 'service_unavailable' });
+    }
+  });
+}
