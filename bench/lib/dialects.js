@@ -28,7 +28,12 @@ const native = {
     const started = performance.now();
     const ringing = caller.next('ringing');
     const incoming = callee.next('incoming');
-    caller.send({ type: 'call', to: callee.name, media: { audio: true, video: true }, ref: `r${seed}` });
+    caller.send({
+      type: 'call',
+      to: callee.name,
+      media: { audio: true, video: true },
+      ref: `r${seed}`,
+    });
     const { callId } = await incoming;
     const acceptedAtCaller = caller.next('accepted');
     const acceptedAtCallee = callee.next('accepted');

@@ -21,7 +21,8 @@ function hex(bytes, seed) {
   let x = seed >>> 0 || 1;
   for (let i = 0; i < bytes; i++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out += ((x >>> 16) & 0xff).toString(16).padStart(2, '0').toUpperCase() + (i < bytes - 1 ? ':' : '');
+    out +=
+      ((x >>> 16) & 0xff).toString(16).padStart(2, '0').toUpperCase() + (i < bytes - 1 ? ':' : '');
   }
   return out;
 }
@@ -83,7 +84,10 @@ export function sessionDescription(kind, seed) {
   const count = kind === 'offer' ? VIDEO_CODECS.length : 4;
   const pts = [];
   for (let i = 0; i < count; i++) pts.push(96 + 2 * i, 97 + 2 * i);
-  lines.push(`m=video 9 UDP/TLS/RTP/SAVPF ${pts.join(' ')}`, ...mediaHeader('video', 1, setup, seed));
+  lines.push(
+    `m=video 9 UDP/TLS/RTP/SAVPF ${pts.join(' ')}`,
+    ...mediaHeader('video', 1, setup, seed),
+  );
   for (let i = 0; i < count; i++) {
     const [name, fmtp] = VIDEO_CODECS[i];
     const pt = 96 + 2 * i;
@@ -117,22 +121,61 @@ const CANDIDATE_TEMPLATES = [
     `1 udp 41885439 198.51.100.${port % 250} ${port} typ relay raddr 203.0.113.${port % 250} rport ${port + 1} generation 0 ufrag ${ufrag} network-id 1 network-cost 10`,
 ];
 
-/** An RTCIceCandidateInit whose foundation is `seq` (120-190 bytes as JSON). */
-export function candidate(seq, ufrag) {
+/** The candidate line (RTCIceCandidate.candidate) whose foundation is `seq`: 100-160 bytes. */
+export function candidateLine(seq, ufrag) {
   const port = 40000 + (seq % 20000);
   const body = CANDIDATE_TEMPLATES[seq % CANDIDATE_TEMPLATES.length]('192.168.1.23', port, ufrag);
+  return `candidate:${seq} ${body}`;
+}
+
+/** An RTCIceCandidateInit as a browser sends it, with foundation `seq`. */
+export function candidate(seq, ufrag) {
   return {
-    candidate: `candidate:${seq} ${body}`,
+    candidate: candidateLine(seq, ufrag),
     sdpMid: '0',
     sdpMLineIndex: 0,
     usernameFragment: ufrag,
   };
 }
 
-/** The sequence number of a candidate built by candidate(), or -1 if it is not one of ours. */
-export function candidateSeq(init) {
-  const text = init?.candidate;
-  if (typeof text !== 'string' || !text.startsWith('candidate:')) return -1;
-  const seq = Number(text.slice(10, text.indexOf(' ', 10)));
-  return Number.isInteger(seq) ? seq : -1;
+/**
+ * The same as JSON text, built directly: the generator sends tens of thousands per second and
+ * must spend its CPU on sockets, not on serializing (every character here is plain ASCII).
+ */
+export function candidateJson(seq, ufrag) {
+  return `{"candidate":"${candidateLine(seq, ufrag)}","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"${ufrag}"}`;
+}
+
+const CANDIDATE_FRAME = Buffer.from('{"type":"candidate"');
+const FOUNDATION = Buffer.from('candidate:');
+
+/**
+ * The sequence number carried by a relayed candidate frame, read from the raw bytes without
+ * parsing the JSON (both servers put `type` first), or -1 for any other frame.
+ */
+export function candidateSeqOfFrame(frame) {
+  if (frame.length < 40 || frame.compare(CANDIDATE_FRAME, 0, 19, 0, 19) !== 0) return -1;
+  const at = frame.indexOf(FOUNDATION, 19);
+  if (at < 0) return -1;
+  let seq = 0;
+  let i = at + FOUNDATION.length;
+  let c = frame[i];
+  if (c === undefined || c < 48 || c > 57) return -1;
+  while (c >= 48 && c <= 57) {
+    seq = seq * 10 + (c - 48);
+    c = frame[++i];
+  }
+  return seq;
+}
+
+/** Whether a relayed candidate frame carries exactly the candidate that was sent as `seq`. */
+export function candidateIntact(frame, seq) {
+  const init = JSON.parse(frame).candidate;
+  return (
+    init !== null &&
+    typeof init === 'object' &&
+    init.candidate === candidateLine(seq, init.usernameFragment) &&
+    init.sdpMid === '0' &&
+    init.sdpMLineIndex === 0
+  );
 }

@@ -3,36 +3,55 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSample, rssBytes } from './proc.js';
+import { prioritize } from './priority.js';
+import { cpuSample, machineBusyUs, rssBytes, statCpuUs } from './proc.js';
 import { ServerUnderTest } from './server-under-test.js';
 import { percentile, sorted } from './stats.js';
 import { TARGETS } from './targets.js';
 import { Worker, requestAll } from './workers.js';
 
+const GC_HOOK = new URL('../gc-hook.js', import.meta.url).href;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// CLOCK_MONOTONIC in µs: the clock V8 stamps CPU profile samples with on Linux, so these
+// instants select a phase's samples in a server's --cpu-prof output (bench/profile-summary.js).
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/** Lowest RSS seen over `settleMs`: the closest a reading gets to live memory without a GC hook. */
-async function settledRss(pid, settleMs) {
-  let lowest = rssBytes(pid);
+/**
+ * Memory once the server is quiet. With the gc-hook preload: two full GCs (the first can leave
+ * finalizers whose memory only the second frees) and the heap figures the hook reports. Then the
+ * lowest RSS seen over `settleMs`, since RSS only falls when memory is given back.
+ */
+async function settledMemory(server, settleMs, forceGc) {
+  let heap = null;
+  if (forceGc) {
+    await server.gcAndReportMemory();
+    heap = await server.gcAndReportMemory();
+  }
+  let rss = rssBytes(server.pid);
   const deadline = performance.now() + settleMs;
   while (performance.now() < deadline) {
     await sleep(100);
-    lowest = Math.min(lowest, rssBytes(pid));
+    rss = Math.min(rss, rssBytes(server.pid));
   }
-  return lowest;
+  // Heap in use plus memory held outside the heap by JS objects (socket buffers among them).
+  return { rss, live: heap ? heap.heapUsed + heap.external : null };
 }
 
 function cpuDelta(pid, before) {
   const after = cpuSample(pid);
   return {
     statUs: after.statUs - before.statUs,
-    schedUs: after.schedUs === null || before.schedUs === null ? null : after.schedUs - before.schedUs,
+    schedUs:
+      after.schedUs === null || before.schedUs === null ? null : after.schedUs - before.schedUs,
   };
 }
 
+const cpuTotalUs = ({ user, system }) => user + system;
+
 function sumErrors(results) {
   const out = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.errors ?? {})) out[k] = (out[k] ?? 0) + v;
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.errors ?? {})) out[k] = (out[k] ?? 0) + v;
   return out;
 }
 
@@ -44,13 +63,16 @@ function sumErrors(results) {
 export async function measureTarget(targetName, opts, { round, log }) {
   const target = TARGETS[targetName];
   const dataDir = mkdtempSync(join(tmpdir(), 'callwire-bench-'));
-  const nodeFlags = [];
-  if (opts.profile) {
-    const dir = join(opts.out, 'profiles', `${targetName}-r${round}`);
-    mkdirSync(dir, { recursive: true });
-    nodeFlags.push('--cpu-prof', '--cpu-prof-dir', dir);
+  const nodeFlags = opts.gc ? ['--expose-gc', '--import', GC_HOOK] : [];
+  const profileDir = opts.profile ? join(opts.out, 'profiles', `${targetName}-r${round}`) : null;
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+    nodeFlags.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   }
-  const server = new ServerUnderTest(target.label, [...nodeFlags, ...target.args({ dataDir })], { cwd: dataDir });
+  const server = new ServerUnderTest(target.label, [...nodeFlags, ...target.args({ dataDir })], {
+    cwd: dataDir,
+  });
   /** @type {Worker[]} */
   const workers = [];
   const phaseTimeoutMs = 90_000;
@@ -59,11 +81,18 @@ export async function measureTarget(targetName, opts, { round, log }) {
     const url = `ws://127.0.0.1:${port}/`;
     const pid = server.pid;
     for (let i = 0; i < opts.workers; i++) workers.push(new Worker());
+    if (opts.priority !== null)
+      prioritize([pid, ...workers.map((w) => w.child.pid)], opts.priority);
     await requestAll(workers, 'init', () => ({ dialect: target.dialect }), 10_000);
 
+    // Everything from here on is watched for other work on the machine (see otherCpuCores).
+    const ownPids = [pid, ...workers.map((w) => w.child.pid)];
+    const ownCpuUs = () =>
+      ownPids.reduce((sum, p) => sum + statCpuUs(p), 0) + cpuTotalUs(process.cpuUsage());
+    const runStart = { wallMs: performance.now(), machineUs: machineBusyUs(), ownUs: ownCpuUs() };
     const perWorker = opts.clients / opts.workers;
     const namesFor = (w) => Array.from({ length: perWorker }, (_, i) => `u${w}n${i}`);
-    const rssIdle = await settledRss(pid, opts.settleMs);
+    const idle = await settledMemory(server, opts.settleMs, opts.gc);
 
     // (a) login
     let cpu = cpuSample(pid);
@@ -78,7 +107,14 @@ export async function measureTarget(targetName, opts, { round, log }) {
     const loginCpu = cpuDelta(pid, cpu);
     const loginFailed = logins.reduce((n, r) => n + r.failed, 0);
     if (loginFailed) throw new Error(`${loginFailed} of ${opts.clients} logins failed`);
-    const rssLoggedIn = await settledRss(pid, opts.settleMs);
+    const loggedIn = await settledMemory(server, opts.settleMs, opts.gc);
+    // What N idle logged-in clients cost per second (timers, heartbeats): it is part of every
+    // phase's CPU reading and explains why a slow fixed rate costs more per message than a storm.
+    cpu = cpuSample(pid);
+    t0 = performance.now();
+    await sleep(opts.idleMs);
+    const idleCpu = cpuDelta(pid, cpu);
+    const idleWallMs = performance.now() - t0;
     log(`  login ${opts.clients} in ${loginWallMs.toFixed(0)} ms`);
 
     // (b) call setup
@@ -98,6 +134,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
     log(`  ${roundTrips.length} calls set up`);
 
     // (c) candidate storm
+    const windowsUs = { storm: [monotonicUs(), 0], fixed: [0, 0] };
     cpu = cpuSample(pid);
     t0 = performance.now();
     const storms = await requestAll(
@@ -108,29 +145,50 @@ export async function measureTarget(targetName, opts, { round, log }) {
     );
     const stormWallMs = Math.max(...storms.map((r) => r.elapsedMs));
     const stormCpu = cpuDelta(pid, cpu);
+    windowsUs.storm[1] = monotonicUs();
     const storm = {
       sent: storms.reduce((n, r) => n + r.sent, 0),
       received: storms.reduce((n, r) => n + r.received, 0),
       duplicates: storms.reduce((n, r) => n + r.duplicates, 0),
+      verified: storms.reduce((n, r) => n + r.verified, 0),
+      corrupted: storms.reduce((n, r) => n + r.corrupted, 0),
       errors: sumErrors(storms),
     };
     log(`  storm ${storm.received}/${storm.sent} in ${stormWallMs.toFixed(0)} ms`);
 
     // (d) fixed rate
+    windowsUs.fixed[0] = monotonicUs();
     cpu = cpuSample(pid);
     const fixeds = await requestAll(
       workers,
       'fixed',
-      () => ({ ratePerSec: opts.effectiveRate / opts.workers, durationMs: opts.fixedMs, drainMs: 10_000 }),
+      () => ({
+        ratePerSec: opts.effectiveRate / opts.workers,
+        durationMs: opts.fixedMs,
+        drainMs: 10_000,
+      }),
       opts.fixedMs + phaseTimeoutMs,
     );
     const fixedCpu = cpuDelta(pid, cpu);
+    windowsUs.fixed[1] = monotonicUs();
+    // CPU time spent by processes other than this benchmark's while it ran, in cores. A few
+    // hundredths is the kernel and the system's daemons; more means the figures of this run
+    // were taken on a busy machine (another build or test suite), and latencies suffer first.
+    const otherCpuCores =
+      (machineBusyUs() - runStart.machineUs - (ownCpuUs() - runStart.ownUs)) /
+      ((performance.now() - runStart.wallMs) * 1000);
     const latencies = sorted(...fixeds.map((r) => r.latenciesMs));
     const fixed = {
       sent: fixeds.reduce((n, r) => n + r.sent, 0),
       received: fixeds.reduce((n, r) => n + r.received, 0),
       duplicates: fixeds.reduce((n, r) => n + r.duplicates, 0),
+      verified: fixeds.reduce((n, r) => n + r.verified, 0),
+      corrupted: fixeds.reduce((n, r) => n + r.corrupted, 0),
       maxSendLagMs: Math.max(...fixeds.map((r) => r.maxSendLagMs)),
+      // Per half second, the worse of the generators' median latencies.
+      timelineP50Ms: fixeds[0].timelineP50Ms.map((_, i) =>
+        Math.max(...fixeds.map((r) => r.timelineP50Ms[i] ?? NaN)),
+      ),
       errors: sumErrors(fixeds),
     };
     log(`  fixed ${fixed.received}/${fixed.sent} at ${opts.effectiveRate}/s`);
@@ -138,7 +196,9 @@ export async function measureTarget(targetName, opts, { round, log }) {
 
     const relayed = storm.received + fixed.received;
     const relayCpuSched =
-      stormCpu.schedUs === null || fixedCpu.schedUs === null ? null : stormCpu.schedUs + fixedCpu.schedUs;
+      stormCpu.schedUs === null || fixedCpu.schedUs === null
+        ? null
+        : stormCpu.schedUs + fixedCpu.schedUs;
     const relayCpuStat = stormCpu.statUs + fixedCpu.statUs;
     return {
       target: targetName,
@@ -155,21 +215,33 @@ export async function measureTarget(targetName, opts, { round, log }) {
         // Nanosecond scheduler accounting where the kernel has it; /proc/<pid>/stat ticks (10 ms)
         // otherwise. Both are kept in `cpu` below; on full runs they agree within a few percent.
         cpuUsPerMsg: (relayCpuSched ?? relayCpuStat) / relayed,
-        memBytesPerClient: (rssLoggedIn - rssIdle) / opts.clients,
+        stormCpuUsPerMsg: (stormCpu.schedUs ?? stormCpu.statUs) / storm.received,
+        fixedCpuUsPerMsg: (fixedCpu.schedUs ?? fixedCpu.statUs) / fixed.received,
+        idleCpuMsPerSec: (idleCpu.schedUs ?? idleCpu.statUs) / idleWallMs,
+        memBytesPerClient: (loggedIn.rss - idle.rss) / opts.clients,
+        liveBytesPerClient: idle.live === null ? NaN : (loggedIn.live - idle.live) / opts.clients,
       },
+      otherCpuCores,
       lost: storm.sent - storm.received + (fixed.sent - fixed.received),
+      // Sampled relayed candidates that differed from what was sent (the relay must not alter them).
+      corrupted: storm.corrupted + fixed.corrupted,
       storm: { ...storm, wallMs: stormWallMs, perClient: opts.candidates },
-      fixed: { ...fixed, ratePerSec: opts.effectiveRate, durationMs: opts.fixedMs, maxLatencyMs: latencies.at(-1) ?? NaN },
+      fixed: {
+        ...fixed,
+        ratePerSec: opts.effectiveRate,
+        durationMs: opts.fixedMs,
+        maxLatencyMs: latencies.at(-1) ?? NaN,
+      },
       cpu: {
         source: relayCpuSched === null ? 'stat' : 'schedstat',
         relayUsPerMsgStat: relayCpuStat / relayed,
         relayUsPerMsgSched: relayCpuSched === null ? null : relayCpuSched / relayed,
         loginUsPerLogin: (loginCpu.schedUs ?? loginCpu.statUs) / opts.clients,
         setupUsPerCall: (setupCpu.schedUs ?? setupCpu.statUs) / (opts.clients / 2),
-        stormUsPerMsg: (stormCpu.schedUs ?? stormCpu.statUs) / storm.received,
-        fixedUsPerMsg: (fixedCpu.schedUs ?? fixedCpu.statUs) / fixed.received,
       },
-      memory: { rssIdleBytes: rssIdle, rssLoggedInBytes: rssLoggedIn },
+      memory: { idle, loggedIn },
+      windowsUs,
+      profileDir,
       login: { wallMs: loginWallMs },
       setup: { calls: roundTrips.length, maxMs: roundTrips.at(-1) ?? NaN },
     };

@@ -15,7 +15,15 @@ export const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [op
   --setup-rate R          call setups started per second (default 1000)
   --login-concurrency N   logins in flight per worker (default 64)
   --settle-ms MS          quiet time before each memory reading (default 1500; quick 400)
+  --idle-ms MS            how long to read the CPU cost of N idle clients (default 1000; quick 300)
   --out DIR               where the JSON results go (default bench/results)
+  --no-gc                 read memory after a settle delay only, without the full GC that
+                          bench/gc-hook.js (preloaded into every server alike) runs on SIGUSR2
+  --wait-quiet SEC        before each server, wait up to SEC seconds for other processes to
+                          leave the machine idle (default 0: do not wait; the report shows
+                          the other load seen during every run either way)
+  --priority=N            run the servers and load generators at this nice value (e.g. -10,
+                          needs root) so other work on a shared machine disturbs them less
   --profile               run each server with --cpu-prof; profiles go to DIR/profiles
   --help`;
 
@@ -40,8 +48,12 @@ export function parseOptions(argv) {
       'setup-rate': { type: 'string' },
       'login-concurrency': { type: 'string' },
       'settle-ms': { type: 'string' },
+      'idle-ms': { type: 'string' },
+      'wait-quiet': { type: 'string' },
+      priority: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'no-gc': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -49,7 +61,8 @@ export function parseOptions(argv) {
   const int = (name, full, short) => {
     const raw = values[name];
     const value = raw === undefined ? (quick ? short : full) : Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new TypeError(`--${name} must be a positive integer`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new TypeError(`--${name} must be a positive integer`);
     return value;
   };
   const workers = int('workers', 2, 2);
@@ -71,9 +84,19 @@ export function parseOptions(argv) {
     setupRate: int('setup-rate', 1_000, 1_000),
     loginConcurrency: int('login-concurrency', 64, 64),
     settleMs: int('settle-ms', 1_500, 400),
+    idleMs: int('idle-ms', 1_000, 300),
     out: values.out ?? new URL('../results/', import.meta.url).pathname,
     profile: values.profile,
+    waitQuietMs: values['wait-quiet'] === undefined ? 0 : int('wait-quiet', 0, 0) * 1000,
+    gc: !values['no-gc'],
+    priority: values.priority === undefined ? null : Number(values.priority),
   };
+  if (
+    options.priority !== null &&
+    !(Number.isInteger(options.priority) && Math.abs(options.priority) <= 20)
+  ) {
+    throw new TypeError('--priority must be an integer from -20 to 19');
+  }
   options.effectiveRate = Math.min(options.rate, clients * MAX_RATE_PER_CLIENT);
   return options;
 }

@@ -9,11 +9,14 @@ let clockTicksPerSecond;
 function ticksPerSecond() {
   if (clockTicksPerSecond === undefined) {
     try {
-      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+      clockTicksPerSecond = Number(
+        execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+      );
     } catch {
       clockTicksPerSecond = 100; // USER_HZ on every mainstream Linux build.
     }
-    if (!Number.isFinite(clockTicksPerSecond) || clockTicksPerSecond <= 0) clockTicksPerSecond = 100;
+    if (!Number.isFinite(clockTicksPerSecond) || clockTicksPerSecond <= 0)
+      clockTicksPerSecond = 100;
   }
   return clockTicksPerSecond;
 }
@@ -85,4 +88,15 @@ export function listeningPorts(pid) {
     }
   }
   return ports;
+}
+
+/**
+ * Machine-wide busy CPU time in µs from /proc/stat (user, nice, system, irq, softirq, steal:
+ * everything but idle and iowait). Subtracting the benchmark's own processes from its change
+ * over a run tells how much other work shared the machine meanwhile.
+ */
+export function machineBusyUs() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1e6) / ticksPerSecond();
 }

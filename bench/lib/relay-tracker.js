@@ -1,6 +1,11 @@
 // Accounts for one relay phase inside a load generator: which sequence numbers were sent, which
 // arrived (each exactly once), and when. Both ends of every pair live in the same generator
 // process, so send and receive times come from the same clock.
+import { candidateIntact } from './fixtures.js';
+
+// One frame in this many is parsed in full and compared with what was sent: the relay must
+// deliver candidates unchanged, and checking a sample keeps the generator's cost low.
+const VERIFY_EVERY = 16;
 
 export class RelayTracker {
   /**
@@ -14,13 +19,19 @@ export class RelayTracker {
     this.received = 0;
     this.duplicates = 0;
     this.strays = 0;
+    this.verified = 0;
+    this.corrupted = 0;
     this.lastReceiveAt = 0;
     /** @type {(() => void) | null} */
     this.onComplete = null;
   }
 
-  /** Called for every relayed candidate with its sequence number and arrival time. */
-  record(seq, now) {
+  /** Called for every relayed candidate with its sequence number, arrival time and frame. */
+  record(seq, now, frame) {
+    if (seq % VERIFY_EVERY === 0) {
+      this.verified++;
+      if (!candidateIntact(frame, seq)) this.corrupted++;
+    }
     const index = seq - this.base;
     if (index < 0 || index >= this.total) {
       this.strays++;
@@ -58,6 +69,8 @@ export class RelayTracker {
       lost: this.total - this.received,
       duplicates: this.duplicates,
       strays: this.strays,
+      verified: this.verified,
+      corrupted: this.corrupted,
     };
   }
 }

@@ -11,8 +11,27 @@ export const METRICS = [
   { key: 'relayP50Ms', label: 'relay p50 ms', better: 'lower', digits: 2 },
   { key: 'relayP99Ms', label: 'relay p99 ms', better: 'lower', digits: 2 },
   { key: 'cpuUsPerMsg', label: 'CPU µs/msg', better: 'lower', digits: 2 },
-  { key: 'memBytesPerClient', label: 'KiB/client', better: 'lower', digits: 1, scale: 1 / 1024 },
+  { key: 'stormCpuUsPerMsg', label: 'storm CPU µs/msg', better: 'lower', digits: 2, detail: true },
+  { key: 'fixedCpuUsPerMsg', label: 'fixed CPU µs/msg', better: 'lower', digits: 2, detail: true },
+  { key: 'idleCpuMsPerSec', label: 'idle CPU ms/s', better: 'lower', digits: 1, detail: true },
+  {
+    key: 'memBytesPerClient',
+    label: 'RSS KiB/client',
+    better: 'lower',
+    digits: 1,
+    scale: 1 / 1024,
+  },
+  {
+    key: 'liveBytesPerClient',
+    label: 'heap KiB/client',
+    better: 'lower',
+    digits: 1,
+    scale: 1 / 1024,
+  },
 ];
+
+// The per-round table shows the headline metrics; the summary adds the CPU breakdown.
+const HEADLINE = METRICS.filter((m) => !m.detail);
 
 const fmt = (value, metric) =>
   Number.isFinite(value) ? (value * (metric.scale ?? 1)).toFixed(metric.digits) : 'n/a';
@@ -29,7 +48,9 @@ export function ratio(results, target, key) {
   for (const round of rounds) {
     const base = results.find((r) => r.round === round && r.target === 'baseline');
     const other = results.find((r) => r.round === round && r.target === target);
-    if (base && other) perRound.push(other.metrics[key] / base.metrics[key]);
+    // A ratio to a baseline that is not a positive number would read as a verdict it is not.
+    const b = base?.metrics[key];
+    if (other && Number.isFinite(b) && b > 0) perRound.push(other.metrics[key] / b);
   }
   return { perRound, median: median(perRound) };
 }
@@ -43,9 +64,25 @@ export function markdownReport(results, options) {
       `${options.workers} load generators, ${options.rounds} round(s).`,
     '',
     table(
-      ['round', 'server', ...METRICS.map((m) => m.label), 'lost'],
-      results.map((r) => [r.round, r.target, ...METRICS.map((m) => fmt(r.metrics[m.key], m)), r.lost]),
+      ['round', 'server', ...HEADLINE.map((m) => m.label), 'lost', 'other load (cores)'],
+      results.map((r) => [
+        r.round,
+        r.target,
+        ...HEADLINE.map((m) => fmt(r.metrics[m.key], m)),
+        r.lost,
+        r.otherCpuCores.toFixed(2),
+      ]),
     ),
+  );
+  const relayed = results.reduce((n, r) => n + r.storm.received + r.fixed.received, 0);
+  const verified = results.reduce((n, r) => n + r.storm.verified + r.fixed.verified, 0);
+  const lost = results.reduce((n, r) => n + r.lost, 0);
+  const corrupted = results.reduce((n, r) => n + r.corrupted, 0);
+  const duplicates = results.reduce((n, r) => n + r.storm.duplicates + r.fixed.duplicates, 0);
+  out.push(
+    '',
+    `Delivery: ${relayed} candidates relayed, ${lost} lost, ${duplicates} duplicated; ` +
+      `${verified} compared with what was sent, ${corrupted} altered.`,
   );
   const comparable = targets.filter((t) => t !== 'baseline');
   if (targets.includes('baseline')) {
@@ -53,10 +90,15 @@ export function markdownReport(results, options) {
     for (const t of comparable) header.push(t, `${t} / baseline`);
     const rows = METRICS.map((m) => {
       const row = [`${m.label} (${m.better} is better)`];
-      row.push(fmt(median(results.filter((r) => r.target === 'baseline').map((r) => r.metrics[m.key])), m));
+      row.push(
+        fmt(median(results.filter((r) => r.target === 'baseline').map((r) => r.metrics[m.key])), m),
+      );
       for (const t of comparable) {
-        row.push(fmt(median(results.filter((r) => r.target === t).map((r) => r.metrics[m.key])), m));
-        row.push(ratio(results, t, m.key).median.toFixed(2));
+        row.push(
+          fmt(median(results.filter((r) => r.target === t).map((r) => r.metrics[m.key])), m),
+        );
+        const { median: r } = ratio(results, t, m.key);
+        row.push(Number.isFinite(r) ? r.toFixed(2) : 'n/a');
       }
       return row;
     });

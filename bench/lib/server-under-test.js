@@ -26,6 +26,9 @@ export class ServerUnderTest {
     this.exited = false;
     this.exitCode = null;
     this.tail = [];
+    /** The last {"benchMemory"} report of bench/gc-hook.js, and who waits for the next one. */
+    this.memory = null;
+    this.memoryWaiters = [];
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         this.exited = true;
@@ -40,6 +43,11 @@ export class ServerUnderTest {
   }
 
   #onLine(line) {
+    if (line.startsWith('{"benchMemory"')) {
+      this.memory = JSON.parse(line).benchMemory;
+      for (const resolve of this.memoryWaiters.splice(0)) resolve(this.memory);
+      return;
+    }
     this.tail.push(line);
     if (this.tail.length > TAIL_LINES) this.tail.shift();
     if (this.port === null && line.includes('listening')) {
@@ -56,9 +64,12 @@ export class ServerUnderTest {
   async ready(timeoutMs) {
     const deadline = performance.now() + timeoutMs;
     while (this.port === null) {
-      if (this.exited) throw new Error(`${this.label} exited (${this.exitCode}):\n${this.tail.join('\n')}`);
+      if (this.exited)
+        throw new Error(`${this.label} exited (${this.exitCode}):\n${this.tail.join('\n')}`);
       if (performance.now() > deadline) {
-        throw new Error(`${this.label} did not listen within ${timeoutMs} ms:\n${this.tail.join('\n')}`);
+        throw new Error(
+          `${this.label} did not listen within ${timeoutMs} ms:\n${this.tail.join('\n')}`,
+        );
       }
       try {
         const ports = listeningPorts(this.pid);
@@ -69,6 +80,21 @@ export class ServerUnderTest {
       if (this.port === null) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return this.port;
+  }
+
+  /**
+   * Asks bench/gc-hook.js (which must be preloaded) for a full GC and a memory report; resolves
+   * with process.memoryUsage() of the server, or null if no report came within `timeoutMs`.
+   */
+  gcAndReportMemory(timeoutMs = 2_000) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      this.memoryWaiters.push((memory) => {
+        clearTimeout(timer);
+        resolve(memory);
+      });
+      this.child.kill('SIGUSR2');
+    });
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Idempotent. */

@@ -38,7 +38,17 @@ export const TARGETS = {
 };
 
 function callwireArgs({ dataDir }) {
-  return [CALLWIRE_BIN, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--data-dir', dataDir];
+  return [
+    CALLWIRE_BIN,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+    '--data-dir',
+    dataDir,
+  ];
 }
 
 function callwireMissing() {

@@ -2,7 +2,6 @@
 // in time: a phase that cannot finish reports what it got instead of hanging the benchmark.
 import { BenchClient } from './bench-client.js';
 import { DIALECTS } from './dialects.js';
-import { candidate, candidateSeq } from './fixtures.js';
 import { RelayTracker } from './relay-tracker.js';
 
 /**
@@ -28,11 +27,13 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function firstErrors(clients) {
+/** Error codes and close codes the clients have seen, with how many clients saw each. */
+function errorCounts(clients) {
   const codes = {};
   for (const c of clients) {
     if (c.lastErrorCode) codes[c.lastErrorCode] = (codes[c.lastErrorCode] ?? 0) + 1;
-    if (c.closeCode !== null) codes[`close ${c.closeCode}`] = (codes[`close ${c.closeCode}`] ?? 0) + 1;
+    if (c.closeCode !== null)
+      codes[`close ${c.closeCode}`] = (codes[`close ${c.closeCode}`] ?? 0) + 1;
   }
   return codes;
 }
@@ -44,7 +45,7 @@ export async function login(state, { url, names, concurrency, timeoutMs }) {
   let failed = 0;
   const loginOne = async (name) => {
     const client = new BenchClient(name);
-    client.onCandidate = (init, now) => state.tracker?.record(candidateSeq(init), now);
+    client.onCandidate = (seq, now, frame) => state.tracker?.record(seq, now, frame);
     await client.open(url);
     client.send(state.dialect.login(name));
     const reply = await client.next('login');
@@ -91,7 +92,7 @@ export async function setupCalls(state, { ratePerSec, timeoutMs }) {
     elapsedMs: performance.now() - started,
     calls: pairs,
     failed: pairs - done.length,
-    errors: firstErrors(state.clients),
+    errors: errorCounts(state.clients),
     roundTripsMs: done,
   };
 }
@@ -106,8 +107,7 @@ export async function storm(state, { perClient, timeoutMs }) {
   // Round-robin over clients, so every socket has traffic in flight from the first moment.
   for (let k = 0; k < perClient; k++) {
     for (let j = 0; j < clients.length; j++) {
-      const client = clients[j];
-      client.sendCandidate(candidate(tracker.base + j * perClient + k, client.ufrag));
+      clients[j].sendCandidate(tracker.base + j * perClient + k);
     }
   }
   const sendMs = performance.now() - started;
@@ -117,7 +117,7 @@ export async function storm(state, { perClient, timeoutMs }) {
     ...tracker.summary(),
     sendMs,
     elapsedMs: (tracker.received ? tracker.lastReceiveAt : performance.now()) - started,
-    errors: firstErrors(clients),
+    errors: errorCounts(clients),
   };
 }
 
@@ -142,8 +142,7 @@ export async function fixedRate(state, { ratePerSec, durationMs, drainMs }) {
       const due = Math.min(total, Math.floor((now - started) / intervalMs) + 1);
       if (due > sent) maxLagMs = Math.max(maxLagMs, now - (started + sent * intervalMs));
       while (sent < due) {
-        const client = clients[sent % clients.length];
-        client.sendCandidate(candidate(tracker.base + sent, client.ufrag));
+        clients[sent % clients.length].sendCandidate(tracker.base + sent);
         sent++;
       }
       if (sent < total) setTimeout(tick, 1);
@@ -154,12 +153,26 @@ export async function fixedRate(state, { ratePerSec, durationMs, drainMs }) {
   await tracker.complete(drainMs);
   state.tracker = null;
   const latenciesMs = new Float64Array(tracker.received);
+  // Median latency per half second of the schedule: a queue that keeps growing (the server
+  // cannot keep up) and an occasional stall (a pause) look alike in p99 but not over time.
+  const windowMs = 500;
+  const windows = [];
   let n = 0;
   for (let i = 0; i < total; i++) {
     const at = tracker.receivedAt[i];
-    if (at >= 0) latenciesMs[n++] = at - (started + i * intervalMs);
+    if (at < 0) continue;
+    const latency = at - (started + i * intervalMs);
+    latenciesMs[n++] = latency;
+    (windows[Math.floor((i * intervalMs) / windowMs)] ??= []).push(latency);
   }
-  return { ...tracker.summary(), maxSendLagMs: maxLagMs, latenciesMs, errors: firstErrors(clients) };
+  const timelineP50Ms = windows.map((w) => (w ? w.sort((a, b) => a - b)[w.length >> 1] : NaN));
+  return {
+    ...tracker.summary(),
+    maxSendLagMs: maxLagMs,
+    latenciesMs,
+    timelineP50Ms,
+    errors: errorCounts(clients),
+  };
 }
 
 /** Drops every connection. */

@@ -8,7 +8,10 @@ const WORKER = fileURLToPath(new URL('../load-worker.js', import.meta.url));
 export class Worker {
   constructor() {
     // 'advanced' serialization carries typed arrays (latency samples) without a JSON round trip.
-    this.child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(WORKER, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.nextId = 1;
     this.pending = new Map();
     this.exited = false;

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CLOSE } from '@callwire/protocol';
 import { Authenticator } from './auth/authenticator.js';
 import { SessionGuard } from './auth/session-guard.js';
 import { SessionTokens } from './auth/session-tokens.js';
@@ -70,7 +71,13 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     log,
     store,
     auth: new Authenticator(config, store, log),
-    guard: new SessionGuard(store, log, config.userCheckIntervalMs, config.auth === 'password'),
+    guard: new SessionGuard(
+      store,
+      log,
+      config.userCheckIntervalMs,
+      config.auth === 'password',
+      (session, why) => gateway.endSession(session, CLOSE.unauthorized, why),
+    ),
     records,
     sessionTokens,
     resumer: new Resumer(config.resumeGraceMs, config.heldMax),

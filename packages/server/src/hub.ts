@@ -11,6 +11,15 @@ import type { Session } from './ws/session.js';
 
 export type PresenceStatus = 'online' | 'busy' | 'offline';
 
+/**
+ * Cluster (cluster/presence-relay.ts): where status changes of this node's users also go, and
+ * how many are online across all nodes (which decides between broadcast and watchers).
+ */
+export interface PresenceSink {
+  changed(session: Session, status: PresenceStatus): void;
+  onlineTotal(): number;
+}
+
 export interface HubOptions {
   readonly presence: boolean;
   readonly broadcastBelow: number;
@@ -21,8 +30,14 @@ export class Hub {
   private readonly byKey = new Map<string, Session>();
   /** name key -> sessions watching it. */
   private readonly watchers = new Map<string, Set<Session>>();
+  private sink: PresenceSink | undefined;
 
   constructor(private readonly options: HubOptions) {}
+
+  /** Join a cluster: presence goes to (and comes from) the other nodes too. */
+  attachCluster(sink: PresenceSink): void {
+    this.sink = sink;
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -50,28 +65,47 @@ export class Hub {
     if (this.byKey.get(session.key) !== session) return;
     this.byKey.delete(session.key);
     this.unwatchAll(session);
-    this.publish(session, 'offline');
+    this.announce(session, 'offline');
   }
 
   statusOf(session: Session): 'online' | 'busy' {
     return session.call === null && session.room === null ? 'online' : 'busy';
   }
 
-  /** Tell interested sessions that `session` changed status. */
+  /**
+   * Tell interested sessions that `session` changed status. Only this node's own users are
+   * announced here: a party on another node (a cluster's RemoteSession) is announced by its node.
+   */
   publish(session: Session, status: PresenceStatus): void {
-    if (!this.options.presence) return;
-    const event: OutEvent = { t: 'presence', name: session.name, status };
+    if (this.byKey.get(session.key) !== session) return;
+    this.announce(session, status);
+  }
+
+  /** A user on another node changed status (cluster): tell this node's interested sessions. */
+  deliver(name: string, key: string, status: PresenceStatus): void {
+    if (this.options.presence) this.fanOut({ t: 'presence', name, status }, key, undefined);
+  }
+
+  private announce(session: Session, status: PresenceStatus): void {
+    this.sink?.changed(session, status);
+    if (this.options.presence) {
+      this.fanOut({ t: 'presence', name: session.name, status }, session.key, session);
+    }
+  }
+
+  private fanOut(event: OutEvent, key: string, exclude: Session | undefined): void {
     let text: string | null = null;
     const deliver = (to: Session): void => {
-      if (to === session || to.state !== 'active' || !to.dialect.presence) return;
+      if (to === exclude || to.state !== 'active' || !to.dialect.presence) return;
       text ??= to.dialect.encode(event, to);
       if (text !== null) to.sendText(text);
     };
-    if (this.byKey.size < this.options.broadcastBelow) {
+    const online = this.sink === undefined ? this.byKey.size : this.sink.onlineTotal();
+    if (online < this.options.broadcastBelow) {
       for (const to of this.byKey.values()) deliver(to);
       return;
     }
-    const watching = this.watchers.get(session.key);
+    const watching = this.watchers.get(key);
     if (watching) for (const to of watching) deliver(to);
   }
 

@@ -139,6 +139,29 @@ describe('jwt with an HS256 secret', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
   });
 
+  it('ends a session whose token expires while it is away, so it cannot resume', async () => {
+    ts = await startWithData(['--auth', 'jwt', '--jwt-secret', SECRET]);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const first = await attemptLogin(ts, {
+      type: 'login',
+      name: 'alice',
+      token: await hs256({ sub: 'alice', exp }),
+      protocol: 1,
+      resume: true,
+    });
+    expect(first.reply.success).toBe(true);
+    first.client.ws.terminate();
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 100));
+    const again = await attemptLogin(ts, {
+      type: 'login',
+      name: 'alice',
+      protocol: 1,
+      resumeToken: first.reply.resumeToken,
+    });
+    expect(again.reply).toMatchObject({ success: false, code: 'resume_failed' });
+    expect(ts.server.ctx.hub.get('alice')).toBeUndefined();
+  });
+
   it('accepts what `callwire token NAME` mints', async () => {
     ts = await startWithData(['--auth', 'jwt', '--jwt-secret', SECRET]);
     const minted = await runCli(['token', 'alice', '--ttl-seconds', '60'], '', {

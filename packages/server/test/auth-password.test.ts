@@ -284,6 +284,48 @@ describe('accounts that change while signed in', () => {
   });
 });
 
+describe('accounts that change while a session resumes', () => {
+  const resumable = async (ts: AccountServer, name: string, password: string) => {
+    const { client, reply } = await attemptLogin(ts, { ...loginMsg(name, password), resume: true });
+    expect(reply.success).toBe(true);
+    return { client, token: reply.resumeToken as string };
+  };
+  const resumeWith = (ts: AccountServer, name: string, token: string) =>
+    attemptLogin(ts, { type: 'login', name, protocol: 1, resumeToken: token });
+
+  it('ends a removed account’s session that is away, so its resume token no longer works', async () => {
+    const ts = await passwordServer(['--user-check-interval-ms', '100']);
+    const alice = await resumable(ts, 'alice', ALICE_PW);
+    const bob = (await signIn(ts, 'bob', BOB_PW)).client;
+    alice.client.send({ type: 'call', to: 'bob' });
+    const { callId } = await alice.client.next('ringing');
+    await bob.next('incoming');
+    bob.send({ type: 'accept', callId });
+    await alice.client.next('accepted');
+    alice.client.ws.terminate();
+    await bob.next('reconnecting');
+    await withSqlite(ts.dataDir, (s) => s.removeUser('alice'));
+    // Not at the end of the grace period (20 s): as soon as the removal is noticed.
+    expect(await bob.next('leave')).toMatchObject({ callId, reason: 'disconnected' });
+    expect((await resumeWith(ts, 'alice', alice.token)).reply).toMatchObject({
+      success: false,
+      code: 'resume_failed',
+    });
+  });
+
+  it('keeps guarding a session after it resumed', async () => {
+    const ts = await passwordServer(['--user-check-interval-ms', '100']);
+    const alice = await resumable(ts, 'alice', ALICE_PW);
+    alice.client.ws.terminate();
+    await until(() => ts.server.ctx.hub.get('alice')?.state === 'away');
+    const back = await resumeWith(ts, 'alice', alice.token);
+    expect(back.reply).toMatchObject({ success: true, resumed: true });
+    await withSqlite(ts.dataDir, (s) => s.removeUser('alice'));
+    expect(await back.client.closed).toBe(4001);
+    await until(() => ts.server.ctx.hub.get('alice') === undefined);
+  });
+});
+
 describe('a login storm', () => {
   it('is answered without stalling anyone else: hashing is bounded, the overflow refused at once', async () => {
     const ts = await passwordServer();

@@ -2,6 +2,9 @@
  * Integration test support: a real callwire server on port 0 and real `ws` clients that
  * remember every frame they receive, so tests can await "the next message of type X".
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import pino from 'pino';
 import { buildServer, parseConfig, type CallwireServer } from '../src/index.js';
@@ -17,14 +20,19 @@ export async function startServer(
   flags: string[] = [],
   logger: pino.Logger = pino({ level: 'silent' }),
 ): Promise<TestServer> {
-  const config = parseConfig(['--port', '0', '--host', '127.0.0.1', ...flags], {});
+  // Each server gets its own data directory, so tests never share (or leave behind) a store.
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwire-test-'));
+  const config = parseConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...flags], {});
   const server = buildServer(config, { logger });
   const { port } = await server.listen();
   return {
     server,
     port,
     url: (path = '/') => `ws://127.0.0.1:${port}${path}`,
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

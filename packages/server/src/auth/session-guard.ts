@@ -1,13 +1,15 @@
 /**
  * Keeps signed-in sessions authorized for as long as they last, not only at login: a session
  * whose token expires, or whose account is removed or gets a new password (`callwire users
- * remove|passwd`, possibly from another process), is closed with 4001.
+ * remove|passwd`, possibly from another process), is ended with 4001, also while it is away
+ * waiting to resume (it must not come back with its resume token).
  *
  * Account changes are noticed by polling the store's users revision (one cheap read every
  * `--user-check-interval-ms`); only when it moves are the signed-in password sessions checked
- * against their accounts. A store that is down postpones the check; it never closes sessions.
+ * against their accounts. A store that is down postpones the check; it never ends sessions.
+ * The same tick forgets sessions that have ended (a session outlives its first socket when it
+ * resumes, so socket events are not the end of it).
  */
-import { CLOSE } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Store } from '../stores/store.js';
 import type { Session } from '../ws/session.js';
@@ -16,6 +18,9 @@ import type { Identity } from './authenticator.js';
 /** setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Ends a session that is no longer authorized (the gateway closes it with 4001). */
+export type EndSession = (session: Session, why: string) => void;
+
 export class SessionGuard {
   private readonly tracked = new Map<Session, Identity>();
   private readonly timers = new Map<Session, NodeJS.Timeout>();
@@ -23,18 +28,17 @@ export class SessionGuard {
   private fresh = new Set<Session>();
   private lastRevision: number | undefined;
   private polling = false;
-  private readonly pollTimer: NodeJS.Timeout | undefined;
+  private readonly pollTimer: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
     intervalMs: number,
-    watchAccounts: boolean,
+    private readonly watchAccounts: boolean,
+    private readonly end: EndSession,
   ) {
-    if (watchAccounts) {
-      this.pollTimer = setInterval(() => void this.poll(), intervalMs);
-      this.pollTimer.unref();
-    }
+    this.pollTimer = setInterval(() => void this.poll(), intervalMs);
+    this.pollTimer.unref();
   }
 
   get size(): number {
@@ -47,20 +51,21 @@ export class SessionGuard {
     this.tracked.set(session, identity);
     if (identity.mode === 'password') this.fresh.add(session);
     if (identity.expiresAtMs !== undefined) this.armExpiry(session, identity.expiresAtMs);
-    session.ws.once('close', () => this.untrack(session));
   }
 
   close(): void {
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    clearInterval(this.pollTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.tracked.clear();
     this.fresh.clear();
   }
 
-  /** One check: exported for tests that do not want to wait for the interval. */
+  /** One tick: forget ended sessions, then check accounts if they changed. */
   async poll(): Promise<void> {
-    if (this.polling) return;
+    for (const session of this.tracked.keys())
+      if (session.state === 'closed') this.untrack(session);
+    if (!this.watchAccounts || this.polling) return;
     this.polling = true;
     try {
       const revision = await this.store.usersRevision();
@@ -71,8 +76,9 @@ export class SessionGuard {
         const identity = this.tracked.get(session);
         if (identity?.mode !== 'password') continue;
         const user = await this.store.getUser(identity.key);
-        if (user === undefined || user.epoch !== identity.epoch)
+        if (user === undefined || user.epoch !== identity.epoch) {
           this.revoke(session, 'account removed or changed');
+        }
       }
       this.lastRevision = revision;
     } catch (err) {
@@ -99,9 +105,10 @@ export class SessionGuard {
 
   private revoke(session: Session, why: string): void {
     if (!this.tracked.has(session)) return;
-    this.log.info({ session: session.id, name: session.name, why }, 'session no longer authorized');
     this.untrack(session);
-    session.close(CLOSE.unauthorized, why);
+    if (session.state === 'closed') return;
+    this.log.info({ session: session.id, name: session.name, why }, 'session no longer authorized');
+    this.end(session, why);
   }
 
   private untrack(session: Session): void {

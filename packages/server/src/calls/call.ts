@@ -23,6 +23,11 @@ export interface Call {
   readonly createdAtMs: number;
   answeredAtMs: number | undefined;
   room: string | undefined;
+  /**
+   * Cluster only: this is a shadow of a call whose home (state machine, timers) is that node;
+   * the local party's commands are carried there. Absent on the home node and on one node.
+   */
+  readonly home?: string;
 }
 
 export function partyOf(call: Call, session: Session): Party | undefined {

@@ -20,6 +20,7 @@ import type { Session } from '../ws/session.js';
 import { take, newBucket, type BucketSpec } from '../ws/rate-limit.js';
 import { partyOf, peerOf, type Call } from './call.js';
 import { transition, type CallEvent } from './machine.js';
+import type { RemoteCalls } from './remote.js';
 
 export interface EngineOptions {
   readonly ringTimeoutMs: number;
@@ -61,6 +62,8 @@ export class Engine {
   private readonly calls = new Map<string, Call>();
   /** Meet-by-link rooms: the person waiting, or the call the room holds. */
   private readonly rooms = new Map<string, Session | Call>();
+  /** Set when this node is part of a cluster (cluster/); the single-node path never reads it. */
+  private remote: RemoteCalls | undefined;
 
   constructor(
     private readonly hub: Hub,
@@ -75,6 +78,26 @@ export class Engine {
 
   get roomCount(): number {
     return this.rooms.size;
+  }
+
+  /** Join a cluster: callees on other nodes, shadow calls whose home is elsewhere. */
+  attachRemote(remote: RemoteCalls): void {
+    this.remote = remote;
+  }
+
+  /** A call by id (home or shadow), for the cluster's message handlers. */
+  callById(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
+  /** Cluster: start keeping a shadow of a call homed on another node (its callee is local). */
+  adoptShadow(call: Call): void {
+    this.calls.set(call.id, call);
+  }
+
+  /** Cluster: the shadow's call ended at its home (or the home is gone). */
+  dropShadow(call: Call): void {
+    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
   }
 
   invite(
@@ -108,15 +131,55 @@ export class Engine {
     }
 
     const callee = target.ok ? this.hub.get(target.key) : undefined;
+    if (callee === undefined && target.ok && this.remote !== undefined) {
+      // Maybe on another node: the cluster looks and comes back through completeInvite.
+      return this.remote.invite(caller, target.key, target.display, media, offer, ref);
+    }
     // Offline and unknown names get the same answer, so accounts cannot be probed.
     if (callee === undefined || callee.state !== 'active') {
       const key = target.ok ? target.key : undefined;
       return this.refuse(caller, target.ok ? target.display : toRaw, 'unavailable', ref, key, media);
     }
-    if (callee.call !== null || callee.room !== null) {
+    if (callee.call !== null || callee.room !== null || this.remote?.isLocating(callee) === true) {
       return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
     }
+    this.place(caller, callee, media, offer, ref, now);
+  }
 
+  /**
+   * Cluster: the end of an invite whose callee was looked up on the other nodes. `callee` is
+   * their proxy (a RemoteSession), or undefined when nobody has that name; `busy` when their
+   * node says they are in a call.
+   */
+  completeInvite(
+    caller: Session,
+    target: { readonly key: string; readonly display: string },
+    callee: Session | undefined,
+    busy: boolean,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+  ): void {
+    // The caller left while we looked: nobody to ring for.
+    if (caller.state !== 'active' && caller.state !== 'away') return;
+    if (caller.call !== null || caller.room !== null) {
+      return this.error(caller, 'invalid_state', ref, caller.call?.id);
+    }
+    if (callee === undefined) {
+      return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
+    }
+    if (busy) return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
+    this.place(caller, callee, media, offer, ref, Date.now());
+  }
+
+  private place(
+    caller: Session,
+    callee: Session,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+    now: number,
+  ): void {
     const call: Call = {
       id: randomUUID(),
       caller,
@@ -154,6 +217,7 @@ export class Engine {
   accept(session: Session, callId: string, ref: string | undefined, answer: unknown): void {
     const call = this.resolve(session, { callId });
     if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'accept', ref, answer });
     const t = transition(call.state, { kind: 'accept', by: partyOf(call, session)! });
     if (t.action !== 'accept') {
       return this.error(session, t.action === 'reject' ? t.code : 'invalid_state', ref, call.id);
@@ -165,12 +229,14 @@ export class Engine {
   decline(session: Session, callId: string, busy: boolean, ref: string | undefined): void {
     const call = this.resolve(session, { callId });
     if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'decline', busy, ref });
     this.end(call, { kind: 'decline', by: partyOf(call, session)!, busy }, session, ref);
   }
 
   cancel(session: Session, callId: string, ref: string | undefined): void {
     const call = this.resolve(session, { callId });
     if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
+    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'cancel', ref });
     this.end(call, { kind: 'cancel', by: partyOf(call, session)! }, session, ref);
   }
 
@@ -180,6 +246,7 @@ export class Engine {
       if (selector.callId === undefined && session.room !== null) return this.leaveRoom(session, ref);
       return this.error(session, 'not_in_call', ref, selector.callId);
     }
+    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'hangup', ref });
     this.end(call, { kind: 'hangup', by: partyOf(call, session)! }, session, ref);
   }
 
@@ -197,6 +264,14 @@ export class Engine {
         if (session.call === null) return this.invite(session, selector.name, undefined, payload, ref);
       }
       return this.error(session, 'not_in_call', ref, selector.callId);
+    }
+    // The hot path: a connected call relays (what transition() answers for every signal in
+    // that state), without building the event.
+    // (A connected shadow relays the same way: its peer is a RemoteSession that carries the
+    // signal to the other node.)
+    if (call.state === 'connected') return this.relay(call, session, signal, payload);
+    if (call.home !== undefined) {
+      return this.remote!.forward(call, session, { k: 'signal', signal, payload, ref });
     }
     const by = partyOf(call, session)!;
     const t = transition(call.state, { kind: 'signal', by, signal });
@@ -287,7 +362,8 @@ export class Engine {
   /** The socket of `session` is gone: end its call and free its room. */
   disconnect(session: Session): void {
     const call = session.call;
-    if (call !== null) this.end(call, { kind: 'disconnect', by: partyOf(call, session)! }, session);
+    if (call !== null && call.home !== undefined) this.remote!.forward(call, session, { k: 'disconnect' });
+    else if (call !== null) this.end(call, { kind: 'disconnect', by: partyOf(call, session)! }, session);
     if (session.room !== null) this.leaveRoom(session, undefined);
   }
 
@@ -444,8 +520,12 @@ export class Engine {
     const call = session.call;
     if (call === null) return undefined;
     if (selector.name !== undefined) {
+      const peer = peerOf(call, session);
+      // Tutorial clients name the peer on every candidate, almost always spelled as the peer
+      // logged in: compare that first and normalize only when it differs.
+      if (selector.name === peer.name) return call;
       const n = normalizeName(selector.name);
-      return n.ok && peerOf(call, session).key === n.key ? call : undefined;
+      return n.ok && peer.key === n.key ? call : undefined;
     }
     return call;
   }

@@ -42,7 +42,15 @@ function dispatch(ctx: Context, session: Session, msg: One2OneClientMessage): vo
       const call = session.call;
       const from = normalizeName(msg.from);
       // Only a call that rings for this session, from the named caller, can be answered.
-      if (call === null || call.callee !== session || !from.ok || call.caller.key !== from.key) {
+      if (
+        call === null ||
+        call.callee !== session ||
+        // A call this client was never rung for (its caller has not sent the offer yet) cannot
+        // be answered by guessing the caller's name.
+        !call.calleeNotified ||
+        !from.ok ||
+        call.caller.key !== from.key
+      ) {
         ctx.stats.error('not_in_call');
         return session.send({ t: 'error', code: 'not_in_call' });
       }

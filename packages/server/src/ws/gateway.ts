@@ -15,7 +15,7 @@ import { one2oneDialect } from '../dialects/one2one-encode.js';
 import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
 import { take } from './rate-limit.js';
-import { Session, type SessionLimits } from './session.js';
+import { Session, setCoalescing, type SessionLimits } from './session.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
@@ -66,7 +66,9 @@ export class Gateway {
 
   /** Attach to an HTTP(S) server's `upgrade` event. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    // A plain function, not a closure: a closure here would share its scope with the one that
+    // captures `req` below and keep every upgrade request alive as long as its socket.
+    socket.on('error', destroySocket);
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = ROUTES.get(path);
     if (route === undefined) return reject(socket, 404, 'Not Found');
@@ -130,6 +132,9 @@ export class Gateway {
         ctx.stats.error('bad_json');
         return session.send({ t: 'error', code: 'bad_json', message: 'Binary frames are not part of the protocol.' });
       }
+      // Replies and relays of a frame that is one of several in the same read are written
+      // together at the end of the tick; a lone frame's are written at once.
+      setCoalescing(moreFramesPending(ws));
       try {
         handler(ctx, session, (data as Buffer).toString());
       } catch (err) {
@@ -167,6 +172,16 @@ export class Gateway {
       return;
     }
     this.finish(session);
+  }
+
+  /**
+   * End a session for good with a close code (4001 when it is no longer authorized), also one
+   * that is away waiting to resume: it must not come back with its resume token.
+   */
+  endSession(session: Session, code: number, reason: string): void {
+    if (session.state === 'away') return this.finish(session);
+    // A close code other than 1000 marks the session kicked: its close finishes it.
+    session.close(code, reason);
   }
 
   /** The session is over: its calls end, its name is freed. */
@@ -259,6 +274,17 @@ export class Gateway {
     for (const session of this.sessions) session.ws.terminate();
     this.wss.close();
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+/** Are more frames of the same read still waiting in ws's receiver? (ws 8 internals.) */
+function moreFramesPending(ws: WebSocket): boolean {
+  const receiver = (ws as unknown as { _receiver?: { _bufferedBytes?: number } })._receiver;
+  // Unknown internals: assume a burst, which only costs a cork.
+  return receiver?._bufferedBytes === undefined || receiver._bufferedBytes > 0;
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

@@ -25,6 +25,14 @@ function flushCorked(): void {
   corkedSessions.length = 0;
 }
 
+// Set by the gateway for each inbound frame: true when more frames of the same socket read
+// follow, so that what they cause can leave in one write per peer. A lone frame (the common
+// case at a steady rate) is relayed with a plain write: corking it would only add a tick.
+let coalescing = false;
+export function setCoalescing(on: boolean): void {
+  coalescing = on;
+}
+
 interface CorkableSocket {
   cork(): void;
   uncork(): void;
@@ -92,7 +100,7 @@ export class Session {
     if (this.state === 'away') return this.hold(text);
     const ws = this.ws;
     if (ws.readyState !== 1 /* OPEN */) return;
-    if (this.corkedSocket === null) {
+    if (coalescing && this.corkedSocket === null) {
       // ws keeps the net.Socket private; corking it is safe because ws itself only ever
       // cork()s and uncork()s in pairs around one frame.
       const socket = (ws as unknown as { _socket: CorkableSocket | null })._socket;

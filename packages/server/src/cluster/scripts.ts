@@ -1,0 +1,132 @@
+/**
+ * The cluster's multi-key updates, as Lua scripts so each runs atomically in Redis: a name is
+ * claimed together with its place in the online list, released only by its holder, and a dead
+ * node's names are cleaned up by exactly one survivor. Scripts are sent once and then called by
+ * their SHA1 (EVALSHA), falling back to EVAL when Redis has forgotten them (after a restart).
+ *
+ * Members of `online` for name key k lie in ['k\n', 'k\11') (see keys.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export class LuaScript {
+  private readonly sha: string;
+
+  constructor(private readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+const ADD_TO_LIST = `
+redis.call('ZREMRANGEBYLEX', KEYS[2], '[' .. ARGV[3] .. '\\n', '(' .. ARGV[3] .. '\\11')
+redis.call('ZADD', KEYS[2], 0, ARGV[3] .. '\\n' .. ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])`;
+
+/**
+ * KEYS name:<key>, online, status, names:<node>; ARGV value, ttlMs, key, display, status, mode.
+ * mode "new": only a free name (a login). mode "again": also one this node already holds (a
+ * resync after Redis came back or after this node was presumed dead). 1 = held, 0 = taken.
+ */
+export const CLAIM = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and (ARGV[6] ~= 'again' or v ~= ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+${ADD_TO_LIST}
+return 1`);
+
+/** KEYS name:<key>, online, status, names:<node>; ARGV value, key, channel, presence JSON. */
+export const RELEASE = new LuaScript(`
+redis.call('HDEL', KEYS[4], ARGV[2])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREMRANGEBYLEX', KEYS[2], '[' .. ARGV[2] .. '\\n', '(' .. ARGV[2] .. '\\11')
+redis.call('HDEL', KEYS[3], ARGV[2])
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1`);
+
+/** KEYS name:<key>, status; ARGV value, key, status, channel, presence JSON. */
+export const SET_STATUS = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+return 1`);
+
+/**
+ * KEYS the name keys of this node (a chunk); ARGV ttlMs, then the expected value of each key.
+ * Per key: 1 = refreshed, 0 = gone, -1 = someone else holds it now.
+ */
+export const REFRESH = new LuaScript(`
+local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if v == ARGV[i + 1] then
+    redis.call('PEXPIRE', k, ARGV[1])
+    out[i] = 1
+  elseif v then
+    out[i] = -1
+  else
+    out[i] = 0
+  end
+end
+return out`);
+
+/**
+ * Remove a node and every name it still holds. KEYS nodes, names:<id>, online, status,
+ * node:<id>; ARGV id, name key prefix, presence channel ('' = none), mode. mode "dead": only if
+ * its heartbeat is gone and this caller is the one that takes it out of the node set (so one
+ * survivor does the work); mode "leave": the node itself, shutting down. Returns how many names
+ * went, or -1 when there was nothing to do.
+ */
+export const BURY = new LuaScript(`
+if ARGV[4] == 'dead' then
+  if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
+  if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return -1 end
+else
+  redis.call('SREM', KEYS[1], ARGV[1])
+end
+local h = redis.call('HGETALL', KEYS[2])
+local prefix = ARGV[1] .. '|'
+local gone = 0
+for i = 1, #h, 2 do
+  local key, display = h[i], h[i + 1]
+  local nk = ARGV[2] .. key
+  local v = redis.call('GET', nk)
+  if (not v) or string.sub(v, 1, #prefix) == prefix then
+    if v then redis.call('DEL', nk) end
+    redis.call('ZREMRANGEBYLEX', KEYS[3], '[' .. key .. '\\n', '(' .. key .. '\\11')
+    redis.call('HDEL', KEYS[4], key)
+    if ARGV[3] ~= '' then
+      redis.call('PUBLISH', ARGV[3], cjson.encode({node = ARGV[1], name = display, key = key, status = 'offline'}))
+    end
+    gone = gone + 1
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[5])
+return gone`);
+
+/**
+ * One page of the online list. KEYS online, status; ARGV min (ZRANGEBYLEX), count.
+ * Returns [total, member1, status1, member2, status2, ...].
+ */
+export const PAGE = new LuaScript(`
+local total = redis.call('ZCARD', KEYS[1])
+local ms = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {total}
+for _, m in ipairs(ms) do
+  local nl = string.find(m, '\\n', 1, true)
+  local key = nl and string.sub(m, 1, nl - 1) or m
+  out[#out + 1] = m
+  out[#out + 1] = redis.call('HGET', KEYS[2], key) or 'online'
+end
+return out`);

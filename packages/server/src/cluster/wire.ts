@@ -1,0 +1,126 @@
+/**
+ * What nodes say to each other on `to:<nodeId>` channels: JSON, one message per PUBLISH.
+ * `event`: deliver an engine event to one of your users (the call is named by id; the receiver
+ * rebuilds the event around its own copy of the call). `cmd`: your call's remote party asked
+ * for this (the home node applies it with the party's proxy).
+ *
+ * Messages come only from other callwire nodes through a Redis that only they can reach (ACL
+ * and TLS, docs/DEPLOY.md); they are parsed defensively all the same, and a malformed one is
+ * dropped and logged rather than trusted.
+ */
+import type { EndReason, ErrorCode, MediaValue } from '@callwire/protocol';
+import type { RemoteCommand } from '../calls/remote.js';
+import type { OutEvent, SignalKind } from '../events.js';
+
+/** An engine event for a remote party, without object references. */
+export type EventDto =
+  | {
+      readonly t: 'incoming';
+      readonly caller: string;
+      readonly media: MediaValue;
+      /** The caller's offer when the callee's dialect rings with it (one2one). */
+      readonly offer?: unknown;
+    }
+  | { readonly t: 'accepted'; readonly role: 'caller' | 'callee'; readonly ref?: string | undefined }
+  | { readonly t: 'signal'; readonly signal: SignalKind; readonly payload: unknown }
+  | {
+      readonly t: 'ended';
+      readonly peerName: string;
+      readonly role: 'caller' | 'callee';
+      readonly reason: EndReason;
+      readonly missed: boolean;
+      readonly self: boolean;
+      readonly wasConnected: boolean;
+      readonly ref?: string | undefined;
+    }
+  | { readonly t: 'peer-state'; readonly name: string; readonly away: boolean }
+  | {
+      readonly t: 'error';
+      readonly code: ErrorCode;
+      readonly message?: string | undefined;
+      readonly ref?: string | undefined;
+    };
+
+export type NodeMessage =
+  | {
+      readonly op: 'event';
+      readonly from: string;
+      /** Name key of the user on the receiving node. */
+      readonly to: string;
+      readonly callId: string | undefined;
+      readonly e: EventDto;
+    }
+  | {
+      readonly op: 'cmd';
+      readonly from: string;
+      /** Name key of the party (on the sending node) that asked. */
+      readonly by: string;
+      readonly callId: string;
+      readonly c: RemoteCommand;
+    };
+
+/**
+ * The transferable part of an event for a remote party, with its callId; undefined for events
+ * that have no meaning on another node (they are never sent to a remote party).
+ */
+export function toDto(event: OutEvent): { callId: string | undefined; e: EventDto } | undefined {
+  switch (event.t) {
+    case 'incoming': {
+      const { call } = event;
+      const offer = call.callee.dialect.ringsWithOffer
+        ? call.held.find((h) => h.signal === 'offer')?.payload
+        : undefined;
+      return {
+        callId: call.id,
+        e: { t: 'incoming', caller: call.caller.name, media: call.media, ...(offer !== undefined ? { offer } : {}) },
+      };
+    }
+    case 'accepted':
+      return { callId: event.call.id, e: { t: 'accepted', role: event.role, ref: event.ref } };
+    case 'signal':
+      return { callId: event.call.id, e: { t: 'signal', signal: event.signal, payload: event.payload } };
+    case 'ended':
+      return {
+        callId: event.callId,
+        e: {
+          t: 'ended',
+          peerName: event.peerName,
+          role: event.role,
+          reason: event.reason,
+          missed: event.missed,
+          self: event.self,
+          wasConnected: event.wasConnected,
+          ref: event.ref,
+        },
+      };
+    case 'peer-state':
+      return { callId: event.callId, e: { t: 'peer-state', name: event.name, away: event.away } };
+    case 'error':
+      return { callId: event.callId, e: { t: 'error', code: event.code, message: event.message, ref: event.ref } };
+    default:
+      return undefined;
+  }
+}
+
+/** Parse a message from another node; undefined when it is not one. */
+export function parseNodeMessage(text: string): NodeMessage | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof m !== 'object' || m === null) return undefined;
+  const o = m as Record<string, unknown>;
+  if (typeof o.from !== 'string') return undefined;
+  if (o.op === 'event' && typeof o.to === 'string' && typeof o.e === 'object' && o.e !== null) {
+    if (o.callId !== undefined && typeof o.callId !== 'string') return undefined;
+    if (typeof (o.e as { t?: unknown }).t !== 'string') return undefined;
+    return m as NodeMessage;
+  }
+  if (o.op === 'cmd' && typeof o.by === 'string' && typeof o.callId === 'string') {
+    if (typeof o.c !== 'object' || o.c === null || typeof (o.c as { k?: unknown }).k !== 'string') return undefined;
+    return m as NodeMessage;
+  }
+  return undefined;
+}
