@@ -93,6 +93,10 @@ export interface CallEvents {
   peerMediaChanged: (remoteMedia: RemoteMedia) => void;
   fileOffered: (incoming: IncomingFile) => void;
   stats: (sample: StatsSample) => void;
+  /** The peer's signaling connection dropped; media goes on while the server waits for it. */
+  peerReconnecting: () => void;
+  /** The peer's signaling connection is back (it resumed its session). */
+  peerReconnected: () => void;
   /** The local tracks changed (camera on/off, device switch, screen share); a new MediaStream. */
   localStreamChanged: (stream: MediaStream | null) => void;
 }

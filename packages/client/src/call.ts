@@ -4,6 +4,10 @@
  * (call-media.ts), the peer connection (peer-session.ts), chat and media state (control-link.ts),
  * files (file-link.ts) and stats (stats.ts).
  *
+ * The call survives a dropped signaling connection on either side: media runs peer to peer, and
+ * what the call says meanwhile is held and delivered on resume (signaling.ts). When the media
+ * path itself breaks, ice-recovery.ts decides when the caller restarts ICE.
+ *
  * WebRTC is set up lazily when the call is accepted. Where there is no RTCPeerConnection (Node)
  * the call still goes through every signaling step and simply stays `connecting`, which is what
  * lets the signaling be tested without a browser.
@@ -22,6 +26,7 @@ import { Emitter, type Unsubscribe } from './emitter.js';
 import { CallwireError, InvalidStateError } from './errors.js';
 import { FileLink, type FileLinkOptions } from './file-link.js';
 import type { FileTransfer } from './file-transfer.js';
+import { IceRecovery, defaultIceRecoveryOptions } from './ice-recovery.js';
 import { PeerSession, type Description } from './peer-session.js';
 import { StatsSampler, type StatsSample } from './stats.js';
 import { assertNever } from './util.js';
@@ -100,7 +105,10 @@ export class Call {
   #files: FileLink | null = null;
   #sampler: StatsSampler | null = null;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
-  #iceRestarted = false;
+  #recovery: IceRecovery | null = null;
+  #iceRestarts = 0;
+  #peerReconnecting = false;
+  #ownSignalingUp = true;
   #transportUp = false;
   #channelsOpen = 0;
   #channelGraceOver = false;
@@ -154,6 +162,14 @@ export class Call {
   }
   get peerConnection(): RTCPeerConnection | null {
     return this.#session?.pc ?? null;
+  }
+  /** True while the peer's signaling connection is down and the server waits for it to resume. */
+  get peerReconnecting(): boolean {
+    return this.#peerReconnecting;
+  }
+  /** ICE restarts this side has made (the caller restarts; the callee answers restarts). */
+  get iceRestarts(): number {
+    return this.#iceRestarts;
   }
   /** What the peer says it sends (all false until its first announcement arrives). */
   get remoteMedia(): RemoteMedia {
@@ -277,10 +293,27 @@ export class Call {
     }
   }
 
+  /** @internal The peer's signaling connection dropped (`true`) or resumed (`false`). */
+  peerPresence(reconnecting: boolean): void {
+    if (this.#state === 'ended' || this.#peerReconnecting === reconnecting) return;
+    this.#peerReconnecting = reconnecting;
+    this.#updateSignalingReady();
+    this.#events.emit(reconnecting ? 'peerReconnecting' : 'peerReconnected');
+  }
+
+  /** @internal Our own signaling connection is down (suspended) or back (resume settled). */
+  ownSignaling(up: boolean): void {
+    this.#ownSignalingUp = up;
+    this.#updateSignalingReady();
+  }
+
   /** @internal New ICE servers (refreshed TURN credentials) for later ICE restarts. */
   reconfigure(configuration: RTCConfiguration): void {
+    const pc = this.#session?.pc;
+    if (pc === undefined) return;
     try {
-      this.#session?.pc.setConfiguration(configuration);
+      // Only the servers change: settings such as certificates cannot change on a live connection.
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers: configuration.iceServers ?? [] });
     } catch (err) {
       // Some settings (bundlePolicy, certificates) cannot change; the old ones stay in force.
       this.#ctx.error(
@@ -294,6 +327,7 @@ export class Call {
     if (this.#state === 'ended') return;
     this.#endReason = reason;
     clearInterval(this.#statsTimer);
+    this.#recovery?.close();
     clearTimeout(this.#channelGraceTimer);
     this.#files?.close(new CallwireError('call_ended'));
     this.#session?.close();
@@ -335,6 +369,17 @@ export class Call {
     });
     session.events.on('track', (track) => this.#onRemoteTrack(track));
     session.events.on('connectionState', (state) => this.#onConnectionState(state));
+    const initiator = this.role === 'caller';
+    const recovery = new IceRecovery(defaultIceRecoveryOptions(initiator), {
+      restart: () => this.#restartIce(),
+      giveUp: () => {
+        this.#ctx.send({ type: 'hangup', callId: this.#id });
+        this.end('failed');
+      },
+    });
+    this.#recovery = recovery;
+    this.#updateSignalingReady();
+    session.events.on('iceConnectionState', (state) => recovery.update(state));
     session.events.on('failure', (err) =>
       this.#ctx.error(
         new CallwireError('protocol_error', 'negotiation step failed', { cause: err }),
@@ -402,16 +447,23 @@ export class Call {
         }, CHANNEL_GRACE_MS);
       }
       this.#maybeConnected();
-    } else if (state === 'failed') {
-      // One ICE restart (new candidates, possibly through TURN) before giving up on the call.
-      if (!this.#iceRestarted) {
-        this.#iceRestarted = true;
-        this.#session?.restartIce();
-      } else {
-        this.#ctx.send({ type: 'hangup', callId: this.#id });
-        this.end('failed');
-      }
     }
+    // A failed connection is ICE's business: ice-recovery.ts restarts it or ends the call.
+  }
+
+  #updateSignalingReady(): void {
+    this.#recovery?.setSignalingReady(this.#ownSignalingUp && !this.#peerReconnecting);
+  }
+
+  /** Restart ICE with the newest ICE servers (TURN credentials may have been refreshed). */
+  #restartIce(): void {
+    const session = this.#session;
+    if (session === null || this.#state === 'ended') return;
+    this.#iceRestarts += 1;
+    this.reconfigure(this.#ctx.rtcConfiguration());
+    session.restartIce().catch(() => {
+      // Failures are reported through the session's `failure` event.
+    });
   }
 
   #startStats(): void {

@@ -1,7 +1,12 @@
 /**
  * The logged-in session: presence, the online list, and every call of this user. It turns the
- * server's validated messages into Call and IncomingCall objects (one exhaustive switch) and ends
- * them when the connection drops (calls do not survive a reconnect yet).
+ * server's validated messages into Call and IncomingCall objects (one exhaustive switch).
+ *
+ * Calls survive a dropped connection: while the session is suspended they keep their media and
+ * their state, and when it resumes the server's list of our calls is the truth. Calls it no
+ * longer has end with `disconnected` (once everything it held for us has arrived, so a `leave`
+ * it held still gives its own reason), and calls it has that we do not know are hung up. A
+ * session that is lost for good ends every call with `disconnected`.
  */
 import type { ClientMessage, ServerMessage } from '@callwire/protocol';
 import { Call, type CallContext, type CallInit } from './call.js';
@@ -79,6 +84,10 @@ export class CallwireClient {
   readonly #incoming = new Map<string, IncomingCall>();
   #roomCall: Call | null = null;
   #watched: string[] | null = null;
+  /** What existed when the session resumed, checked against the server's list once settled. */
+  #resumeSnapshot: { calls: readonly Call[]; incoming: IncomingCall[] } | null = null;
+  /** Calls that ended while we were away: their hangup is already on its way. */
+  readonly #endedWhileAway = new Set<string>();
   readonly #events = new Emitter<ClientEvents>();
   readonly #signaling: Signaling;
   readonly #callContext: CallContext;
@@ -92,6 +101,11 @@ export class CallwireClient {
     s.on('stateChanged', (state, previous) => this.#events.emit('stateChanged', state, previous));
     s.on('loggedIn', (reply) => this.#onLogin(reply));
     s.on('message', (msg) => this.#dispatch(msg));
+    s.on('suspended', () => {
+      for (const call of this.#calls.values()) call.ownSignaling(false);
+    });
+    s.on('resumed', (reply) => this.#onResumed(reply));
+    s.on('resumeSettled', (reply) => this.#onResumeSettled(reply));
     s.on('dropped', () => this.#endAll('disconnected'));
     s.on('error', (err) => this.#events.emit('error', err));
     this.#callContext = {
@@ -110,7 +124,10 @@ export class CallwireClient {
       request: (msg, onReply) => this.#signaling.request(msg, onReply),
       send: (msg) => this.#signaling.send(msg),
       createCall: (init) => this.#adopt(init),
-      settled: (incoming) => this.#incoming.delete(incoming.callId),
+      settled: (incoming) => {
+        if (this.#signaling.state !== 'open') this.#endedWhileAway.add(incoming.callId);
+        this.#incoming.delete(incoming.callId);
+      },
     };
   }
 
@@ -294,6 +311,7 @@ export class CallwireClient {
   }
 
   #forget(call: Call): void {
+    if (this.#signaling.state !== 'open' && call.id !== '') this.#endedWhileAway.add(call.id);
     if (this.#calls.get(call.id) === call) this.#calls.delete(call.id);
     if (this.#roomCall === call) this.#roomCall = null;
   }
@@ -305,7 +323,37 @@ export class CallwireClient {
     if (this.#watched !== null) this.#signaling.send({ type: 'watch', names: this.#watched });
   }
 
+  #onResumed(reply: LoginSuccess): void {
+    this.#resumeSnapshot = { calls: this.calls, incoming: [...this.#incoming.values()] };
+    for (const c of reply.calls ?? []) {
+      this.#calls.get(c.callId)?.peerPresence(c.peerReconnecting === true);
+    }
+  }
+
+  #onResumeSettled(reply: LoginSuccess): void {
+    const listed = new Set((reply.calls ?? []).map((c) => c.callId));
+    const snapshot = this.#resumeSnapshot ?? { calls: [], incoming: [] };
+    this.#resumeSnapshot = null;
+    for (const call of snapshot.calls) {
+      // A room call still waiting alone has no call id; the room itself is not in the list.
+      if (call.id !== '' && !listed.has(call.id)) call.end('disconnected');
+    }
+    for (const incoming of snapshot.incoming) {
+      if (!listed.has(incoming.callId)) incoming.cancelled('disconnected', false);
+    }
+    for (const callId of listed) {
+      const known =
+        this.#calls.has(callId) || this.#incoming.has(callId) || this.#endedWhileAway.has(callId);
+      // A call whose reply was lost with the old socket: nobody here can take part in it.
+      if (!known) this.#signaling.send({ type: 'hangup', callId });
+    }
+    this.#endedWhileAway.clear();
+    for (const call of this.#calls.values()) call.ownSignaling(true);
+  }
+
   #endAll(reason: 'disconnected'): void {
+    this.#resumeSnapshot = null;
+    this.#endedWhileAway.clear();
     for (const call of this.calls) call.end(reason);
     for (const incoming of [...this.#incoming.values()]) incoming.cancelled(reason, false);
   }
@@ -345,6 +393,11 @@ export class CallwireClient {
           this.#incoming.get(msg.callId)?.cancelled(msg.reason, msg.missed === true);
         return;
       }
+      case 'reconnecting':
+      case 'reconnected':
+        // The peer's signaling connection dropped or came back; media goes on either way.
+        this.#calls.get(msg.callId)?.peerPresence(msg.type === 'reconnecting');
+        return;
       case 'presence':
         if (msg.status === 'offline') this.#online.delete(msg.name);
         else this.#online.set(msg.name, msg.status);

@@ -31,6 +31,11 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructorLike;
   /** When and how often to retry after the connection drops. Default: jittered exponential backoff. */
   reconnectPolicy?: ReconnectPolicy;
+  /**
+   * Keep the session across a dropped connection: calls go on and the client resumes them when
+   * it is back within the server's grace period. Default true.
+   */
+  resume?: boolean;
   /** Extra RTCPeerConnection settings; its `iceServers`, if given, replace the server's. */
   rtcConfiguration?: RTCConfiguration;
   /** How long to wait for the login and for each request's reply. Default 15 s. */
@@ -83,6 +88,8 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
       'no global WebSocket: pass options.WebSocket (in Node: WebSocket from "ws")',
     );
   }
+  if (options.resume !== undefined && typeof options.resume !== 'boolean')
+    throw new TypeError('resume must be a boolean');
   const policy = options.reconnectPolicy ?? defaultReconnectPolicy;
   if (typeof policy.nextRetryDelayMs !== 'function')
     throw new TypeError('reconnectPolicy.nextRetryDelayMs must be a function');
@@ -102,6 +109,7 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
         true,
       ),
       requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
+      resume: options.resume ?? true,
     },
     rtcConfiguration: options.rtcConfiguration,
     statsIntervalMs: positive(options.statsIntervalMs, 1_000, 'statsIntervalMs', true),

@@ -5,9 +5,16 @@
  * (the callee) rolls its own back and answers, so crossing offers never deadlock.
  *
  * Inbound descriptions and candidates are applied strictly one after another: a candidate must
- * never be added before the description it belongs to has been set.
+ * never be added before the description it belongs to has been set. ICE restarts go through the
+ * same queue, so a restart never interleaves with a description being applied.
  */
 import { Emitter } from './emitter.js';
+
+/**
+ * An offer of ours still unanswered after this long was probably lost with a dropped socket;
+ * an ICE restart rolls it back and offers again instead of waiting for an answer forever.
+ */
+const STALE_OFFER_MS = 5_000;
 
 export interface Description {
   type: 'offer' | 'answer';
@@ -21,6 +28,7 @@ export interface PeerSessionEvents {
   candidate: (candidate: RTCIceCandidateInit) => void;
   track: (track: MediaStreamTrack) => void;
   connectionState: (state: RTCPeerConnectionState) => void;
+  iceConnectionState: (state: RTCIceConnectionState) => void;
   /** A negotiation step failed; the call decides whether that ends it. */
   failure: (err: unknown) => void;
 }
@@ -36,6 +44,7 @@ export class PeerSession {
   #settingRemoteAnswer = false;
   #inbound: Promise<void> = Promise.resolve();
   #closed = false;
+  #localOfferAt = 0;
 
   constructor(configuration: RTCConfiguration, polite: boolean) {
     this.pc = new RTCPeerConnection(configuration);
@@ -51,6 +60,9 @@ export class PeerSession {
     pc.addEventListener('connectionstatechange', () =>
       this.events.emit('connectionState', pc.connectionState),
     );
+    pc.addEventListener('iceconnectionstatechange', () =>
+      this.events.emit('iceConnectionState', pc.iceConnectionState),
+    );
   }
 
   /** Apply a description from the peer (queued behind earlier inbound messages). */
@@ -62,6 +74,8 @@ export class PeerSession {
       const collision = description.type === 'offer' && !readyForOffer;
       this.#ignoreOffer = !this.polite && collision;
       if (this.#ignoreOffer) return;
+      // An answer to an offer we rolled back (an ICE restart replaced it) answers nothing now.
+      if (description.type === 'answer' && pc.signalingState !== 'have-local-offer') return;
       this.#settingRemoteAnswer = description.type === 'answer';
       try {
         // For the polite side in a collision this is an implicit rollback of its own offer.
@@ -90,8 +104,21 @@ export class PeerSession {
     });
   }
 
-  restartIce(): void {
-    if (!this.#closed) this.pc.restartIce();
+  /**
+   * Restart ICE: `negotiationneeded` follows and the restart offer goes out. If an offer of ours
+   * has waited too long for its answer, it is rolled back first, since no restart can be
+   * offered while it is outstanding.
+   */
+  restartIce(): Promise<void> {
+    return this.#enqueue(async () => {
+      const pc = this.pc;
+      const stale =
+        pc.signalingState === 'have-local-offer' &&
+        !this.#makingOffer &&
+        Date.now() - this.#localOfferAt > STALE_OFFER_MS;
+      if (stale) await pc.setLocalDescription({ type: 'rollback' });
+      pc.restartIce();
+    });
   }
 
   close(): void {
@@ -119,6 +146,7 @@ export class PeerSession {
   #sendLocalDescription(): void {
     const local = this.pc.localDescription;
     if (this.#closed || local === null) return;
+    if (local.type === 'offer') this.#localOfferAt = Date.now();
     if (local.type === 'offer' || local.type === 'answer') {
       this.events.emit('description', { type: local.type, sdp: local.sdp });
     }

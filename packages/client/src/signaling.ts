@@ -5,6 +5,15 @@
  * States: connecting -> open -> (reconnecting -> open)* -> closed. The first connection either
  * logs in or fails (connect() rejects); only a session that was open reconnects. Every inbound
  * frame is validated with the protocol's decoder before anything looks at it.
+ *
+ * Resume (docs/PROTOCOL.md): logins ask for a resume token. When the socket drops the session is
+ * `suspended`, not lost: the server keeps it (and our calls) for its grace period, pending
+ * requests stay pending, and what the calls send meanwhile is held in order (resume-state.ts).
+ * The next login presents the token; `resumed` means the session is back and the server is
+ * delivering what it held for us; a `ping` sent right after is answered only once all of that
+ * has been delivered, which is when `resumeSettled` fires. A refused token (`resume_failed`), or
+ * the grace period passing while we are still away, loses the session (`dropped`) and the same
+ * connection logs in afresh.
  */
 import {
   PROTOCOL_VERSION,
@@ -16,6 +25,7 @@ import {
 import { Emitter } from './emitter.js';
 import { CallwireError, InvalidStateError, type CallwireErrorCode } from './errors.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
+import { ResumeState } from './resume-state.js';
 import {
   OPEN,
   discard,
@@ -57,15 +67,23 @@ export interface SignalingOptions {
   reconnectPolicy: ReconnectPolicy;
   heartbeatIntervalMs: number;
   requestTimeoutMs: number;
+  /** Ask the server to keep the session across socket drops. */
+  resume: boolean;
 }
 
 export interface SignalingEvents {
   stateChanged: (state: ConnectionState, previous: ConnectionState) => void;
   /** A validated message that did not answer a pending request. */
   message: (msg: ServerMessage) => void;
-  /** A login succeeded; `again` is true after a reconnect. */
+  /** A fresh login succeeded; `again` is true after a reconnect. */
   loggedIn: (reply: LoginSuccess, again: boolean) => void;
-  /** The open session was lost (before reconnecting starts). */
+  /** The socket dropped, but the server keeps the session for its grace period. */
+  suspended: () => void;
+  /** The session is back (`resumed: true`); what the server held for us is on its way. */
+  resumed: (reply: LoginSuccess) => void;
+  /** Everything held for us during the drop has been delivered. */
+  resumeSettled: (reply: LoginSuccess) => void;
+  /** The session was lost (no resume, or the resume was refused or too late): calls are gone. */
   dropped: () => void;
   error: (err: CallwireError) => void;
 }
@@ -74,6 +92,8 @@ interface Pending {
   onReply: (msg: ServerMessage) => void;
   reject: (err: CallwireError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** The login (fresh or resumed) the request was sent under. */
+  epoch: number;
 }
 
 // Close codes after which coming back would be refused again or is not wanted.
@@ -95,10 +115,15 @@ export class Signaling {
   #lastFrameAt = 0;
   #serverRetryAfterMs: number | undefined;
   #first: { resolve: (r: LoginSuccess) => void; reject: (e: CallwireError) => void } | null = null;
+  #loginTimer: ReturnType<typeof setTimeout> | undefined;
+  #epoch = 0;
+  #name: string;
+  readonly #resume = new ResumeState();
   readonly #options: SignalingOptions;
 
   constructor(options: SignalingOptions) {
     this.#options = options;
+    this.#name = options.name;
   }
 
   get state(): ConnectionState {
@@ -113,12 +138,17 @@ export class Signaling {
     });
   }
 
-  /** Send a message if the session is open; returns whether it was sent. */
+  /**
+   * Send a message if the session is open, or hold it for the resume while the session is
+   * suspended (pings excepted); returns whether it was sent or held.
+   */
   send(msg: ClientMessage): boolean {
     const socket = this.#socket;
-    if (!this.#loggedIn || socket === null || socket.readyState !== OPEN) return false;
-    socket.send(JSON.stringify(msg));
-    return true;
+    if (this.#loggedIn && socket !== null && socket.readyState === OPEN) {
+      socket.send(JSON.stringify(msg));
+      return true;
+    }
+    return msg.type !== 'ping' && this.#resume.hold(msg);
   }
 
   /**
@@ -138,6 +168,7 @@ export class Signaling {
       this.#pending.set(ref, {
         timer,
         reject,
+        epoch: this.#epoch,
         onReply: (reply) => {
           if (reply.type === 'error') {
             reject(new CallwireError(reply.code, reply.message));
@@ -166,6 +197,7 @@ export class Signaling {
   close(): void {
     if (this.#state === 'closed') return;
     this.#teardownSocket(1000);
+    this.#resume.lost();
     clearTimeout(this.#retryTimer);
     this.#rejectPending('closed');
     this.#failFirst(new CallwireError('closed'));
@@ -194,34 +226,19 @@ export class Signaling {
     this.#socket = socket;
     this.#loggedIn = false;
     this.#lastFrameAt = Date.now();
-    // The login must finish within the request timeout, or this attempt counts as failed.
-    const loginTimer = setTimeout(() => {
-      if (this.#socket === socket && !this.#loggedIn)
-        this.#lost(socket, new CallwireError('timeout'));
-    }, this.#options.requestTimeoutMs);
-    socket.onopen = () => {
-      const { name, password, token } = this.#options;
-      socket.send(
-        JSON.stringify({
-          type: 'login',
-          name,
-          protocol: PROTOCOL_VERSION,
-          ...(password !== undefined ? { password } : {}),
-          ...(token !== undefined ? { token } : {}),
-        } satisfies ClientMessage),
-      );
-    };
+    this.#armLoginTimer(socket);
+    socket.onopen = () => this.#sendLogin(socket);
     socket.onmessage = (event: MessageEventLike) => {
       if (this.#socket !== socket) return;
       this.#lastFrameAt = Date.now();
-      this.#onFrame(socket, event.data, loginTimer);
+      this.#onFrame(socket, event.data);
     };
     socket.onerror = () => {
       // An error is always followed by a close event; the close carries the outcome.
     };
     socket.onclose = (event: CloseEventLike) => {
-      clearTimeout(loginTimer);
       if (this.#socket !== socket) return;
+      clearTimeout(this.#loginTimer);
       const err =
         event.code === 4001
           ? new CallwireError('invalid_credentials', `closed by the server (${event.code})`)
@@ -233,7 +250,36 @@ export class Signaling {
     };
   }
 
-  #onFrame(socket: WebSocketLike, data: unknown, loginTimer: ReturnType<typeof setTimeout>): void {
+  /** The login must finish within the request timeout, or this attempt counts as failed. */
+  #armLoginTimer(socket: WebSocketLike): void {
+    clearTimeout(this.#loginTimer);
+    this.#loginTimer = setTimeout(() => {
+      if (this.#socket === socket && !this.#loggedIn)
+        this.#lost(socket, new CallwireError('timeout'));
+    }, this.#options.requestTimeoutMs);
+  }
+
+  /** A resume when we hold a token (exactly the fields PROTOCOL.md names), else a fresh login. */
+  #sendLogin(socket: WebSocketLike): void {
+    const token = this.#resume.token;
+    let msg: ClientMessage;
+    if (token !== null) {
+      msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
+    } else {
+      const { password, token: jwt, resume } = this.#options;
+      msg = {
+        type: 'login',
+        name: this.#options.name,
+        protocol: PROTOCOL_VERSION,
+        ...(resume ? { resume: true } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(jwt !== undefined ? { token: jwt } : {}),
+      };
+    }
+    socket.send(JSON.stringify(msg));
+  }
+
+  #onFrame(socket: WebSocketLike, data: unknown): void {
     if (typeof data !== 'string') {
       this.events.emit(
         'error',
@@ -254,14 +300,13 @@ export class Signaling {
       this.#serverRetryAfterMs = msg.afterMs;
       return;
     }
-    if (msg.type === 'pong') return;
+    // A pong with a ref answers a request (the resume's barrier); heartbeat pongs have none.
+    if (msg.type === 'pong' && msg.ref === undefined) return;
     if (!this.#loggedIn) {
       if (msg.type === 'login') {
-        clearTimeout(loginTimer);
         this.#onLoginReply(socket, msg);
       } else if (msg.type === 'error') {
-        clearTimeout(loginTimer);
-        this.#loginRefused(socket, new CallwireError(msg.code, msg.message));
+        this.#onLoginError(socket, new CallwireError(msg.code, msg.message));
       }
       // Anything else before login is out of order; ignore it rather than guess.
       return;
@@ -280,22 +325,80 @@ export class Signaling {
   #onLoginReply(socket: WebSocketLike, msg: ServerMessageMap['login']): void {
     if (!msg.success) {
       const code = (msg.code ?? 'invalid_credentials') as CallwireErrorCode;
-      this.#loginRefused(socket, new CallwireError(code, msg.message));
+      this.#onLoginError(socket, new CallwireError(code, msg.message));
       return;
     }
+    clearTimeout(this.#loginTimer);
+    const reply = msg as LoginSuccess;
+    if (reply.name !== undefined) this.#name = reply.name;
+    if (reply.resumed === true) {
+      this.#onResumed(socket, reply);
+      return;
+    }
+    // A fresh session although we were away (a server that does not resume): the old one is gone.
+    if (this.#resume.suspended) this.#sessionLost();
+    this.#resume.granted(reply.resumeToken, reply.resumeGraceMs);
     const again = this.#first === null;
     this.#loggedIn = true;
+    this.#epoch += 1;
     this.#attempt = 0;
     this.#serverRetryAfterMs = undefined;
     this.#startHeartbeat(socket);
     this.#setState('open');
-    const reply = msg as LoginSuccess;
     if (this.#first !== null) {
       const first = this.#first;
       this.#first = null;
       first.resolve(reply);
     }
     this.events.emit('loggedIn', reply, again);
+  }
+
+  #onResumed(socket: WebSocketLike, reply: LoginSuccess): void {
+    const live = new Set((reply.calls ?? []).map((c) => c.callId));
+    const held = this.#resume.resumed(live);
+    this.#resume.granted(reply.resumeToken, reply.resumeGraceMs);
+    this.#loggedIn = true;
+    const epoch = ++this.#epoch;
+    this.#attempt = 0;
+    this.#serverRetryAfterMs = undefined;
+    this.#startHeartbeat(socket);
+    // What the calls said while we were away goes first, before anything new can be sent.
+    for (const msg of held) socket.send(JSON.stringify(msg));
+    this.#setState('open');
+    this.events.emit('resumed', reply);
+    // The server answers this ping after the messages it held for us: once the pong is here,
+    // every reply that was coming has come, and requests from before the drop that are still
+    // waiting never will.
+    this.request({ type: 'ping' }, () => undefined).then(
+      () => {
+        if (this.#epoch !== epoch) return;
+        this.#rejectPending('disconnected', epoch);
+        this.events.emit('resumeSettled', reply);
+      },
+      () => {
+        // The socket dropped again before the barrier; the next resume settles instead.
+      },
+    );
+  }
+
+  #onLoginError(socket: WebSocketLike, err: CallwireError): void {
+    clearTimeout(this.#loginTimer);
+    if (err.code === 'resume_failed' && this.#resume.token !== null) {
+      // The server no longer has our session (grace over, or it restarted): our calls ended.
+      // The connection itself is fine, so log in afresh on it right away.
+      this.#sessionLost();
+      this.#armLoginTimer(socket);
+      this.#sendLogin(socket);
+      return;
+    }
+    this.#loginRefused(socket, err);
+  }
+
+  /** The server-side session is gone: end what depended on it. */
+  #sessionLost(): void {
+    this.#resume.lost();
+    this.#rejectPending('disconnected');
+    this.events.emit('dropped');
   }
 
   #loginRefused(socket: WebSocketLike, err: CallwireError): void {
@@ -310,8 +413,10 @@ export class Signaling {
     const wasOpen = this.#loggedIn;
     this.#teardownSocket(1000);
     if (wasOpen) {
-      this.#rejectPending('disconnected');
-      this.events.emit('dropped');
+      // With a resume token the session outlives the socket: calls and pending requests wait.
+      const suspended = !final && this.#resume.suspend(() => this.#sessionLost());
+      if (suspended) this.events.emit('suspended');
+      else this.#sessionLost();
     }
     if (this.#state === 'closed') return;
     if (final || this.#first !== null) {
@@ -346,6 +451,7 @@ export class Signaling {
 
   #fail(err: CallwireError): void {
     this.#teardownSocket(1000);
+    if (this.#resume.lost()) this.events.emit('dropped');
     this.#rejectPending(err.code === 'closed' ? 'closed' : 'disconnected');
     const first = this.#failFirst(err);
     if (this.#state !== 'closed') this.#setState('closed');
@@ -380,6 +486,7 @@ export class Signaling {
 
   #teardownSocket(code: number): void {
     clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#loginTimer);
     this.#heartbeatTimer = undefined;
     const socket = this.#socket;
     this.#socket = null;
@@ -387,10 +494,11 @@ export class Signaling {
     if (socket !== null) discard(socket, code);
   }
 
-  #rejectPending(code: 'closed' | 'disconnected'): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) {
+  /** Reject pending requests (only those sent before login `beforeEpoch`, when given). */
+  #rejectPending(code: 'closed' | 'disconnected', beforeEpoch = Infinity): void {
+    for (const [ref, p] of [...this.#pending]) {
+      if (p.epoch >= beforeEpoch) continue;
+      this.#pending.delete(ref);
       clearTimeout(p.timer);
       p.reject(new CallwireError(code));
     }

@@ -157,7 +157,10 @@ describe('close()', () => {
     const ringing = next(b, 'incoming');
     const call = await a.call(b.name, { audio: true, video: false });
     const [incoming] = await ringing;
+    // Both sides must know the call is accepted, or closing would cancel a ringing call.
+    const connecting = next(call, 'stateChanged', (s) => s === 'connecting');
     const bobCall = await incoming.accept();
+    await connecting;
     const ended = next(bobCall, 'ended');
     a.close();
     expect(call.endReason).toBe('hangup');
@@ -166,7 +169,7 @@ describe('close()', () => {
 });
 
 describe('reconnecting', () => {
-  it('goes reconnecting when the server vanishes, ends calls as disconnected, and logs in again', async () => {
+  it('goes reconnecting when the server vanishes; a restarted server refuses the resume, so calls end as disconnected and it logs in afresh', async () => {
     const own = await startServer();
     const quick = { nextRetryDelayMs: (attempt: number) => (attempt < 200 ? 50 : null) };
     const a = await clients.connect(own.url, uniq('hal'), { reconnectPolicy: quick });
@@ -178,17 +181,23 @@ describe('reconnecting', () => {
 
     const states: ConnectionState[] = [];
     a.on('stateChanged', (s) => states.push(s));
+    let endedAt: ConnectionState | null = null;
     const ended = next(call, 'ended');
+    void ended.then(() => (endedAt = a.state));
     const reconnecting = next(a, 'stateChanged', (s) => s === 'reconnecting');
     await own.stop('SIGKILL');
     await reconnecting;
-    expect(await ended).toEqual(['disconnected']);
+    // Away, the call waits for the session to resume rather than ending at once.
+    expect(call.state).toBe('ringing');
     await expect(a.users()).rejects.toMatchObject({ code: 'disconnected' });
 
-    // The same port again, as a restarted server would be.
+    // The same port again, as a restarted server would be: it knows nothing of our session.
     const again = await startServer([], own.port);
     try {
       await next(a, 'stateChanged', (s) => s === 'open');
+      expect(await ended).toEqual(['disconnected']);
+      // The call ended before the new session opened (resume_failed, then a fresh login).
+      expect(endedAt).toBe('reconnecting');
       expect(states).toEqual(['reconnecting', 'open']);
       expect(a.state).toBe('open');
       const page = await a.users();

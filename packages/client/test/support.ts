@@ -128,3 +128,85 @@ export function next<
     });
   });
 }
+
+type Frame = Record<string, unknown> & { type?: string };
+
+/**
+ * The signaling path of one SDK client, under the test's control: pass `control.WebSocket` to
+ * connect(). Each socket the SDK opens is a real `ws` socket to the server; `cut()` terminates
+ * it (as a dropped network does: no close frame) and refuses new connections until `restore()`.
+ * Every frame the SDK sent and received is recorded, per socket.
+ */
+export class SocketControl {
+  #open = true;
+  readonly sockets: WebSocket[] = [];
+  /** Frames received, one list per socket, in order. */
+  readonly received: Frame[][] = [];
+  /** Frames sent, across all sockets, in order. */
+  readonly sent: Frame[] = [];
+
+  get WebSocket(): NonNullable<ConnectOptions['WebSocket']> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the class below needs its control
+    const control = this;
+    return class ControlledWebSocket extends WebSocket {
+      constructor(url: string) {
+        // Port 1 refuses at once, like a server that cannot be reached.
+        super(control.#open ? url : 'ws://127.0.0.1:1/');
+        control.sockets.push(this);
+        const log: Frame[] = [];
+        control.received.push(log);
+        this.on('message', (data) => log.push(JSON.parse((data as Buffer).toString()) as Frame));
+      }
+
+      override send(...args: Parameters<WebSocket['send']>): void {
+        // The SDK sends text frames only.
+        control.sent.push(JSON.parse(args[0] as string) as Frame);
+        super.send(...args);
+      }
+    };
+  }
+
+  /** The socket the SDK uses now. */
+  get current(): WebSocket {
+    const socket = this.sockets.at(-1);
+    if (socket === undefined) throw new Error('no socket yet');
+    return socket;
+  }
+
+  /** Drop the connection without a close frame and refuse new ones. */
+  cut(): void {
+    this.#open = false;
+    for (const s of this.sockets) s.terminate();
+  }
+
+  restore(): void {
+    this.#open = true;
+  }
+
+  /** Send a raw protocol frame on the SDK's current socket (what a peer's browser would send). */
+  inject(frame: Frame): void {
+    this.current.send(JSON.stringify(frame));
+  }
+
+  /** A ping/pong round trip on the current socket: everything sent before it has been handled. */
+  async roundTrip(): Promise<void> {
+    const socket = this.current;
+    const ref = `barrier-${Math.random().toString(36).slice(2)}`;
+    const pong = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no pong')), 5000);
+      const onMessage = (data: unknown): void => {
+        const frame = JSON.parse((data as Buffer).toString()) as Frame;
+        if (frame.type !== 'pong' || frame['ref'] !== ref) return;
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve();
+      };
+      socket.on('message', onMessage);
+    });
+    this.inject({ type: 'ping', ref });
+    await pong;
+  }
+}
+
+/** Retry every 50 ms: tests wait for events, not for backoff. */
+export const quickRetry = { nextRetryDelayMs: (attempt: number) => (attempt < 400 ? 50 : null) };
