@@ -30,6 +30,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run -s build
+npm run -s typecheck
 npm run -s lint
 
 # Everything below runs with only a loopback interface: servers, Redis, coturn and Chromium
