@@ -43,14 +43,16 @@ describe('web app: losing the connection to the server', () => {
       await Promise.all([waitConnected(alice.page), waitConnected(bob.page)]);
 
       await server.kill();
+      // The call stays on screen (its media is peer to peer) while the app tries to resume.
       for (const p of [alice.page, bob.page]) {
-        await expectNotice(p, 'The call dropped: your connection to the server was lost.');
         await p.locator('[data-banner="connection"]', { hasText: 'Reconnecting' }).waitFor();
-        await p.locator('.conn', { hasText: 'Reconnecting' }).waitFor();
+        await p.locator('.call-screen .flag', { hasText: 'Reconnecting…' }).waitFor();
       }
 
+      // A restarted server has lost every session: the resume is refused and the call ends.
       await server.restart();
       for (const p of [alice.page, bob.page]) {
+        await expectNotice(p, 'The call dropped: your connection to the server was lost.');
         await p.locator('[data-banner="connection"]').waitFor({ state: 'detached', timeout: 30_000 });
         await expectNotice(p, 'Reconnected.');
         await p.locator('.conn', { hasText: 'Online' }).waitFor();

@@ -96,6 +96,12 @@ interface Pending {
   epoch: number;
 }
 
+/**
+ * The close code for a socket we abandon but mean to resume from (a heartbeat that went
+ * unanswered): 1000 would tell the server we left for good, and it would end our calls.
+ */
+const CLOSE_RESUMING = 4000;
+
 // Close codes after which coming back would be refused again or is not wanted.
 const FINAL_CLOSE_CODES = new Set([4001, 4003]);
 // Login refusals that no retry can fix; anything else (name_taken while the server has not yet
@@ -411,7 +417,8 @@ export class Signaling {
   #lost(socket: WebSocketLike, err: CallwireError, final = false): void {
     if (this.#socket !== socket) return;
     const wasOpen = this.#loggedIn;
-    this.#teardownSocket(1000);
+    const resuming = wasOpen && !final && this.#resume.token !== null;
+    this.#teardownSocket(resuming ? CLOSE_RESUMING : 1000);
     if (wasOpen) {
       // With a resume token the session outlives the socket: calls and pending requests wait.
       const suspended = !final && this.#resume.suspend(() => this.#sessionLost());

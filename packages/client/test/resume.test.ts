@@ -166,6 +166,47 @@ describe('a dropped signaling socket', () => {
   });
 });
 
+describe('what is not a drop', () => {
+  it('close() says goodbye: the session ends at once, so the name is free and the peer hears hangup', async () => {
+    const control = new SocketControl();
+    const { alice, aliceCall, bobCall } = await callBetween(server.url, control);
+    const bobEnded = next(bobCall, 'ended');
+    const name = alice.name;
+    alice.close();
+    expect(aliceCall.endReason).toBe('hangup');
+    expect(await bobEnded).toEqual(['hangup']);
+    // Signing in again under the same name works at once (no session is held for resume).
+    const again = await clients.connect(server.url, name);
+    expect(again.name).toBe(name);
+  });
+
+  it('with resume: false a dropped socket ends the calls at once, on both sides', async () => {
+    const control = new SocketControl();
+    const bobSocket = new SocketControl();
+    const alice = await clients.connect(server.url, uniq('alice'), {
+      WebSocket: control.WebSocket,
+      reconnectPolicy: quickRetry,
+      resume: false,
+    });
+    const bob = await clients.connect(server.url, uniq('bob'), { WebSocket: bobSocket.WebSocket });
+    const ringing = next(bob, 'incoming');
+    const aliceCall = await alice.call(bob.name, voice);
+    const [incoming] = await ringing;
+    const connecting = next(aliceCall, 'stateChanged', (s) => s === 'connecting');
+    const bobCall = await incoming.accept(voice);
+    await connecting;
+    expect(control.sent.find((f) => f.type === 'login')).not.toHaveProperty('resume');
+
+    const aliceEnded = next(aliceCall, 'ended');
+    const bobEnded = next(bobCall, 'ended');
+    control.cut();
+    expect(await aliceEnded).toEqual(['disconnected']);
+    expect(await bobEnded).toEqual(['disconnected']);
+    control.restore();
+    await next(alice, 'stateChanged', (s) => s === 'open');
+  });
+});
+
 describe('the grace period', () => {
   let short: ServerProcess;
   beforeAll(async () => {

@@ -100,4 +100,34 @@ describe('a server that stops answering', () => {
     await next(client, 'stateChanged', (s) => s === 'open');
     expect(logins).toBeGreaterThanOrEqual(2);
   });
+
+  it('a socket abandoned to resume closes with 4000 (not a goodbye), and the next login presents the token', async () => {
+    const logins: Record<string, unknown>[] = [];
+    const closeCodes: number[] = [];
+    const url = await scripted((ws, msg) => {
+      if (msg.type !== 'login') return; // never a pong: the heartbeat gives up on the socket
+      logins.push(msg);
+      ws.once('close', (code) => closeCodes.push(code));
+      ws.send(
+        JSON.stringify({
+          ...(JSON.parse(loginOk(msg.name)) as object),
+          resumeToken: `token${logins.length}`,
+          resumeGraceMs: 20_000,
+          ...(msg.resumeToken !== undefined ? { resumed: true, calls: [] } : {}),
+        }),
+      );
+    });
+    const client = await connect(url, {
+      name: 'dot',
+      WebSocket,
+      heartbeatIntervalMs: 100,
+      reconnectPolicy: { nextRetryDelayMs: () => 10 },
+    });
+    clients.push(client);
+    await next(client, 'stateChanged', (s) => s === 'reconnecting');
+    await next(client, 'stateChanged', (s) => s === 'open');
+    expect(logins[0]).toMatchObject({ type: 'login', name: 'dot', protocol: 1, resume: true });
+    expect(logins[1]).toEqual({ type: 'login', name: 'dot', protocol: 1, resumeToken: 'token1' });
+    await expect.poll(() => closeCodes[0]).toBe(4000);
+  });
 });

@@ -94,9 +94,17 @@ export class PhoneApp {
 
   private onConnectionState(state: CallwireClient['state']): void {
     const banners = this.deps.banners;
+    // A call in progress keeps its media while the connection comes back (the SDK resumes it).
+    this.session?.view.setOwnReconnecting(state === 'reconnecting');
     switch (state) {
       case 'reconnecting':
-        banners.set('connection', 'Connection to the server lost. Reconnecting…', 'warn');
+        banners.set(
+          'connection',
+          this.session?.active
+            ? 'Connection to the server lost. Reconnecting… Your call goes on meanwhile.'
+            : 'Connection to the server lost. Reconnecting…',
+          'warn',
+        );
         break;
       case 'open':
         banners.remove('connection');

@@ -44,6 +44,8 @@ export class RoomApp {
   private watchConnection(client: CallwireClient): void {
     const banners = this.deps.banners;
     client.on('stateChanged', (state) => {
+      // The meeting's media goes on while the connection comes back (the SDK resumes it).
+      this.session?.view.setOwnReconnecting(state === 'reconnecting');
       switch (state) {
         case 'reconnecting':
           banners.set('connection', 'Connection to the server lost. Reconnecting…', 'warn');

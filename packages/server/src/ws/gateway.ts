@@ -26,6 +26,14 @@ const ROUTES = new Map<string, { handler: FrameHandler; dialect: typeof tutorial
   ['/one2one', { handler: handleOne2OneFrame, dialect: one2oneDialect }],
 ]);
 
+/**
+ * Close codes by which a client says it is leaving for good: a normal close (1000), a page
+ * going away (1001: tab closed, navigation) and a close without a code (1005). Such a session
+ * ends at once; any other close (1006 for a broken connection, 4000 from an SDK that drops a
+ * socket it means to resume from) keeps it for resume.
+ */
+const GOODBYE_CODES = new Set([1000, 1001, 1005]);
+
 /** After this many dropped messages in a row a flooding client is disconnected (4029). */
 const FLOOD_STRIKES = 400;
 
@@ -35,9 +43,16 @@ export class Gateway {
   private readonly limits: SessionLimits;
   private readonly sweepTimer: NodeJS.Timeout;
   private draining = false;
+  private readonly routes: typeof ROUTES;
 
   constructor(private readonly ctx: Context) {
-    const { config } = ctx;
+    const { config, cluster } = ctx;
+    // A cluster node may have to hold a session's frames while it waits for Redis; a single
+    // node uses the handlers as they are.
+    this.routes =
+      cluster === undefined
+        ? ROUTES
+        : new Map([...ROUTES].map(([path, r]) => [path, { ...r, handler: cluster.wrap(r.handler) }]));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
@@ -70,7 +85,7 @@ export class Gateway {
     // captures `req` below and keep every upgrade request alive as long as its socket.
     socket.on('error', destroySocket);
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const route = ROUTES.get(path);
+    const route = this.routes.get(path);
     if (route === undefined) return reject(socket, 404, 'Not Found');
     if (this.draining) return reject(socket, 503, 'Service Unavailable');
     if (!isOriginAllowed(req, this.ctx.config)) return reject(socket, 403, 'Forbidden');
@@ -156,16 +171,22 @@ export class Gateway {
       }
       ctx.log.debug({ err: err.message, session: conn.session.id }, 'socket error');
     });
-    ws.on('close', () => this.closed(conn.session, ws));
+    ws.on('close', (code) => this.closed(conn.session, ws, code));
   }
 
-  private closed(session: Session, ws: WebSocket): void {
+  private closed(session: Session, ws: WebSocket, code: number): void {
     this.ctx.stats.connections--;
     // A resumed session has moved to a newer socket: this one's close means nothing to it.
     if (session.ws !== ws || session.state === 'closed' || session.state === 'away') return;
     this.sessions.delete(session);
     const { resumer } = this.ctx;
-    if (session.state === 'active' && session.resumeToken !== null && !session.kicked && resumer.enabled) {
+    if (
+      session.state === 'active' &&
+      session.resumeToken !== null &&
+      !session.kicked &&
+      !GOODBYE_CODES.has(code) &&
+      resumer.enabled
+    ) {
       resumer.suspend(session, Date.now());
       this.ctx.engine.peerAway(session, true);
       this.ctx.log.debug({ session: session.id, name: session.name }, 'away: may resume');
@@ -258,7 +279,16 @@ export class Gateway {
    */
   async drain(deadlineMs: number, jitterMs = 5000): Promise<void> {
     this.draining = true;
-    for (const session of this.sessions) {
+    const sessions = [...this.sessions];
+    // A cluster node first hands resumable sessions and their calls to the other nodes: those
+    // clients resume wherever they reconnect, and their calls go on. Only their sockets are
+    // left to close here.
+    const cluster = this.ctx.cluster;
+    if (cluster !== undefined) {
+      const handedOver = await cluster.handOff([...sessions, ...this.ctx.resumer.all()]);
+      for (const session of handedOver) this.sessions.delete(session);
+    }
+    for (const session of sessions) {
       session.send({ t: 'reconnect', afterMs: Math.floor(Math.random() * jitterMs) });
       session.close(CLOSE.serviceRestart, 'server restarting');
     }

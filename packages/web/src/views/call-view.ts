@@ -5,6 +5,10 @@
  *
  * An outgoing call shows this screen before the SDK hands over its Call (so "Cancel" works at
  * once); `attach()` connects it to the call when it arrives.
+ *
+ * A signaling drop on either side does not end the call: the media goes on peer to peer while
+ * the connection to the server comes back, so the screen stays as it is and only says so
+ * ("Reconnecting…" for ours, "bob is reconnecting…" for theirs).
  */
 import type { Call, StatsSample } from '@callwire/client';
 import { assertNever } from '../assert-never.js';
@@ -61,6 +65,9 @@ export class CallView {
   private timer: ReturnType<typeof setInterval> | null = null;
   private sawRemoteVideo = false;
   private ended = false;
+  /** What the peer's media flags say (muted, camera off, sharing). */
+  private mediaFlags: string[] = [];
+  private ownReconnecting = false;
 
   constructor(private readonly opts: CallViewOptions) {
     this.remoteVideo = h('video', { class: 'remote-video', autoplay: true, playsinline: true, 'aria-label': `Video from ${opts.peer}` });
@@ -169,11 +176,21 @@ export class CallView {
     this.disposer.add(call.on('localStreamChanged', (stream) => this.setLocal(stream)));
     this.disposer.add(call.on('peerMediaChanged', (media) => this.onPeerMedia(media, true)));
     this.disposer.add(call.on('stats', (sample: StatsSample) => this.onStats(sample)));
+    this.disposer.add(call.on('peerReconnecting', () => this.renderFlags()));
+    this.disposer.add(call.on('peerReconnected', () => this.renderFlags()));
     this.setLocal(call.localStream);
     if (call.remoteStream) this.setRemote(call.remoteStream);
     const media = call.remoteMedia;
     this.onPeerMedia(media, media.audio || media.video || media.screen);
+    this.renderFlags();
     this.onState(call.state);
+  }
+
+  /** Our own connection to the server dropped (true) or is back (false). */
+  setOwnReconnecting(reconnecting: boolean): void {
+    if (this.ownReconnecting === reconnecting) return;
+    this.ownReconnecting = reconnecting;
+    this.renderFlags();
   }
 
   /** The call is over. Either the screen goes away, or it stays with the transcript. */
@@ -191,6 +208,7 @@ export class CallView {
     this.localVideo.srcObject = null;
     setShown(this.localVideo, false);
     this.flags.replaceChildren();
+    this.root.classList.remove('link-lost');
     // What was said and sent stays readable (and received files downloadable).
     if (this.panel !== 'chat') this.togglePanel('chat');
     const done = h('button', { type: 'button', class: 'button button-primary', onclick: this.opts.onClose }, 'Done');
@@ -317,9 +335,28 @@ export class CallView {
     if (!media.audio) items.push(`${peer} is muted`);
     if (media.screen) items.push(`${peer} is sharing their screen`);
     else if (!media.video && this.sawRemoteVideo) items.push(`${peer} turned their camera off`);
-    this.flags.replaceChildren(...items.map((text) => h('li', { class: 'flag' }, text)));
+    this.mediaFlags = items;
+    this.renderFlags();
     this.root.classList.toggle('peer-screen', media.screen);
     this.updateLayout();
+  }
+
+  /**
+   * The flags on the video: a lost signaling connection first (ours, or else the peer's: while
+   * ours is down we cannot know theirs), then what the peer's media state says.
+   */
+  private renderFlags(): void {
+    if (this.ended) return;
+    const link = this.ownReconnecting
+      ? 'Reconnecting…'
+      : this.call?.peerReconnecting
+        ? `${this.peerName} is reconnecting…`
+        : null;
+    this.root.classList.toggle('link-lost', link !== null);
+    this.flags.replaceChildren(
+      ...(link !== null ? [h('li', { class: 'flag flag-link', 'data-flag': 'link' }, link)] : []),
+      ...this.mediaFlags.map((text) => h('li', { class: 'flag' }, text)),
+    );
   }
 
   private updateLayout(): void {
