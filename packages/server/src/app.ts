@@ -12,6 +12,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { SessionGuard } from './auth/session-guard.js';
 import { SessionTokens } from './auth/session-tokens.js';
 import { Engine } from './calls/engine.js';
+import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { registerApi } from './http/api.js';
@@ -63,6 +64,23 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     onCallEnded: (end) => records.ended(end),
   });
   const sessionTokens = new SessionTokens(config.dataDir, config.sessionTokenTtlSeconds);
+  const resumer = new Resumer(config.resumeGraceMs, config.heldMax);
+  // --redis: this node joins a cluster (the store is separate: --store).
+  const cluster =
+    config.redis === undefined
+      ? undefined
+      : new Cluster(
+          {
+            url: config.redis,
+            nodeTtlMs: config.nodeTtlMs,
+            heartbeatMs: config.clusterHeartbeatMs,
+            nameTtlMs: config.nameTtlMs,
+            presence: config.presence,
+            heldMax: config.heldMax,
+            loginListMax: 100,
+          },
+          { hub, engine, stats, records, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
+        );
   const ctx: Context = {
     config,
     hub,
@@ -80,7 +98,8 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     ),
     records,
     sessionTokens,
-    resumer: new Resumer(config.resumeGraceMs, config.heldMax),
+    resumer,
+    cluster,
     iceServers: (name) => iceServersFor(config, name),
   };
   const gateway = new Gateway(ctx);
@@ -110,7 +129,12 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     },
   });
   let state: 'idle' | 'listening' | 'draining' | 'closed' = 'idle';
-  registerRoutes(http, { config, registry, ready: () => state === 'listening' });
+  registerRoutes(http, {
+    config,
+    registry,
+    // A cluster node is ready once it is in step with the cluster (Redis reachable).
+    ready: () => state === 'listening' && (cluster?.ready ?? true),
+  });
   registerApi(http, { mode: config.auth, store, tokens: sessionTokens });
   if (secure) {
     http.addHook('onSend', async (_req, reply) => {
@@ -182,8 +206,13 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
           servers.pop();
         }
       }
+      // Joining happens in the background: until Redis answers, the node is up but not ready.
+      cluster?.start();
       state = 'listening';
-      log.info({ port, addresses, tls: secure, auth: config.auth, store: store.kind }, 'listening');
+      log.info(
+        { port, addresses, tls: secure, auth: config.auth, store: store.kind, node: cluster?.nodeId },
+        'listening',
+      );
       return { port, addresses };
     },
     async drain() {
@@ -202,6 +231,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
       ctx.auth.close();
       await closeServers();
       await http.close();
+      await cluster?.close();
       await records.close();
       await store.close();
     },

@@ -19,7 +19,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   let config: Config;
   try {
     config = parseConfig(args);
-    unsupported(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`callwire: ${err.message}\nRun "callwire --help" for the flags.\n`);
@@ -28,16 +27,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
   return serve(config);
-}
-
-/** Flags that are parsed and documented but whose feature is not in this build yet. */
-function unsupported(config: Config): void {
-  const missing: string[] = [];
-  // --redis as the account store works; Redis as the cluster bus is not in this build yet.
-  if (config.redis !== undefined && config.store !== 'redis') missing.push('--redis (cluster)');
-  if (missing.length > 0) {
-    throw new ConfigError(`not available in this build yet: ${missing.join(', ')}`);
-  }
 }
 
 async function serve(config: Config): Promise<number> {

@@ -26,6 +26,10 @@ export interface Config {
   readonly recordsRetentionDays: number;
   readonly redis: string | undefined;
   readonly store: 'sqlite' | 'redis';
+  /** Cluster (with --redis): heartbeat key lifetime and refresh, name claim lifetime. */
+  readonly nodeTtlMs: number;
+  readonly clusterHeartbeatMs: number;
+  readonly nameTtlMs: number;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly tlsSelfSigned: boolean;
@@ -63,6 +67,9 @@ export const FLAGS = {
   'jwt-issuer': ['string', '', 'Required `iss` of tokens for --auth jwt'],
   redis: ['string', '', 'redis://... : join a cluster (and optionally store users there)'],
   store: ['string', 'sqlite', 'Accounts and call records: sqlite (in --data-dir) | redis (at --redis)'],
+  'node-ttl-ms': ['number', '6000', 'Cluster: a node whose heartbeat is this old is dead'],
+  'cluster-heartbeat-ms': ['number', '2000', 'Cluster: heartbeat and watchdog interval (at most half of --node-ttl-ms)'],
+  'name-ttl-ms': ['number', '15000', 'Cluster: lifetime of a name claim, refreshed every third of it'],
   'tls-cert': ['string', '', 'TLS certificate file, PEM (serve https and wss on --port)'],
   'tls-key': ['string', '', 'TLS private key file'],
   tls: ['string', '', '"self-signed": create and keep a development certificate in the data dir'],
@@ -171,6 +178,11 @@ export function parseConfig(
   if (store === 'redis' && opt('redis') === undefined) {
     throw new ConfigError('--store redis needs --redis');
   }
+  const nodeTtlMs = num('node-ttl-ms', 200, 600_000);
+  const clusterHeartbeatMs = num('cluster-heartbeat-ms', 50, 300_000);
+  if (clusterHeartbeatMs * 2 > nodeTtlMs) {
+    throw new ConfigError('--cluster-heartbeat-ms must be at most half of --node-ttl-ms');
+  }
   const turnSecret = opt('turn-secret');
   const turnUrls = list(raw('turn-urls'));
   if ((turnSecret === undefined) !== (turnUrls.length === 0)) {
@@ -188,6 +200,9 @@ export function parseConfig(
     jwtIssuer: opt('jwt-issuer'),
     redis: opt('redis'),
     store,
+    nodeTtlMs,
+    clusterHeartbeatMs,
+    nameTtlMs: num('name-ttl-ms', 300, 3_600_000),
     tlsCert: opt('tls-cert'),
     tlsKey: opt('tls-key'),
     tlsSelfSigned: tls === 'self-signed',

@@ -5,6 +5,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { SessionGuard } from './auth/session-guard.js';
 import type { SessionTokens } from './auth/session-tokens.js';
 import type { Engine } from './calls/engine.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import type { Hub } from './hub.js';
 import type { Stats } from './metrics.js';
@@ -29,6 +30,8 @@ export interface Context {
   readonly sessionTokens: SessionTokens;
   /** Sessions that may outlive their socket (native clients that asked to resume). */
   readonly resumer: Resumer;
+  /** Membership of a cluster over Redis (--redis); undefined on a single node. */
+  readonly cluster: Cluster | undefined;
   /** STUN/TURN servers for one user (TURN credentials are per user and time-limited). */
   iceServers(name: string): IceServerValue[];
 }

@@ -8,8 +8,15 @@
  * from the routers, another login `already_logged_in`), and the name is claimed only after
  * the check, only if the socket is still open: a client that leaves mid-login claims nothing.
  */
-import { CLOSE, normalizeName, type ErrorCode, type MissedCallValue } from '@callwire/protocol';
+import {
+  CLOSE,
+  normalizeName,
+  type ErrorCode,
+  type MissedCallValue,
+  type UserEntryValue,
+} from '@callwire/protocol';
 import type { AuthOutcome, Identity } from './auth/authenticator.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { Context } from './context.js';
 import type { Dialect } from './dialects/dialect.js';
 import type { MissedRef } from './stores/store.js';
@@ -34,6 +41,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   invalid_credentials: 'Wrong name or password (or token).',
   rate_limited: 'Too many failed logins: wait before trying again.',
   service_unavailable: 'Logins are unavailable right now; try again shortly.',
+  temporarily_unavailable: 'The cluster cannot be reached right now; try again shortly.',
   internal_error: 'The login failed on the server.',
 };
 
@@ -142,6 +150,22 @@ function finish(
 ): void {
   session.name = identity.display;
   session.key = identity.key;
+  if (ctx.cluster !== undefined) {
+    // The name is claimed across the cluster first (a round trip to Redis); meanwhile the
+    // session is still logging in, as with an account check.
+    pending.add(session);
+    void ctx.cluster.admit(session).then((admission) => {
+      pending.delete(session);
+      if (!admission.ok) {
+        session.name = '';
+        session.key = '';
+        if (session.ws.readyState === 1) refuse(ctx, session, admission.code, ref);
+        return;
+      }
+      welcome(ctx, session, identity, extras, ref, wantsResume, admission.users, admission.total);
+    });
+    return;
+  }
   session.state = 'active';
   if (!ctx.hub.add(session)) {
     session.state = 'anonymous';
@@ -149,6 +173,21 @@ function finish(
     session.key = '';
     return refuse(ctx, session, 'name_taken', ref);
   }
+  welcome(ctx, session, identity, extras, ref, wantsResume, undefined, ctx.hub.size);
+}
+
+/** The session is in: reply, and start what a signed-in session needs. */
+function welcome(
+  ctx: Context,
+  session: Session,
+  identity: Identity,
+  extras: Extras,
+  ref: string | undefined,
+  wantsResume: boolean,
+  /** The first page of the online list when it came from elsewhere (the cluster). */
+  users: UserEntryValue[] | undefined,
+  onlineTotal: number,
+): void {
   ctx.guard.track(session, identity);
   ctx.stats.logins++;
   ctx.log.debug(
@@ -157,8 +196,8 @@ function finish(
   );
   session.send({
     t: 'login-ok',
-    users: session.dialect.presence ? ctx.hub.firstUsers(session) : [],
-    usersTotal: ctx.hub.size - 1,
+    users: session.dialect.presence ? (users ?? ctx.hub.firstUsers(session)) : [],
+    usersTotal: onlineTotal - 1,
     iceServers: ctx.iceServers(session.name),
     missed: extras.missed,
     sessionToken: extras.sessionToken,
@@ -192,6 +231,9 @@ function resume(
 ): void {
   const { resumer } = ctx;
   const old = resumer.find(token);
+  if (old === undefined && ctx.cluster !== undefined && fresh.dialect.name === 'native') {
+    return resumeFromCluster(ctx, ctx.cluster, fresh, key, token, ref);
+  }
   if (old === undefined || old.key !== key || old.dialect.name !== fresh.dialect.name) {
     return refuse(ctx, fresh, 'resume_failed', ref);
   }
@@ -221,6 +263,43 @@ function resume(
   });
   old.flushHeld();
   if (wasAway) ctx.engine.peerAway(old, false);
+}
+
+/**
+ * A token this node does not know may belong to a session that a drained cluster node parked
+ * for its client to resume anywhere: the cluster rebuilds it here, calls included.
+ */
+function resumeFromCluster(
+  ctx: Context,
+  cluster: Cluster,
+  fresh: Session,
+  key: string,
+  token: string,
+  ref: string | undefined,
+): void {
+  pending.add(fresh);
+  void cluster.resume(fresh, key, token).then((resumed) => {
+    pending.delete(fresh);
+    if (resumed === undefined) {
+      if (fresh.state === 'anonymous' && fresh.ws.readyState === 1) refuse(ctx, fresh, 'resume_failed', ref);
+      return;
+    }
+    ctx.guard.track(fresh, resumed.identity);
+    ctx.stats.resumes++;
+    ctx.log.debug({ session: fresh.id, name: fresh.name }, 'resumed from another node');
+    fresh.send({
+      t: 'login-ok',
+      users: ctx.hub.firstUsers(fresh),
+      usersTotal: ctx.hub.size - 1,
+      iceServers: ctx.iceServers(fresh.name),
+      resumed: true,
+      calls: ctx.engine.callsOf(fresh),
+      resumeToken: ctx.resumer.issue(fresh),
+      resumeGraceMs: ctx.resumer.graceMs,
+      ref,
+    });
+    for (const text of resumed.held) fresh.sendText(text);
+  });
 }
 
 function refuse(

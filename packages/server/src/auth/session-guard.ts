@@ -45,6 +45,11 @@ export class SessionGuard {
     return this.tracked.size;
   }
 
+  /** The identity a watched session signed in with (a cluster moves it along on a drain). */
+  identityOf(session: Session): Identity | undefined {
+    return this.tracked.get(session);
+  }
+
   /** Watch a session that has just signed in with `identity`. */
   track(session: Session, identity: Identity): void {
     if (identity.mode === 'open') return;

@@ -90,13 +90,16 @@ export class Engine {
     return this.calls.get(callId);
   }
 
-  /** Cluster: start keeping a shadow of a call homed on another node (its callee is local). */
-  adoptShadow(call: Call): void {
+  /**
+   * Cluster: keep a call built elsewhere: a shadow of a call homed on another node, or a call
+   * this node becomes the home of (handed over by a draining node).
+   */
+  adoptCall(call: Call): void {
     this.calls.set(call.id, call);
   }
 
-  /** Cluster: the shadow's call ended at its home (or the home is gone). */
-  dropShadow(call: Call): void {
+  /** Cluster: forget a call without ending it (its shadow ended, or it moved to another node). */
+  dropCall(call: Call): void {
     if (this.calls.get(call.id) === call) this.calls.delete(call.id);
   }
 
@@ -149,7 +152,7 @@ export class Engine {
   /**
    * Cluster: the end of an invite whose callee was looked up on the other nodes. `callee` is
    * their proxy (a RemoteSession), or undefined when nobody has that name; `busy` when their
-   * node says they are in a call.
+   * node says they are in a call. `callId` is the id their node reserved the callee for.
    */
   completeInvite(
     caller: Session,
@@ -159,17 +162,24 @@ export class Engine {
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
+    callId: string,
   ): void {
     // The caller left while we looked: nobody to ring for.
     if (caller.state !== 'active' && caller.state !== 'away') return;
-    if (caller.call !== null || caller.room !== null) {
-      return this.error(caller, 'invalid_state', ref, caller.call?.id);
+    const existing = caller.call;
+    if (existing !== null) {
+      // Crossing invites across nodes: the one I called rang me meanwhile. One call, accepted.
+      if (existing.state === 'ringing' && existing.callee === caller && existing.caller.key === target.key) {
+        return this.accept(caller, existing.id, ref, undefined);
+      }
+      return this.error(caller, 'invalid_state', ref, existing.id);
     }
+    if (caller.room !== null) return this.error(caller, 'invalid_state', ref);
     if (callee === undefined) {
       return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
     if (busy) return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
-    this.place(caller, callee, media, offer, ref, Date.now());
+    this.place(caller, callee, media, offer, ref, Date.now(), callId);
   }
 
   private place(
@@ -179,9 +189,10 @@ export class Engine {
     offer: unknown,
     ref: string | undefined,
     now: number,
+    callId: string = randomUUID(),
   ): void {
     const call: Call = {
-      id: randomUUID(),
+      id: callId,
       caller,
       callee,
       state: 'ringing',
@@ -422,6 +433,8 @@ export class Engine {
     // A callee that was never rung (a one2one client still waiting for the caller's offer)
     // has nothing to be told.
     if (call.calleeNotified || wasConnected) notify(call.callee, 'callee', t.reasons.callee);
+    // Cluster: a callee on another node holds the call even before it is rung.
+    this.remote?.callEnded(call, wasConnected);
     for (const party of [call.caller, call.callee]) {
       if (party.state === 'active') this.hub.publish(party, this.hub.statusOf(party));
     }

@@ -43,4 +43,6 @@ export interface RemoteCalls {
   forward(call: Call, session: Session, command: RemoteCommand): void;
   /** The session is placing a call to another node right now (it counts as busy). */
   isLocating(session: Session): boolean;
+  /** A call homed here ended (after its parties were told). */
+  callEnded(call: Call, wasConnected: boolean): void;
 }

@@ -34,15 +34,15 @@ export class Bus {
    * `onFail` runs if the message could not be delivered after all (the connection dropped, or
    * nobody listens on that node's channel: the node is gone or its subscriber is reconnecting).
    */
-  send(node: string, msg: NodeMessage, onFail?: () => void): boolean {
+  send(node: string, msg: NodeMessage, onFail?: (why: 'nobody' | 'error') => void): boolean {
     if (!this.link.up) return false;
     this.link.publish(K.to(node), JSON.stringify(msg)).then(
       (receivers) => {
-        if (receivers === 0) onFail?.();
+        if (receivers === 0) onFail?.('nobody');
       },
       (err: unknown) => {
-        this.log.debug({ err: (err as Error).message, node }, 'cluster: publish failed');
-        onFail?.();
+        this.log.debug({ err: (err as Error).message, to: node }, 'cluster: publish failed');
+        onFail?.('error');
       },
     );
     return true;
@@ -72,7 +72,13 @@ export class Bus {
   toRemote = (to: RemoteSession, event: OutEvent): void => {
     const dto = toDto(event);
     if (dto === undefined) return;
-    const msg: NodeMessage = { op: 'event', from: this.nodeId, to: to.key, callId: dto.callId, e: dto.e };
+    const msg: NodeMessage = {
+      op: 'event',
+      from: this.nodeId,
+      to: to.key,
+      callId: dto.callId,
+      e: dto.e,
+    };
     switch (event.t) {
       case 'ended':
         return this.sendEventually(to.node, msg);

@@ -12,7 +12,10 @@ import type { Session } from '../ws/session.js';
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
 export class FrameDeferral {
-  private readonly waiting = new Map<Session, Array<{ handler: FrameHandler; text: string }>>();
+  private readonly waiting = new Map<
+    Session,
+    Array<{ handler: FrameHandler; ctx: Context; text: string }>
+  >();
 
   constructor(private readonly max: number) {}
 
@@ -26,12 +29,12 @@ export class FrameDeferral {
   }
 
   /** Handle, in order, what waited; stops early if one of them makes the session wait again. */
-  resume(ctx: Context, session: Session): void {
+  resume(session: Session): void {
     const queue = this.waiting.get(session);
     if (queue === undefined) return;
     this.waiting.delete(session);
     for (let i = 0; i < queue.length; i++) {
-      const { handler, text } = queue[i]!;
+      const { handler, ctx, text } = queue[i]!;
       if (session.state === 'closed') return;
       try {
         handler(ctx, session, text);
@@ -59,7 +62,7 @@ export class FrameDeferral {
         session.send({ t: 'error', code: 'queue_full' });
         return;
       }
-      queue.push({ handler, text });
+      queue.push({ handler, ctx, text });
     };
   }
 }

@@ -8,6 +8,9 @@
  *   names:<nodeId>  HASH name key -> display: what a node holds (for the cleanup after it dies)
  *   online          ZSET score 0, members `<key>\n<display>`: the online list in name order
  *   status          HASH name key -> online | busy
+ *   parked          ZSET `<key>\n<display>` by deadline: names of sessions waiting to resume on
+ *                   another node after theirs was drained (the name is `parked|...` meanwhile)
+ *   resume:<hash>   such a session's state, by the SHA-256 of its resume token (PX grace)
  *   to:<nodeId>     channel: messages for one node (calls across nodes)
  *   presence        channel: status changes, for every node's watchers
  */
@@ -23,6 +26,8 @@ export const K = {
   names: (id: string) => `${P}names:${id}`,
   online: `${P}online`,
   status: `${P}status`,
+  parked: `${P}parked`,
+  resume: (tokenHash: string) => `${P}resume:${tokenHash}`,
   to: (id: string) => `${P}to:${id}`,
   presence: `${P}presence`,
 } as const;
@@ -33,7 +38,9 @@ export const onlineMember = (key: string, display: string) => `${key}\n${display
 /** Split an `online` member back into key and display name. */
 export function parseMember(member: string): { key: string; display: string } {
   const nl = member.indexOf('\n');
-  return nl < 0 ? { key: member, display: member } : { key: member.slice(0, nl), display: member.slice(nl + 1) };
+  return nl < 0
+    ? { key: member, display: member }
+    : { key: member.slice(0, nl), display: member.slice(nl + 1) };
 }
 
 /**
@@ -49,6 +56,9 @@ export interface NameRecord {
 }
 
 export const nameValue = (r: NameRecord) => `${r.node}|${r.dialect}|${r.display}`;
+
+/** The holder of a parked name (its session resumes on whichever node its client reaches). */
+export const PARKED = 'parked';
 
 export function parseNameValue(value: string): NameRecord | undefined {
   const a = value.indexOf('|');

@@ -15,6 +15,7 @@ import type { RedisLink } from './redis-link.js';
 import { CLAIM, REFRESH, RELEASE, SET_STATUS } from './scripts.js';
 
 const CHUNK = 1000;
+const UNRELEASED_MAX = 100_000;
 
 export interface NamesOptions {
   readonly nodeId: string;
@@ -30,6 +31,8 @@ interface Held {
 
 export class Names {
   private readonly held = new Map<string, Held>();
+  /** Names let go while Redis was unreachable, still to be released there. */
+  private readonly unreleased = new Map<string, { value: string; name: string }>();
 
   constructor(
     private readonly link: RedisLink,
@@ -46,7 +49,11 @@ export class Names {
   }
 
   private valueOf(session: Session): string {
-    return nameValue({ node: this.options.nodeId, dialect: session.dialect.name, display: session.name });
+    return nameValue({
+      node: this.options.nodeId,
+      dialect: session.dialect.name,
+      display: session.name,
+    });
   }
 
   private keysOf(session: Session): string[] {
@@ -75,12 +82,46 @@ export class Names {
   /** Give a name back (logout, or a login that did not complete). Never throws. */
   release(session: Session): void {
     const held = this.held.get(session.key);
-    if (held !== undefined && held.session === session) this.held.delete(session.key);
-    if (!this.link.up) return; // Redis is away: the name expires, or the resync drops it.
+    // Another session of this node holds the name now: it is not this one's to give back.
+    if (held !== undefined && held.session !== session) return;
+    this.held.delete(session.key);
     const value = held?.value ?? this.valueOf(session);
-    const json = this.options.presence ? this.presenceJson(session, 'offline') : '';
-    RELEASE.run(this.link.cmd, this.keysOf(session), [value, session.key, json ? K.presence : '', json]).catch(
-      (err: unknown) => this.log.debug({ err: (err as Error).message, name: session.name }, 'cluster: release failed'),
+    if (!this.link.up) {
+      // Redis is away: the name would expire, but its place in the online list would not.
+      // Released for real once Redis is back (resync.ts), unless this node holds it again.
+      if (this.unreleased.size >= UNRELEASED_MAX) {
+        this.unreleased.delete(this.unreleased.keys().next().value!);
+      }
+      this.unreleased.set(session.key, { value, name: session.name });
+      return;
+    }
+    this.releaseNow(session.key, session.name, value).catch((err: unknown) =>
+      this.log.debug(
+        { err: (err as Error).message, name: session.name },
+        'cluster: release failed',
+      ),
+    );
+  }
+
+  private releaseNow(key: string, name: string, value: string): Promise<unknown> {
+    const json = this.options.presence
+      ? JSON.stringify({ node: this.options.nodeId, name, key, status: 'offline' })
+      : '';
+    return RELEASE.run(
+      this.link.cmd,
+      [K.name(key), K.online, K.status, K.names(this.options.nodeId)],
+      [value, key, json ? K.presence : '', json],
+    );
+  }
+
+  /** Redis is back: release what was let go while it was away. */
+  async flushReleases(): Promise<void> {
+    const pending = [...this.unreleased];
+    this.unreleased.clear();
+    await Promise.all(
+      pending
+        .filter(([key]) => !this.held.has(key))
+        .map(([key, { value, name }]) => this.releaseNow(key, name, value)),
     );
   }
 
@@ -93,11 +134,18 @@ export class Names {
       this.link.cmd,
       [K.name(session.key), K.status],
       [held.value, session.key, status, json ? K.presence : '', json],
-    ).catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'cluster: status update failed'));
+    ).catch((err: unknown) =>
+      this.log.debug({ err: (err as Error).message }, 'cluster: status update failed'),
+    );
   }
 
   private presenceJson(session: Session, status: PresenceStatus): string {
-    return JSON.stringify({ node: this.options.nodeId, name: session.name, key: session.key, status });
+    return JSON.stringify({
+      node: this.options.nodeId,
+      name: session.name,
+      key: session.key,
+      status,
+    });
   }
 
   /**
@@ -135,7 +183,10 @@ export class Names {
     );
   }
 
-  private async reclaim(sessions: Session[], statusOf: (s: Session) => PresenceStatus): Promise<Session[]> {
+  private async reclaim(
+    sessions: Session[],
+    statusOf: (s: Session) => PresenceStatus,
+  ): Promise<Session[]> {
     const lost: Session[] = [];
     for (let i = 0; i < sessions.length; i += CHUNK) {
       const chunk = sessions.slice(i, i + CHUNK);
@@ -164,13 +215,14 @@ export class Names {
     return lost;
   }
 
-  /** Who holds `key`, and whether they are in a call. Rejects when Redis cannot be reached. */
-  async locate(key: string): Promise<{ record: NameRecord | undefined; busy: boolean }> {
-    const r = await this.link.cmd.pipeline().get(K.name(key)).hget(K.status, key).exec();
-    if (r === null) throw new Error('pipeline aborted');
-    const [[e1, value], [e2, status]] = r as [[Error | null, string | null], [Error | null, string | null]];
-    if (e1 || e2) throw e1 ?? e2;
-    const record = value === null ? undefined : parseNameValue(value);
-    return { record, busy: status === 'busy' };
+  /** Whether a node's heartbeat is still there. */
+  async nodeAlive(id: string): Promise<boolean> {
+    return (await this.link.cmd.exists(K.node(id))) === 1;
+  }
+
+  /** Who holds `key` (and so which node to ask). Rejects when Redis cannot be reached. */
+  async locate(key: string): Promise<{ record: NameRecord | undefined }> {
+    const value = await this.link.cmd.get(K.name(key));
+    return { record: value === null ? undefined : parseNameValue(value) };
   }
 }

@@ -69,6 +69,22 @@ export class NodeRegistry {
     return now - this.lastTickMs > this.options.nodeTtlMs;
   }
 
+  /**
+   * True once per freeze: the caller must resync as a node presumed dead. The clock restarts
+   * and the node counts as unregistered until it has joined again.
+   */
+  checkFrozen(): boolean {
+    const now = performance.now();
+    if (!this.frozen(now)) return false;
+    this.log.warn(
+      { frozenMs: Math.round(now - this.lastTickMs) },
+      'cluster: this node was frozen past its heartbeat expiry',
+    );
+    this.lastTickMs = now;
+    this.registered = false;
+    return true;
+  }
+
   linkUp(): void {
     this.upSinceMs = performance.now();
   }
@@ -101,15 +117,8 @@ export class NodeRegistry {
   }
 
   private async tick(): Promise<void> {
-    const now = performance.now();
-    const lateMs = now - this.lastTickMs - this.options.heartbeatMs;
-    this.lastTickMs = now;
-    if (lateMs > this.options.nodeTtlMs - this.options.heartbeatMs && this.registered) {
-      this.log.warn({ lateMs: Math.round(lateMs) }, 'cluster: this node was frozen past its heartbeat expiry');
-      this.registered = false;
-      this.handlers.presumedDead('frozen');
-      return;
-    }
+    if (this.checkFrozen()) return this.handlers.presumedDead('frozen');
+    this.lastTickMs = performance.now();
     if (!this.link.up || !this.registered || this.ticking) return;
     this.ticking = true;
     try {
@@ -148,7 +157,7 @@ export class NodeRegistry {
       if (err !== null || exists !== 0 || !settled) continue;
       const id = list[i]!;
       const gone = await this.bury(id, 'dead');
-      if (gone >= 0) this.log.warn({ node: id, names: gone }, 'cluster: node dead; buried it');
+      if (gone >= 0) this.log.warn({ dead: id, names: gone }, 'cluster: node dead; buried it');
       this.handlers.nodeDead(id);
     }
   }

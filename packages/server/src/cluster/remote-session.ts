@@ -3,6 +3,10 @@
  * except that what the engine "sends" it is handed to the cluster bus, which carries it to the
  * user's node. It has no socket here and never logs in or out on this node; it exists for one
  * call (the engine's `call` field tells whether that call is still on).
+ *
+ * A party whose node was drained is *parked* while its client reconnects to another node:
+ * what is sent to it is held, in order and bounded, and goes to its new node when it resumes
+ * there (migration.ts).
  */
 import type { WebSocket } from 'ws';
 import type { Dialect, DialectName } from '../dialects/dialect.js';
@@ -40,9 +44,16 @@ const NO_LIMITS: SessionLimits = {
 export type RemoteSink = (to: RemoteSession, event: OutEvent) => void;
 
 export class RemoteSession extends Session {
+  parked = false;
+  /** The node it was on before it was parked (late messages from there are still its own). */
+  formerNode: string | undefined;
+  private parkHeld: OutEvent[] = [];
+  private parkCap = 0;
+  private onParkOverflow: (() => void) | undefined;
+
   constructor(
-    /** The node the user is on. */
-    readonly node: string,
+    /** The node the user is on ('' while parked). */
+    public node: string,
     key: string,
     name: string,
     dialect: DialectName,
@@ -55,7 +66,43 @@ export class RemoteSession extends Session {
   }
 
   override send(event: OutEvent): void {
-    this.sink(this, event);
+    if (!this.parked) return this.sink(this, event);
+    if (this.parkHeld.length < this.parkCap) {
+      this.parkHeld.push(event);
+    } else if (this.onParkOverflow !== undefined) {
+      const overflow = this.onParkOverflow;
+      this.onParkOverflow = undefined;
+      overflow();
+    }
+  }
+
+  /** Its node is going away and its client will resume elsewhere: hold what is sent to it. */
+  park(heldMax: number, onOverflow: () => void): void {
+    if (this.parked) return;
+    this.formerNode = this.node;
+    this.node = '';
+    this.parked = true;
+    this.parkCap = heldMax;
+    this.onParkOverflow = onOverflow;
+  }
+
+  /** It resumed on the node that holds its call: what was held is that node's to deliver. */
+  takeHeld(): OutEvent[] {
+    const held = this.parkHeld;
+    this.parkHeld = [];
+    this.parked = false;
+    this.onParkOverflow = undefined;
+    return held;
+  }
+
+  /** It resumed on `node`: deliver there, in order, what was held. */
+  unpark(node: string): void {
+    this.node = node;
+    this.parked = false;
+    this.onParkOverflow = undefined;
+    const held = this.parkHeld;
+    this.parkHeld = [];
+    for (const event of held) this.sink(this, event);
   }
 
   override sendText(): void {

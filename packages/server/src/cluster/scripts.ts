@@ -1,28 +1,25 @@
 /**
  * The cluster's multi-key updates, as Lua scripts so each runs atomically in Redis: a name is
  * claimed together with its place in the online list, released only by its holder, and a dead
- * node's names are cleaned up by exactly one survivor. Scripts are sent once and then called by
- * their SHA1 (EVALSHA), falling back to EVAL when Redis has forgotten them (after a restart).
+ * node's names are cleaned up by exactly one survivor.
+ *
+ * They are sent with EVAL every time rather than EVALSHA: a script Redis does not know yet
+ * (first use, or after a restart) would otherwise need a second round trip, and a status
+ * change taking that detour could overtake a later one. Redis caches the compiled script.
  *
  * Members of `online` for name key k lie in ['k\n', 'k\11') (see keys.ts).
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export class LuaScript {
-  private readonly sha: string;
+  constructor(private readonly source: string) {}
 
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
-    }
+  run(
+    redis: Redis,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    return redis.eval(this.source, keys.length, ...keys, ...args);
   }
 }
 
@@ -130,3 +127,63 @@ for _, m in ipairs(ms) do
   out[#out + 1] = redis.call('HGET', KEYS[2], key) or 'online'
 end
 return out`);
+
+/**
+ * Drain: park a session for resuming on another node. Its name stays taken (as `parked|...`)
+ * and listed for the grace period; the session's state waits under `resume:<token hash>`.
+ * KEYS name:<key>, names:<node>, parked, resume:<hash>; ARGV our value, parked value, graceMs,
+ * deadline (ms since epoch), key, parked member, session JSON. 1 = parked.
+ */
+export const PARK = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
+redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[3])
+return 1`);
+
+/**
+ * Resume here a session parked by a drained node: take its state (once) and its name.
+ * KEYS resume:<hash>, name:<key>, online, status, names:<node>, parked; ARGV key, name value
+ * prefix (`<node>|native|`), nameTtlMs. Returns the session JSON, or nil.
+ */
+export const TAKE = new LuaScript(`
+local x = redis.call('GET', KEYS[1])
+if not x then return false end
+local e = cjson.decode(x)
+if e.key ~= ARGV[1] then return false end
+local v = redis.call('GET', KEYS[2])
+if v and string.sub(v, 1, 7) ~= 'parked|' then return false end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[6], ARGV[1] .. '\\n' .. e.name)
+redis.call('SET', KEYS[2], ARGV[2] .. e.name, 'PX', ARGV[3])
+redis.call('ZREMRANGEBYLEX', KEYS[3], '[' .. ARGV[1] .. '\\n', '(' .. ARGV[1] .. '\\11')
+redis.call('ZADD', KEYS[3], 0, ARGV[1] .. '\\n' .. e.name)
+redis.call('HSET', KEYS[4], ARGV[1], e.call and 'busy' or 'online')
+redis.call('HSET', KEYS[5], ARGV[1], e.name)
+return x`);
+
+/**
+ * Parked sessions nobody resumed in time leave the online list. KEYS parked, online, status;
+ * ARGV now (ms since epoch), name key prefix, presence channel ('' = none). Returns how many.
+ */
+export const EXPIRE_PARKED = new LuaScript(`
+local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+for _, m in ipairs(ms) do
+  local nl = string.find(m, '\\n', 1, true)
+  if nl then
+    local key, display = string.sub(m, 1, nl - 1), string.sub(m, nl + 1)
+    local nk = ARGV[2] .. key
+    local v = redis.call('GET', nk)
+    if (not v) or string.sub(v, 1, 7) == 'parked|' then
+      if v then redis.call('DEL', nk) end
+      redis.call('ZREMRANGEBYLEX', KEYS[2], '[' .. key .. '\\n', '(' .. key .. '\\11')
+      redis.call('HDEL', KEYS[3], key)
+      if ARGV[3] ~= '' then
+        redis.call('PUBLISH', ARGV[3], cjson.encode({node = 'parked', name = display, key = key, status = 'offline'}))
+      end
+    end
+  end
+  redis.call('ZREM', KEYS[1], m)
+end
+return #ms`);

@@ -1,8 +1,10 @@
 /**
  * What nodes say to each other on `to:<nodeId>` channels: JSON, one message per PUBLISH.
- * `event`: deliver an engine event to one of your users (the call is named by id; the receiver
- * rebuilds the event around its own copy of the call). `cmd`: your call's remote party asked
- * for this (the home node applies it with the party's proxy).
+ * `ring`: may this call ring your user? (the callee's node decides busy, as one node would, and
+ * keeps the user for the call) answered by `rang`. `event`: deliver an engine event to one of
+ * your users (the call is named by id; the receiver rebuilds the event around its own copy of
+ * the call). `cmd`: your call's remote party asked for this (the home node applies it with the
+ * party's proxy).
  *
  * Messages come only from other callwire nodes through a Redis that only they can reach (ACL
  * and TLS, docs/DEPLOY.md); they are parsed defensively all the same, and a malformed one is
@@ -10,18 +12,22 @@
  */
 import type { EndReason, ErrorCode, MediaValue } from '@callwire/protocol';
 import type { RemoteCommand } from '../calls/remote.js';
+import type { DialectName } from '../dialects/dialect.js';
 import type { OutEvent, SignalKind } from '../events.js';
 
 /** An engine event for a remote party, without object references. */
 export type EventDto =
   | {
+      /** Ring now (the call was reserved by `ring`). */
       readonly t: 'incoming';
-      readonly caller: string;
-      readonly media: MediaValue;
       /** The caller's offer when the callee's dialect rings with it (one2one). */
       readonly offer?: unknown;
     }
-  | { readonly t: 'accepted'; readonly role: 'caller' | 'callee'; readonly ref?: string | undefined }
+  | {
+      readonly t: 'accepted';
+      readonly role: 'caller' | 'callee';
+      readonly ref?: string | undefined;
+    }
   | { readonly t: 'signal'; readonly signal: SignalKind; readonly payload: unknown }
   | {
       readonly t: 'ended';
@@ -41,7 +47,52 @@ export type EventDto =
       readonly ref?: string | undefined;
     };
 
+export type RingResult = 'ok' | 'busy' | 'gone';
+
+/** A party of a call being handed over: where it is, or null while it is parked. */
+export interface PartyDto {
+  readonly key: string;
+  readonly name: string;
+  readonly dialect: DialectName;
+  readonly node: string | null;
+}
+
 export type NodeMessage =
+  | {
+      readonly op: 'ring';
+      readonly from: string;
+      /** Name key of the callee on the receiving node. */
+      readonly to: string;
+      readonly callId: string;
+      readonly callerKey: string;
+      readonly caller: string;
+      readonly media: MediaValue;
+    }
+  | {
+      readonly op: 'rang';
+      readonly from: string;
+      readonly callId: string;
+      readonly result: RingResult;
+    }
+  /** Drain: be this connected call's home from now on (its parties on my node are parked). */
+  | {
+      readonly op: 'adopt';
+      readonly from: string;
+      readonly callId: string;
+      readonly media: MediaValue;
+      readonly createdAtMs: number;
+      readonly answeredAtMs: number | undefined;
+      readonly caller: PartyDto;
+      readonly callee: PartyDto;
+    }
+  /** Drain: my party `key` of your call is parked (it resumes on another node). */
+  | { readonly op: 'park'; readonly from: string; readonly callId: string; readonly key: string }
+  /** adopt / park done: nothing more for that call will come to you from me. */
+  | { readonly op: 'ack'; readonly from: string; readonly callId: string }
+  /** Party `key` of your call resumed on my node. */
+  | { readonly op: 'moved'; readonly from: string; readonly callId: string; readonly key: string }
+  /** No such call here (any more): end your copy of it. */
+  | { readonly op: 'gone'; readonly from: string; readonly callId: string }
   | {
       readonly op: 'event';
       readonly from: string;
@@ -72,13 +123,16 @@ export function toDto(event: OutEvent): { callId: string | undefined; e: EventDt
         : undefined;
       return {
         callId: call.id,
-        e: { t: 'incoming', caller: call.caller.name, media: call.media, ...(offer !== undefined ? { offer } : {}) },
+        e: offer !== undefined ? { t: 'incoming', offer } : { t: 'incoming' },
       };
     }
     case 'accepted':
       return { callId: event.call.id, e: { t: 'accepted', role: event.role, ref: event.ref } };
     case 'signal':
-      return { callId: event.call.id, e: { t: 'signal', signal: event.signal, payload: event.payload } };
+      return {
+        callId: event.call.id,
+        e: { t: 'signal', signal: event.signal, payload: event.payload },
+      };
     case 'ended':
       return {
         callId: event.callId,
@@ -96,7 +150,10 @@ export function toDto(event: OutEvent): { callId: string | undefined; e: EventDt
     case 'peer-state':
       return { callId: event.callId, e: { t: 'peer-state', name: event.name, away: event.away } };
     case 'error':
-      return { callId: event.callId, e: { t: 'error', code: event.code, message: event.message, ref: event.ref } };
+      return {
+        callId: event.callId,
+        e: { t: 'error', code: event.code, message: event.message, ref: event.ref },
+      };
     default:
       return undefined;
   }
@@ -118,8 +175,31 @@ export function parseNodeMessage(text: string): NodeMessage | undefined {
     if (typeof (o.e as { t?: unknown }).t !== 'string') return undefined;
     return m as NodeMessage;
   }
+  if (o.op === 'ring' && typeof o.to === 'string' && typeof o.callId === 'string') {
+    if (typeof o.callerKey !== 'string' || typeof o.caller !== 'string') return undefined;
+    if (typeof o.media !== 'object' || o.media === null) return undefined;
+    return m as NodeMessage;
+  }
+  if (o.op === 'rang' && typeof o.callId === 'string') {
+    if (o.result !== 'ok' && o.result !== 'busy' && o.result !== 'gone') return undefined;
+    return m as NodeMessage;
+  }
+  if (typeof o.callId !== 'string') return undefined;
+  if (o.op === 'adopt') {
+    const party = (p: unknown) =>
+      typeof p === 'object' &&
+      p !== null &&
+      typeof (p as PartyDto).key === 'string' &&
+      typeof (p as PartyDto).name === 'string' &&
+      ((p as PartyDto).node === null || typeof (p as PartyDto).node === 'string');
+    if (!party(o.caller) || !party(o.callee) || typeof o.createdAtMs !== 'number') return undefined;
+    return m as NodeMessage;
+  }
+  if ((o.op === 'park' || o.op === 'moved') && typeof o.key === 'string') return m as NodeMessage;
+  if (o.op === 'ack' || o.op === 'gone') return m as NodeMessage;
   if (o.op === 'cmd' && typeof o.by === 'string' && typeof o.callId === 'string') {
-    if (typeof o.c !== 'object' || o.c === null || typeof (o.c as { k?: unknown }).k !== 'string') return undefined;
+    if (typeof o.c !== 'object' || o.c === null || typeof (o.c as { k?: unknown }).k !== 'string')
+      return undefined;
     return m as NodeMessage;
   }
   return undefined;

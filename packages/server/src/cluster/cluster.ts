@@ -1,0 +1,512 @@
+/**
+ * A callwire node's membership of a cluster (`--redis URL`): several nodes behind one address,
+ * any of which accepts any user, with Redis as the engine (names, presence, routing, liveness)
+ * and nothing home-made beyond JSON messages on pub/sub channels.
+ *
+ * This is the facade the rest of the server sees, through small seams: the engine asks it to
+ * find callees elsewhere and to forward shadow calls' commands (RemoteCalls), the hub hands it
+ * status changes (PresenceSink), login claims names through it, the routers page the online
+ * list through it, and the gateway lets it hold a session's frames while that session waits.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ErrorCode, MediaValue, UserEntryValue } from '@callwire/protocol';
+import type { Logger } from 'pino';
+import type { Call } from '../calls/call.js';
+import type { Engine } from '../calls/engine.js';
+import { assertNever } from '../calls/machine.js';
+import type { RemoteCalls, RemoteCommand } from '../calls/remote.js';
+import type { Context } from '../context.js';
+import type { Hub } from '../hub.js';
+import type { Stats } from '../metrics.js';
+import type { Recorder } from '../records/recorder.js';
+import type { Identity } from '../auth/authenticator.js';
+import type { Resumer } from '../resume.js';
+import type { Session } from '../ws/session.js';
+import { Bus } from './bus.js';
+import { FrameDeferral } from './frame-deferral.js';
+import { HomeCalls } from './home-calls.js';
+import { K } from './keys.js';
+import { Names } from './names.js';
+import { NodeRegistry } from './node-registry.js';
+import { PresenceRelay } from './presence-relay.js';
+import { RedisLink } from './redis-link.js';
+import { evict, Resync } from './resync.js';
+import { ShadowCalls } from './shadow-calls.js';
+import { parseNodeMessage, type NodeMessage } from './wire.js';
+import { Handoff } from './handoff.js';
+import { Migration } from './migration.js';
+import { resumeParked, type Resumed } from './remote-resume.js';
+import { EXPIRE_PARKED } from './scripts.js';
+
+export interface ClusterOptions {
+  readonly url: string;
+  readonly nodeTtlMs: number;
+  readonly heartbeatMs: number;
+  readonly nameTtlMs: number;
+  readonly presence: boolean;
+  /** Frames held per session while it waits for a lookup. */
+  readonly heldMax: number;
+  /** How many users a login reply lists. */
+  readonly loginListMax: number;
+}
+
+export interface ClusterDeps {
+  readonly hub: Hub;
+  readonly engine: Engine;
+  readonly stats: Stats;
+  readonly records: Recorder;
+  readonly log: Logger;
+  readonly resumer: Resumer;
+  /** The identity a session signed in with (taken along when a drain hands it over). */
+  readonly identityOf: (session: Session) => Identity | undefined;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly users: UserEntryValue[]; readonly total: number }
+  | { readonly ok: false; readonly code: ErrorCode };
+
+type FrameHandler = (ctx: Context, session: Session, text: string) => void;
+
+export class Cluster implements RemoteCalls {
+  readonly nodeId: string;
+  private readonly log: Logger;
+  private readonly link: RedisLink;
+  private readonly bus: Bus;
+  private readonly names: Names;
+  private readonly registry: NodeRegistry;
+  private readonly presence: PresenceRelay;
+  private readonly home: HomeCalls;
+  private readonly shadows: ShadowCalls;
+  private readonly deferral: FrameDeferral;
+  private readonly resync: Resync;
+  private readonly migration: Migration;
+  private readonly handoff: Handoff;
+  /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
+  private suspect = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastNameRefreshMs = 0;
+  private closed = false;
+  private joined = false;
+
+  constructor(
+    private readonly options: ClusterOptions,
+    private readonly deps: ClusterDeps,
+  ) {
+    const host =
+      hostname()
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, '')
+        .slice(0, 40) || 'node';
+    this.nodeId = `${host}-${randomBytes(4).toString('hex')}`;
+    this.log = deps.log.child({ node: this.nodeId });
+    const { hub, engine, stats, records } = deps;
+    this.link = new RedisLink(
+      options.url,
+      [K.to(this.nodeId), K.presence],
+      {
+        up: () => this.linkUp(),
+        down: () => this.registry.linkDown(),
+        message: (channel, text) => this.onMessage(channel, text),
+      },
+      this.log,
+    );
+    this.bus = new Bus(this.link, this.nodeId, this.log, (rs) => this.home.ringFailed(rs));
+    this.names = new Names(
+      this.link,
+      { nodeId: this.nodeId, nameTtlMs: options.nameTtlMs, presence: options.presence },
+      this.log,
+    );
+    this.deferral = new FrameDeferral(options.heldMax);
+    this.presence = new PresenceRelay(this.link, this.names, hub, this.nodeId, this.log);
+    this.home = new HomeCalls({
+      engine,
+      records,
+      stats,
+      log: this.log,
+      bus: this.bus,
+      names: this.names,
+      deferral: this.deferral,
+      reachable: () => this.ready,
+      handedOver: (callId) => this.handoff.handedOver(callId),
+    });
+    this.shadows = new ShadowCalls({
+      engine,
+      hub,
+      stats,
+      bus: this.bus,
+      locatingTarget: (s) => this.home.locatingTarget(s),
+    });
+    this.registry = new NodeRegistry(
+      this.link,
+      {
+        nodeId: this.nodeId,
+        nodeTtlMs: options.nodeTtlMs,
+        heartbeatMs: options.heartbeatMs,
+        presenceChannel: options.presence ? K.presence : '',
+      },
+      {
+        presumedDead: () => this.presumedDead(),
+        nodeDead: (id) => this.nodeDead(id),
+        peers: () => this.peers(),
+      },
+      this.log,
+    );
+    this.resync = new Resync({
+      registry: this.registry,
+      names: this.names,
+      hub,
+      home: this.home,
+      shadows: this.shadows,
+      bus: this.bus,
+      log: this.log,
+    });
+    this.migration = new Migration({
+      engine,
+      hub,
+      bus: this.bus,
+      home: this.home,
+      shadows: this.shadows,
+      graceMs: deps.resumer.graceMs,
+      heldMax: options.heldMax,
+    });
+    this.handoff = new Handoff({
+      link: this.link,
+      bus: this.bus,
+      engine,
+      hub,
+      names: this.names,
+      shadows: this.shadows,
+      resumer: deps.resumer,
+      identityOf: deps.identityOf,
+      log: this.log,
+    });
+    engine.attachRemote(this);
+    hub.attachCluster(this.presence);
+  }
+
+  /** In the cluster and in step with it: cross-node calls, logins and lists work. */
+  get ready(): boolean {
+    return this.link.up && this.registry.isRegistered && !this.suspect && !this.resync.running;
+  }
+
+  /** Connect (in the background: a Redis that is down now is waited for). */
+  start(): void {
+    this.log.info({ redis: redactUrl(this.options.url) }, 'cluster: joining');
+    this.link.start();
+    this.registry.start();
+    this.timer = setInterval(() => void this.tick(), this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Leave the cluster: this node and whatever names it still holds go from Redis. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.registry.stop();
+    this.migration.close();
+    try {
+      await withTimeout(this.registry.leave(), 2000);
+    } catch (err) {
+      this.log.debug(
+        { err: (err as Error).message },
+        'cluster: leave failed (names expire by themselves)',
+      );
+    }
+    await this.link.close();
+  }
+
+  // ---- seams ---------------------------------------------------------------------------
+
+  /** The gateway's frame handlers, able to hold a session's frames while it waits. */
+  wrap(handler: FrameHandler): FrameHandler {
+    return this.deferral.wrap(handler);
+  }
+
+  /**
+   * Login: claim the name across the cluster, then admit the session to the hub. With a
+   * presence-capable dialect the first page of the online list comes in the same round trip.
+   */
+  async admit(session: Session): Promise<Admission> {
+    const { hub } = this.deps;
+    if (hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
+    if (!this.ready) return { ok: false, code: 'temporarily_unavailable' };
+    const max = this.options.loginListMax;
+    let claimed: boolean;
+    let page: Awaited<ReturnType<PresenceRelay['page']>> | undefined;
+    try {
+      [claimed, page] = await Promise.all([
+        this.names.claim(session),
+        session.dialect.presence ? this.presence.page(undefined, max + 1, undefined) : undefined,
+      ]);
+    } catch (err) {
+      // The claim may have been made even so (only its answer lost): give it back.
+      this.names.release(session);
+      this.log.debug({ err: (err as Error).message }, 'cluster: claim failed');
+      return { ok: false, code: 'temporarily_unavailable' };
+    }
+    if (!claimed) return { ok: false, code: 'name_taken' };
+    // The client left while we claimed, or (only if Redis lost a claim of ours) the name was
+    // taken on this node meanwhile: keep what was first, give the claim back.
+    if (
+      session.state !== 'anonymous' ||
+      session.ws.readyState !== 1 ||
+      hub.get(session.key) !== undefined
+    ) {
+      this.names.release(session);
+      return { ok: false, code: 'name_taken' };
+    }
+    this.names.hold(session);
+    session.state = 'active';
+    hub.add(session);
+    const users = (page?.users ?? [])
+      .filter((u) => u.key !== session.key)
+      .slice(0, max)
+      .map(({ name, status }) => ({ name, status }));
+    return { ok: true, users, total: Math.max(page?.total ?? hub.size, hub.size) };
+  }
+
+  /**
+   * Drain: hand resumable sessions and their calls over to the other nodes (handoff.ts).
+   * Returns the sessions handed over: they are no longer this node's; just close their sockets.
+   */
+  async handOff(sessions: readonly Session[]): Promise<Set<Session>> {
+    if (!this.ready) return new Set();
+    try {
+      return await this.handoff.run(sessions);
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'cluster: drain hand-over failed; sessions end here',
+      );
+      return new Set();
+    }
+  }
+
+  /**
+   * A resume token this node does not know: a session parked by a drained node, maybe. The
+   * session is rebuilt here (with its call) and `fresh` becomes it; undefined when there is
+   * no such session (the caller answers resume_failed).
+   */
+  async resume(fresh: Session, key: string, token: string): Promise<Resumed | undefined> {
+    if (!this.ready) return undefined;
+    try {
+      return await resumeParked(
+        {
+          link: this.link,
+          bus: this.bus,
+          hub: this.deps.hub,
+          names: this.names,
+          shadows: this.shadows,
+          nameTtlMs: this.options.nameTtlMs,
+          takeOver: (callId, session) => this.migration.takeOver(callId, session),
+        },
+        fresh,
+        key,
+        token,
+      );
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'cluster: resume from another node failed');
+      return undefined;
+    }
+  }
+
+  /** `users` (native) across the cluster. */
+  users(
+    session: Session,
+    query: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+    ref: string | undefined,
+  ): void {
+    if (!this.ready) return this.unavailable(session, ref);
+    this.presence.page(query, limit, cursor).then(
+      (p) =>
+        session.send({
+          t: 'users',
+          users: p.users.map(({ name, status }) => ({ name, status })),
+          total: p.total,
+          cursor: p.cursor,
+          ref,
+        }),
+      () => this.unavailable(session, ref),
+    );
+  }
+
+  /** `list` (one2one) across the cluster: everyone else online, by name. */
+  list(session: Session, max: number): void {
+    if (!this.ready) return this.unavailable(session, undefined);
+    this.presence.page(undefined, max + 1, undefined).then(
+      (p) =>
+        session.send({
+          t: 'users',
+          users: p.users
+            .filter((u) => u.key !== session.key)
+            .slice(0, max)
+            .map(({ name, status }) => ({ name, status })),
+          total: p.total,
+        }),
+      () => this.unavailable(session, undefined),
+    );
+  }
+
+  private unavailable(session: Session, ref: string | undefined): void {
+    this.deps.stats.error('temporarily_unavailable');
+    session.send({ t: 'error', code: 'temporarily_unavailable', ref });
+  }
+
+  // ---- RemoteCalls (the engine's seam) -------------------------------------------------
+
+  invite(
+    caller: Session,
+    key: string,
+    display: string,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+  ): void {
+    this.home.invite(caller, key, display, media, offer, ref);
+  }
+
+  forward(call: Call, session: Session, command: RemoteCommand): void {
+    this.shadows.forward(call, session, command);
+  }
+
+  isLocating(session: Session): boolean {
+    return this.home.locatingTarget(session) !== undefined;
+  }
+
+  callEnded(call: Call, wasConnected: boolean): void {
+    this.home.callEnded(call, wasConnected);
+  }
+
+  // ---- inbound ------------------------------------------------------------------------
+
+  private onMessage(channel: string, text: string): void {
+    if (this.suspect) return;
+    if (this.registry.checkFrozen()) {
+      // Stopped for longer than our heartbeat lives: this may be stale, and we may be buried.
+      this.presumedDead();
+      return;
+    }
+    if (channel === K.presence) return this.presence.onMessage(text);
+    const msg = parseNodeMessage(text);
+    if (msg === undefined) {
+      this.log.warn({ text: text.slice(0, 200) }, 'cluster: malformed node message dropped');
+      return;
+    }
+    try {
+      this.dispatch(msg);
+    } catch (err) {
+      this.log.error({ err, op: msg.op }, 'cluster: message handler failed');
+    }
+  }
+
+  private dispatch(msg: NodeMessage): void {
+    switch (msg.op) {
+      case 'cmd':
+        return this.home.command(msg);
+      case 'ring':
+        return this.shadows.ring(msg);
+      case 'rang':
+        return this.home.rang(msg);
+      case 'adopt':
+        return this.migration.adopt(msg);
+      case 'park':
+        return this.migration.park(msg);
+      case 'moved':
+        return this.migration.moved(msg);
+      case 'ack':
+        return this.handoff.ack(msg);
+      case 'gone':
+        return this.shadows.gone(msg.callId, msg.from);
+      case 'event':
+        break;
+      default:
+        return assertNever(msg);
+    }
+    const { e } = msg;
+    const { hub, engine } = this.deps;
+    if (e.t === 'error') {
+      const to = hub.get(msg.to);
+      to?.send({ t: 'error', code: e.code, message: e.message, callId: msg.callId, ref: e.ref });
+      return;
+    }
+    const call = msg.callId === undefined ? undefined : engine.callById(msg.callId);
+    if (call === undefined) return;
+    // A home call routes to its party wherever that is; a shadow delivers to its local party.
+    if (call.home === undefined) return this.home.event(msg, call);
+    const session = hub.get(msg.to);
+    if (session === undefined || call.home !== msg.from) return;
+    if (call.caller === session || call.callee === session) this.shadows.event(e, call, session);
+  }
+
+  // ---- liveness ------------------------------------------------------------------------
+
+  private linkUp(): void {
+    this.registry.linkUp();
+    void this.resync.run(this.joined ? 'reconnected' : 'joined');
+    this.joined = true;
+  }
+
+  private presumedDead(): void {
+    if (this.suspect || this.closed) return;
+    this.suspect = true;
+    void this.resync.run('presumed-dead').finally(() => {
+      this.suspect = false;
+    });
+  }
+
+  private nodeDead(id: string): void {
+    const ended = this.home.endWith(id) + this.shadows.endWith(id, false);
+    if (ended > 0)
+      this.log.warn({ dead: id, calls: ended }, 'cluster: ended calls with a dead node');
+  }
+
+  private *peers(): Generator<string> {
+    yield* this.home.peers();
+    yield* this.shadows.peers();
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.ready) return;
+    try {
+      await this.presence.refreshTotal();
+      await EXPIRE_PARKED.run(
+        this.link.cmd,
+        [K.parked, K.online, K.status],
+        [Date.now(), K.namePrefix, this.options.presence ? K.presence : ''],
+      );
+      const now = performance.now();
+      if (now - this.lastNameRefreshMs < this.options.nameTtlMs / 3) return;
+      this.lastNameRefreshMs = now;
+      const lost = await this.names.refresh((s) => this.deps.hub.statusOf(s));
+      for (const session of lost) evict(session);
+      if (lost.length > 0)
+        this.log.warn({ lost: lost.length }, 'cluster: names taken elsewhere; sessions closed');
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'cluster: refresh failed');
+    }
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timed out')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(t);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,278 @@
+/**
+ * Draining a cluster node (SIGTERM) without ending its calls. Before the gateway tells its
+ * clients to reconnect, the node hands over what they will want back:
+ *
+ * - each connected call homed here goes to another node (`adopt`): the node of the other
+ *   party when that is elsewhere, else any live node; its parties from here are parked there;
+ * - each shadow here (the call is homed elsewhere) has its home park the party (`park`);
+ * - each resumable session is parked in Redis under its resume token (hashed) with its name
+ *   kept as `parked|...`, so that its client, reconnecting through the load balancer to any
+ *   node, resumes there (remote-resume.ts) and finds its call going on.
+ *
+ * The node waits for each adopt/park to be acknowledged: whatever the other node sent before
+ * its ack has then arrived here and reached the client, and nothing more will come, so no
+ * message is lost in the switch. Commands that still arrive here for a handed-over call are
+ * passed on to its new home. Sessions that cannot resume (tutorial and one2one clients, or
+ * native ones that did not ask to) and calls still ringing end as they always did.
+ */
+import { createHash } from 'node:crypto';
+import type { Identity } from '../auth/authenticator.js';
+import type { Call } from '../calls/call.js';
+import type { Engine } from '../calls/engine.js';
+import type { Hub } from '../hub.js';
+import type { Resumer } from '../resume.js';
+import type { Session } from '../ws/session.js';
+import type { Bus } from './bus.js';
+import { K, PARKED, nameValue, onlineMember } from './keys.js';
+import type { Names } from './names.js';
+import type { RedisLink } from './redis-link.js';
+import { RemoteSession } from './remote-session.js';
+import { PARK } from './scripts.js';
+import type { ShadowCalls } from './shadow-calls.js';
+import type { NodeMessage, PartyDto } from './wire.js';
+import type { Logger } from 'pino';
+
+/** How long a drain waits for the other nodes to acknowledge what it hands over. */
+const ACK_WAIT_MS = 1500;
+
+/** What a parked session brings to the node it resumes on. */
+export interface ParkedSession {
+  readonly key: string;
+  readonly name: string;
+  readonly identity?: Pick<Identity, 'mode' | 'epoch' | 'expiresAtMs'>;
+  /** What was held for it while it was away on the drained node (encoded, in order). */
+  readonly held?: string[];
+  readonly call?: {
+    readonly id: string;
+    readonly role: 'caller' | 'callee';
+    readonly media: Call['media'];
+    readonly createdAtMs: number;
+    readonly answeredAtMs?: number;
+    /** The node that is the call's home now. */
+    readonly home: string;
+    readonly peer: { readonly key: string; readonly name: string };
+  };
+}
+
+export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+export interface HandoffDeps {
+  readonly link: RedisLink;
+  readonly bus: Bus;
+  readonly engine: Engine;
+  readonly hub: Hub;
+  readonly names: Names;
+  readonly shadows: ShadowCalls;
+  readonly resumer: Resumer;
+  readonly identityOf: (session: Session) => Identity | undefined;
+  readonly log: Logger;
+}
+
+export class Handoff {
+  /** Calls handed over: callId -> their new home. */
+  private readonly moved = new Map<string, string>();
+  private readonly acks = new Map<string, () => void>();
+
+  constructor(private readonly deps: HandoffDeps) {}
+
+  handedOver(callId: string): string | undefined {
+    return this.moved.get(callId);
+  }
+
+  ack(msg: Extract<NodeMessage, { op: 'ack' }>): void {
+    const k = `${msg.from}\n${msg.callId}`;
+    this.acks.get(k)?.();
+    this.acks.delete(k);
+  }
+
+  /** Hand over what can be; returns the sessions parked (the gateway just closes their sockets). */
+  async run(sessions: readonly Session[]): Promise<Set<Session>> {
+    const { resumer, log } = this.deps;
+    const parked = new Set<Session>();
+    if (!resumer.enabled) return parked;
+    const live = await this.liveNodes();
+    if (live.length === 0) return parked;
+    const candidates = new Set(sessions.filter((s) => this.canPark(s)));
+    const waits: Array<Promise<void>> = [];
+    const calls = new Map<string, { call: Call; home: string }>();
+    for (const s of candidates) {
+      const call = s.call;
+      if (call === null) {
+        parked.add(s);
+        continue;
+      }
+      if (calls.has(call.id)) {
+        parked.add(s);
+        continue;
+      }
+      let home: string | undefined;
+      if (call.home !== undefined) {
+        home = call.home;
+        waits.push(
+          this.send(home, { op: 'park', from: this.deps.bus.nodeId, callId: call.id, key: s.key }),
+        );
+      } else {
+        home = this.adopt(call, candidates, live, waits);
+      }
+      if (home === undefined) continue; // cannot be handed over: it ends as it always did
+      calls.set(call.id, { call, home });
+      for (const p of [call.caller, call.callee]) if (candidates.has(p)) parked.add(p);
+    }
+    await Promise.race([
+      Promise.all(waits),
+      new Promise((r) => setTimeout(r, ACK_WAIT_MS).unref()),
+    ]);
+
+    // Everything the others sent before acknowledging has arrived: the calls leave this node.
+    const homes = new Map<Session, { call: Call; home: string }>();
+    for (const { call, home } of calls.values()) {
+      for (const p of [call.caller, call.callee]) if (parked.has(p)) homes.set(p, { call, home });
+      if (call.home !== undefined) this.deps.shadows.forget(call);
+      else {
+        this.deps.engine.dropCall(call);
+        this.moved.set(call.id, home);
+      }
+      call.caller.call = null;
+      call.callee.call = null;
+    }
+    // A session that cannot be stored (Redis failed just now) cannot resume elsewhere: its
+    // client logs in afresh, and its handed-over call ends when the grace period is over.
+    const stored = await Promise.all(
+      [...parked].map((s) => this.store(s, homes.get(s)).catch(() => false)),
+    );
+    for (const s of parked) this.leave(s);
+    log.info(
+      { sessions: stored.filter(Boolean).length, calls: calls.size },
+      'cluster: drain handed sessions and calls over',
+    );
+    return parked;
+  }
+
+  private canPark(s: Session): boolean {
+    if (s.state !== 'active' && s.state !== 'away') return false;
+    if (s.dialect.name !== 'native' || s.resumeToken === null || s.room !== null) return false;
+    if (!this.deps.names.holds(s)) return false;
+    return s.call === null || (s.call.state === 'connected' && s.call.room === undefined);
+  }
+
+  /** Give a home call to another node; undefined when it cannot go (a party cannot resume). */
+  private adopt(
+    call: Call,
+    candidates: Set<Session>,
+    live: string[],
+    waits: Array<Promise<void>>,
+  ): string | undefined {
+    const dto = (p: Session): PartyDto | undefined => {
+      if (p instanceof RemoteSession) {
+        return {
+          key: p.key,
+          name: p.name,
+          dialect: p.dialect.name,
+          node: p.parked ? null : p.node,
+        };
+      }
+      return candidates.has(p)
+        ? { key: p.key, name: p.name, dialect: p.dialect.name, node: null }
+        : undefined;
+    };
+    const caller = dto(call.caller);
+    const callee = dto(call.callee);
+    if (caller === undefined || callee === undefined) return undefined;
+    const home = caller.node ?? callee.node ?? live[Math.floor(Math.random() * live.length)]!;
+    waits.push(
+      this.send(home, {
+        op: 'adopt',
+        from: this.deps.bus.nodeId,
+        callId: call.id,
+        media: call.media,
+        createdAtMs: call.createdAtMs,
+        answeredAtMs: call.answeredAtMs,
+        caller,
+        callee,
+      }),
+    );
+    return home;
+  }
+
+  /** Send, and resolve when the receiver acknowledges (or at once if it cannot be sent). */
+  private send(node: string, msg: NodeMessage): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.acks.set(`${node}\n${msg.callId ?? ''}`, resolve);
+      if (!this.deps.bus.send(node, msg, () => resolve())) resolve();
+    });
+  }
+
+  private async liveNodes(): Promise<string[]> {
+    const { link, bus } = this.deps;
+    const ids = (await link.cmd.smembers(K.nodes)).filter((id) => id !== bus.nodeId);
+    if (ids.length === 0) return [];
+    const pipe = link.cmd.pipeline();
+    for (const id of ids) pipe.exists(K.node(id));
+    const results = (await pipe.exec()) ?? [];
+    return ids.filter((_, i) => results[i]?.[0] === null && results[i]?.[1] === 1);
+  }
+
+  /** Park the session in Redis for its client to resume elsewhere. */
+  private async store(s: Session, at: { call: Call; home: string } | undefined): Promise<boolean> {
+    const { link, bus, resumer } = this.deps;
+    const graceMs = Math.max(
+      1000,
+      s.state === 'away' ? s.awayUntilMs - Date.now() : resumer.graceMs,
+    );
+    const identity = this.deps.identityOf(s);
+    const peer =
+      at === undefined ? undefined : at.call.caller === s ? at.call.callee : at.call.caller;
+    const state: ParkedSession = {
+      key: s.key,
+      name: s.name,
+      ...(identity !== undefined
+        ? {
+            identity: {
+              mode: identity.mode,
+              epoch: identity.epoch,
+              expiresAtMs: identity.expiresAtMs,
+            },
+          }
+        : {}),
+      ...(s.held !== null && s.held.length > 0 ? { held: s.held } : {}),
+      ...(at !== undefined && peer !== undefined
+        ? {
+            call: {
+              id: at.call.id,
+              role: at.call.caller === s ? 'caller' : 'callee',
+              media: at.call.media,
+              createdAtMs: at.call.createdAtMs,
+              ...(at.call.answeredAtMs !== undefined ? { answeredAtMs: at.call.answeredAtMs } : {}),
+              home: at.home,
+              peer: { key: peer.key, name: peer.name },
+            },
+          }
+        : {}),
+    };
+    const ours = nameValue({ node: bus.nodeId, dialect: s.dialect.name, display: s.name });
+    const parkedValue = nameValue({ node: PARKED, dialect: s.dialect.name, display: s.name });
+    const r = await PARK.run(
+      link.cmd,
+      [K.name(s.key), K.names(bus.nodeId), K.parked, K.resume(tokenHash(s.resumeToken!))],
+      [
+        ours,
+        parkedValue,
+        graceMs,
+        Date.now() + graceMs,
+        s.key,
+        onlineMember(s.key, s.name),
+        JSON.stringify(state),
+      ],
+    );
+    return r === 1;
+  }
+
+  /** The session is no longer this node's (parked in Redis, or about to be closed anyway). */
+  private leave(s: Session): void {
+    const { hub, resumer } = this.deps;
+    // (Its name is parked now: the release that leaving the hub makes leaves it alone.)
+    hub.remove(s);
+    resumer.forget(s);
+    s.state = 'closed';
+  }
+}

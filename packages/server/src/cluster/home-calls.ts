@@ -1,0 +1,364 @@
+/**
+ * The caller's side of a call across nodes: the call lives here (its home), with the callee
+ * stood in for by a RemoteSession. This module finds callees on other nodes, applies what the
+ * callee's node forwards (accept, decline, hangup, signals while ringing, disconnect), delivers
+ * what the callee sends straight to the caller once the call is connected, and ends the calls
+ * whose callee's node died.
+ *
+ * Placing a call takes two steps: find the callee's node (the name record in Redis), then ask
+ * that node to `ring` (it alone knows whether its user is busy, and keeps them for this call).
+ * Only its answer makes the engine place the call, so the caller hears exactly what it would
+ * on one node: `ringing`, or at once `busy` / `unavailable`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MediaValue } from '@callwire/protocol';
+import type { Logger } from 'pino';
+import type { Call } from '../calls/call.js';
+import type { Engine } from '../calls/engine.js';
+import { assertNever } from '../calls/machine.js';
+import type { Stats } from '../metrics.js';
+import type { Recorder } from '../records/recorder.js';
+import type { Session } from '../ws/session.js';
+import type { Bus } from './bus.js';
+import type { FrameDeferral } from './frame-deferral.js';
+import { PARKED } from './keys.js';
+import type { Names } from './names.js';
+import { RemoteSession } from './remote-session.js';
+import type { NodeMessage, RingResult } from './wire.js';
+
+type EventMessage = Extract<NodeMessage, { op: 'event' }>;
+type CommandMessage = Extract<NodeMessage, { op: 'cmd' }>;
+type RangMessage = Extract<NodeMessage, { op: 'rang' }>;
+
+/** How long the callee's node may take to answer `ring` before the invite fails. */
+const RING_REPLY_MS = 3000;
+
+interface PendingRing {
+  readonly node: string;
+  readonly resolve: (result: RingResult) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface HomeDeps {
+  readonly engine: Engine;
+  readonly records: Recorder;
+  readonly stats: Stats;
+  readonly log: Logger;
+  readonly bus: Bus;
+  readonly names: Names;
+  readonly deferral: FrameDeferral;
+  /** The cluster can reach other nodes right now. */
+  readonly reachable: () => boolean;
+  /** Where a call this node handed over while draining went (handoff.ts). */
+  readonly handedOver: (callId: string) => string | undefined;
+}
+
+export class HomeCalls {
+  /** Remote callees of calls homed here (pruned as their calls end). */
+  private readonly remotes = new Set<RemoteSession>();
+  /** Callers whose invite is being placed on another node, and whom they call. */
+  private readonly locating = new Map<Session, string>();
+  private readonly rings = new Map<string, PendingRing>();
+
+  constructor(private readonly deps: HomeDeps) {}
+
+  /** Whom `session` is calling on another node right now, if anyone. */
+  locatingTarget(session: Session): string | undefined {
+    return this.locating.get(session);
+  }
+
+  /** Find the callee's node, have it ring, then place the call (or refuse it) in the engine. */
+  invite(
+    caller: Session,
+    key: string,
+    display: string,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+  ): void {
+    const { engine, names, deferral, bus, log } = this.deps;
+    if (!this.deps.reachable()) return this.unreachable(caller, ref);
+    deferral.hold(caller);
+    this.locating.set(caller, key);
+    const callId = randomUUID();
+    // Where a ring went that may have reserved the callee (until the call is placed here).
+    let reservedOn: string | undefined;
+    const place = async (): Promise<void> => {
+      const { record } = await names.locate(key);
+      // A record naming this node is a login still in progress here: not callable yet.
+      // A parked name belongs to a session between nodes (drained, not yet resumed): away.
+      if (record === undefined || record.node === bus.nodeId || record.node === PARKED) {
+        return engine.completeInvite(
+          caller,
+          { key, display },
+          undefined,
+          false,
+          media,
+          offer,
+          ref,
+          callId,
+        );
+      }
+      reservedOn = record.node;
+      const result = await this.ring(record.node, key, callId, caller, media);
+      if (result !== 'ok') reservedOn = undefined;
+      const callee =
+        result === 'gone'
+          ? undefined
+          : new RemoteSession(record.node, key, record.display, record.dialect, bus.toRemote);
+      this.locating.delete(caller);
+      engine.completeInvite(
+        caller,
+        { key, display },
+        callee,
+        result === 'busy',
+        media,
+        offer,
+        ref,
+        callId,
+      );
+      if (callee !== undefined && callee.call !== null) {
+        this.remotes.add(callee);
+        reservedOn = undefined;
+      }
+    };
+    place()
+      .catch((err: unknown) => {
+        log.debug({ err: (err as Error).message }, 'cluster: invite across nodes failed');
+        if (caller.state === 'active') this.unreachable(caller, ref);
+      })
+      .finally(() => {
+        this.locating.delete(caller);
+        // Reserved there but never placed here (the caller left, or could not wait): free them.
+        if (reservedOn !== undefined) this.release(reservedOn, key, callId, caller.name);
+        deferral.resume(caller);
+      });
+  }
+
+  /** Ask `node` to ring `key` for this call; resolves with its answer. */
+  private ring(
+    node: string,
+    key: string,
+    callId: string,
+    caller: Session,
+    media: MediaValue | undefined,
+  ) {
+    return new Promise<RingResult>((resolve, reject) => {
+      const { bus, names } = this.deps;
+      const settle = (result: RingResult | Error) => {
+        const pending = this.rings.get(callId);
+        if (pending === undefined) return;
+        this.rings.delete(callId);
+        clearTimeout(pending.timer);
+        if (result instanceof Error) pending.reject(result);
+        else pending.resolve(result);
+      };
+      const fail = (why: string) => settle(new Error(why));
+      // Nobody listens on that node's channel: a node that died (its name records not yet
+      // cleaned up) has no users any more; a live one is only reconnecting to Redis.
+      const nobody = () =>
+        void names.nodeAlive(node).then(
+          (alive) => settle(alive ? new Error('callee node not listening') : 'gone'),
+          () => fail('callee node unreachable'),
+        );
+      const timer = setTimeout(() => fail('no answer from the callee node'), RING_REPLY_MS);
+      this.rings.set(callId, { node, resolve, reject, timer });
+      const sent = bus.send(
+        node,
+        {
+          op: 'ring',
+          from: bus.nodeId,
+          to: key,
+          callId,
+          callerKey: caller.key,
+          caller: caller.name,
+          media: media ?? { audio: true, video: true },
+        },
+        (why) => (why === 'nobody' ? nobody() : fail('callee node unreachable')),
+      );
+      if (!sent) fail('link down');
+    });
+  }
+
+  /** The callee's node answered `ring`. */
+  rang(msg: RangMessage): void {
+    const pending = this.rings.get(msg.callId);
+    if (pending === undefined || pending.node !== msg.from) return;
+    this.rings.delete(msg.callId);
+    clearTimeout(pending.timer);
+    pending.resolve(msg.result);
+  }
+
+  /** Undo a reservation on the callee's node: the call will not happen. */
+  private release(node: string, key: string, callId: string, callerName: string): void {
+    this.deps.bus.sendEventually(node, {
+      op: 'event',
+      from: this.deps.bus.nodeId,
+      to: key,
+      callId,
+      e: {
+        t: 'ended',
+        peerName: callerName,
+        role: 'callee',
+        reason: 'cancelled',
+        missed: false,
+        self: false,
+        wasConnected: false,
+      },
+    });
+  }
+
+  /**
+   * A call homed here ended. A callee on another node that was never rung still holds the
+   * call there (reserved by `ring`): it is released without a word to them.
+   */
+  callEnded(call: Call, wasConnected: boolean): void {
+    for (const party of [call.caller, call.callee]) {
+      if (party instanceof RemoteSession) this.remotes.delete(party);
+    }
+    const rs = call.callee;
+    if (rs instanceof RemoteSession && !rs.parked && !call.calleeNotified && !wasConnected) {
+      this.release(rs.node, rs.key, call.id, call.caller.name);
+    }
+  }
+
+  /** A remote party of a call that became homed here (a drained node handed it over). */
+  track(rs: RemoteSession): void {
+    this.remotes.add(rs);
+  }
+
+  private unreachable(session: Session, ref: string | undefined, callId?: string): void {
+    this.deps.stats.error('temporarily_unavailable');
+    session.send({ t: 'error', code: 'temporarily_unavailable', callId, ref });
+  }
+
+  /**
+   * A command from the node of a remote party, for a call homed here. A call this node handed
+   * over while draining goes on elsewhere: what still arrives for it here follows it there.
+   */
+  command(msg: CommandMessage): void {
+    const { engine, records, bus } = this.deps;
+    const movedTo = this.deps.handedOver(msg.callId);
+    if (movedTo !== undefined) {
+      bus.send(movedTo, msg);
+      return;
+    }
+    const call = engine.callById(msg.callId);
+    const party =
+      call === undefined || call.home !== undefined
+        ? undefined
+        : this.partyOf(call, msg.by, msg.from);
+    const c = msg.c;
+    if (call === undefined || party === undefined) {
+      // Not (or no longer) a call of that party: answer as the engine would have.
+      if (c.k !== 'disconnect' && c.k !== 'report')
+        this.replyError(msg, 'ref' in c ? c.ref : undefined);
+      return;
+    }
+    switch (c.k) {
+      case 'accept':
+        return engine.accept(party, call.id, c.ref, c.answer);
+      case 'decline':
+        return engine.decline(party, call.id, c.busy, c.ref);
+      case 'cancel':
+        return engine.cancel(party, call.id, c.ref);
+      case 'hangup':
+        return engine.hangup(party, { callId: call.id }, c.ref);
+      case 'signal':
+        return engine.signal(party, c.signal, { callId: call.id }, c.payload, c.ref);
+      case 'report':
+        return records.report(party, call.id, c.path, c.ref);
+      case 'disconnect':
+        return engine.disconnect(party);
+      default:
+        return assertNever(c);
+    }
+  }
+
+  /**
+   * The party `key` of a home call, if `node` speaks for it: the node its proxy points at (or
+   * pointed at before it was parked), or this node itself for a local party whose command
+   * came back the long way (through the node that handed the call over).
+   */
+  private partyOf(call: Call, key: string, node: string): Session | undefined {
+    for (const p of [call.caller, call.callee]) {
+      if (p.key !== key) continue;
+      if (p instanceof RemoteSession)
+        return p.node === node || p.formerNode === node ? p : undefined;
+      return node === this.deps.bus.nodeId ? p : undefined;
+    }
+    return undefined;
+  }
+
+  private replyError(msg: CommandMessage, ref: string | undefined): void {
+    this.deps.bus.send(msg.from, {
+      op: 'event',
+      from: this.deps.bus.nodeId,
+      to: msg.by,
+      callId: msg.callId,
+      e: { t: 'error', code: 'not_in_call', ref },
+    });
+  }
+
+  /**
+   * What a remote party sent within a connected call (a signal) or its session's state, for
+   * the other party: on this node, or on a third one (a call handed over while draining).
+   */
+  event(msg: EventMessage, call: Call): void {
+    const target =
+      call.caller.key === msg.to
+        ? call.caller
+        : call.callee.key === msg.to
+          ? call.callee
+          : undefined;
+    if (target === undefined) return;
+    const sender = target === call.caller ? call.callee : call.caller;
+    if (this.partyOf(call, sender.key, msg.from) !== sender || !(sender instanceof RemoteSession))
+      return;
+    const e = msg.e;
+    switch (e.t) {
+      case 'signal':
+        // Relayed only within a connected call, as the engine would (an ended call drops it).
+        if (call.state !== 'connected') return;
+        target.send({ t: 'signal', call, from: sender, signal: e.signal, payload: e.payload });
+        this.deps.stats.relayed++;
+        return;
+      case 'peer-state':
+        target.send({ t: 'peer-state', callId: call.id, name: sender.name, away: e.away });
+        return;
+      default:
+        // Other events are never sent to a home.
+        return;
+    }
+  }
+
+  /** The callee's node could not be told the call rings: end it rather than ring forever. */
+  ringFailed(rs: RemoteSession): void {
+    if (rs.call !== null && rs.call.state === 'ringing') this.deps.engine.disconnect(rs);
+  }
+
+  /** End the calls with a party on `node` (dead), or every call across nodes. */
+  endWith(node: string | undefined): number {
+    let ended = 0;
+    for (const rs of [...this.remotes]) {
+      if (rs.call === null) {
+        this.remotes.delete(rs);
+        continue;
+      }
+      // A parked party is not on any node: its grace timer decides (migration.ts).
+      if (node !== undefined && (rs.parked || rs.node !== node)) continue;
+      this.remotes.delete(rs);
+      this.deps.engine.disconnect(rs);
+      ended++;
+    }
+    return ended;
+  }
+
+  *peers(): Generator<string> {
+    for (const rs of this.remotes) {
+      if (rs.call === null) this.remotes.delete(rs);
+      else if (!rs.parked) yield rs.node;
+    }
+  }
+}

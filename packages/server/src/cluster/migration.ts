@@ -1,0 +1,173 @@
+/**
+ * Receiving calls from a draining node (the other half is handoff.ts). A node that is drained
+ * hands each connected call of its resumable users to another node, and those users' clients
+ * resume on whichever node the load balancer sends them to:
+ *
+ * - `adopt`: this node becomes the call's home. A party that was on the drained node is
+ *   *parked* (its RemoteSession holds what is sent to it); a party on this node turns from a
+ *   shadow's local party into a home call's party.
+ * - `park`: a call already homed here loses its party's node: that party is parked.
+ * - `moved`: a parked party resumed on another node: what was held goes there, in order, and
+ *   the other party hears `reconnected`. A parked party that does not come back within the
+ *   resume grace period disconnects, as a session that does not resume on one node does.
+ */
+import type { Call } from '../calls/call.js';
+import type { Engine } from '../calls/engine.js';
+import type { Hub } from '../hub.js';
+import type { Session } from '../ws/session.js';
+import type { Bus } from './bus.js';
+import type { HomeCalls } from './home-calls.js';
+import { RemoteSession } from './remote-session.js';
+import type { ShadowCalls } from './shadow-calls.js';
+import type { NodeMessage, PartyDto } from './wire.js';
+
+type AdoptMessage = Extract<NodeMessage, { op: 'adopt' }>;
+type KeyedMessage = Extract<NodeMessage, { op: 'park' | 'moved' }>;
+
+export interface MigrationDeps {
+  readonly engine: Engine;
+  readonly hub: Hub;
+  readonly bus: Bus;
+  readonly home: HomeCalls;
+  readonly shadows: ShadowCalls;
+  readonly graceMs: number;
+  readonly heldMax: number;
+}
+
+export class Migration {
+  /** Parked parties of calls homed here, by `<callId>\n<key>`, with their grace timers. */
+  private readonly parked = new Map<string, { rs: RemoteSession; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly deps: MigrationDeps) {}
+
+  adopt(msg: AdoptMessage): void {
+    const { engine, hub, bus, home, shadows } = this.deps;
+    const self = bus.nodeId;
+    const shadow = engine.callById(msg.callId);
+    const party = (dto: PartyDto): Session | undefined => {
+      if (dto.node !== self)
+        return new RemoteSession(
+          dto.node ?? msg.from,
+          dto.key,
+          dto.name,
+          dto.dialect,
+          bus.toRemote,
+        );
+      // Our own user, in a shadow of this very call homed on the node that hands it over.
+      const local = hub.get(dto.key);
+      const ours = shadow !== undefined && shadow.home === msg.from && local !== undefined;
+      return ours && (shadow.caller === local || shadow.callee === local) ? local : undefined;
+    };
+    const caller = party(msg.caller);
+    const callee = party(msg.callee);
+    // Our user left meanwhile: no call to adopt (the parked party will find none and end).
+    if (caller !== undefined && callee !== undefined) {
+      if (shadow !== undefined) shadows.forget(shadow);
+      const call: Call = {
+        id: msg.callId,
+        caller,
+        callee,
+        state: 'connected',
+        media: msg.media,
+        held: [],
+        calleeNotified: true,
+        ringTimer: undefined,
+        createdAtMs: msg.createdAtMs,
+        answeredAtMs: msg.answeredAtMs,
+        room: undefined,
+      };
+      engine.adoptCall(call);
+      caller.call = call;
+      callee.call = call;
+      for (const [p, dto] of [
+        [caller, msg.caller],
+        [callee, msg.callee],
+      ] as const) {
+        if (!(p instanceof RemoteSession)) continue;
+        home.track(p);
+        if (dto.node === null) this.hold(call, p);
+      }
+    }
+    bus.send(msg.from, { op: 'ack', from: self, callId: msg.callId });
+  }
+
+  park(msg: KeyedMessage): void {
+    const { engine, bus } = this.deps;
+    const call = engine.callById(msg.callId);
+    if (call !== undefined && call.home === undefined) {
+      for (const p of [call.caller, call.callee]) {
+        if (p instanceof RemoteSession && p.key === msg.key && p.node === msg.from)
+          this.hold(call, p);
+      }
+    }
+    bus.send(msg.from, { op: 'ack', from: bus.nodeId, callId: msg.callId });
+  }
+
+  moved(msg: KeyedMessage): void {
+    const { engine, bus } = this.deps;
+    const k = `${msg.callId}\n${msg.key}`;
+    const entry = this.parked.get(k);
+    if (entry === undefined) {
+      bus.send(msg.from, { op: 'gone', from: bus.nodeId, callId: msg.callId });
+      return;
+    }
+    this.parked.delete(k);
+    clearTimeout(entry.timer);
+    entry.rs.unpark(msg.from);
+    // (A call that ended meanwhile has just sent its end along with the rest.)
+    if (entry.rs.call !== null) engine.peerAway(entry.rs, false);
+  }
+
+  /**
+   * The parked party `fresh.key` of a call homed here resumed on this very node: it takes the
+   * proxy's place in the call. Returns what was held for it, encoded for its client (to go out
+   * after the login reply), or undefined when no such party is parked here.
+   */
+  takeOver(callId: string, fresh: Session): string[] | undefined {
+    const k = `${callId}\n${fresh.key}`;
+    const entry = this.parked.get(k);
+    if (entry === undefined) return undefined;
+    this.parked.delete(k);
+    clearTimeout(entry.timer);
+    const { rs } = entry;
+    const call = rs.call;
+    const held = rs.takeHeld();
+    if (call !== null) {
+      // The call's parties are fixed for its life except here, where a proxy gives way to the
+      // session it stood for.
+      const parties = call as { caller: Session; callee: Session };
+      if (parties.caller === rs) parties.caller = fresh;
+      else parties.callee = fresh;
+      rs.call = null;
+      fresh.call = call;
+    }
+    const texts: string[] = [];
+    for (const event of held) {
+      const text = fresh.dialect.encode(event, fresh);
+      if (text !== null) texts.push(text);
+    }
+    if (call !== null) this.deps.engine.peerAway(fresh, false);
+    return texts;
+  }
+
+  close(): void {
+    for (const { timer } of this.parked.values()) clearTimeout(timer);
+    this.parked.clear();
+  }
+
+  private hold(call: Call, rs: RemoteSession): void {
+    const { engine, graceMs, heldMax } = this.deps;
+    const disconnect = () => {
+      if (rs.call !== null) engine.disconnect(rs);
+    };
+    rs.park(heldMax, () => setImmediate(disconnect));
+    const k = `${call.id}\n${rs.key}`;
+    const timer = setTimeout(() => {
+      this.parked.delete(k);
+      if (rs.parked) disconnect();
+    }, graceMs);
+    timer.unref();
+    this.parked.set(k, { rs, timer });
+    engine.peerAway(rs, true);
+  }
+}
