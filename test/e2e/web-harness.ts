@@ -12,7 +12,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, existsSync, readFileSync, m
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,17 +25,8 @@ const WEB = join(REPO, 'packages/web');
 export const SCREENSHOTS =
   process.env.CALLWIRE_UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs/screenshots') : join(REPO, 'test-results/screenshots');
 
+/** The fake-media flags of every browser suite (support/chromium.ts), plus what the app needs. */
 export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
   // Ring tones may start without a click in tests (the app unlocks audio on sign-in anyway).
   '--autoplay-policy=no-user-gesture-required',
   // Screen share without a picker: capture the (virtual) screen at once.
@@ -194,7 +186,7 @@ export async function startServer(extraArgs: string[] = [], users: Record<string
 // Browsers and people
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return launchChromium(CHROMIUM_ARGS);
 }
 
 export type Person = {
