@@ -341,9 +341,18 @@ export class CallwireClient {
     for (const incoming of snapshot.incoming) {
       if (!listed.has(incoming.callId)) incoming.cancelled('disconnected', false);
     }
+    // Calls we held when the resume began count as known even if they ended since (hung up
+    // before the held messages were through): the server has ended them already.
+    const held = new Set<string>([
+      ...snapshot.calls.map((c) => c.id),
+      ...snapshot.incoming.map((i) => i.callId),
+    ]);
     for (const callId of listed) {
       const known =
-        this.#calls.has(callId) || this.#incoming.has(callId) || this.#endedWhileAway.has(callId);
+        this.#calls.has(callId) ||
+        this.#incoming.has(callId) ||
+        this.#endedWhileAway.has(callId) ||
+        held.has(callId);
       // A call whose reply was lost with the old socket: nobody here can take part in it.
       if (!known) this.#signaling.send({ type: 'hangup', callId });
     }
