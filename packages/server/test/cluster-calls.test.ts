@@ -297,6 +297,115 @@ describe('crossing calls and resume across nodes', () => {
   });
 });
 
+describe('resuming through another node (no sticky sessions)', () => {
+  async function resumable(node: NodeProcess, name: string) {
+    const client = await openClient(node.url('/'));
+    client.send({ type: 'login', name, protocol: 1, resume: true });
+    const reply = await client.next('login');
+    return { client, token: reply.resumeToken as string };
+  }
+
+  async function resumeOn(node: NodeProcess, name: string, token: string) {
+    const client = await openClient(node.url('/'));
+    client.send({ type: 'login', name, protocol: 1, resumeToken: token });
+    return { client, reply: await client.next('login') };
+  }
+
+  it('takes a dropped session and its call over from the node that held it', async () => {
+    const x = await user(c, 'tk-x');
+    const y = await resumable(a, 'tk-y');
+    x.send({ type: 'call', to: 'tk-y' });
+    const { callId } = await x.next('ringing');
+    await y.client.next('incoming');
+    y.client.send({ type: 'accept', callId });
+    await x.next('accepted');
+    y.client.ws.terminate();
+    expect(await x.next('reconnecting')).toMatchObject({ callId, name: 'tk-y' });
+    x.send({ type: 'candidate', callId, candidate: candidate(21) });
+    await x.settle();
+    const y2 = await resumeOn(b, 'tk-y', y.token);
+    expect(y2.reply).toMatchObject({ success: true, resumed: true });
+    expect(y2.reply.calls).toEqual([
+      expect.objectContaining({ callId, name: 'tk-x', role: 'callee' }),
+    ]);
+    expect((await y2.client.next('candidate')).candidate).toEqual(candidate(21));
+    expect(await x.next('reconnected')).toMatchObject({ callId, name: 'tk-y' });
+    y2.client.send({ type: 'candidate', callId, candidate: candidate(22) });
+    expect((await x.next('candidate')).candidate).toEqual(candidate(22));
+    x.send({ type: 'candidate', callId, candidate: candidate(23) });
+    expect((await y2.client.next('candidate')).candidate).toEqual(candidate(23));
+    await x.settle();
+    expect(x.pending('reconnecting', 'leave')).toEqual([]);
+    // The old token is spent; the name stayed taken throughout.
+    const again = await resumeOn(c, 'tk-y', y.token);
+    expect(again.reply).toMatchObject({ success: false, code: 'resume_failed' });
+    y2.client.send({ type: 'hangup', callId });
+    expect(await x.next('leave')).toMatchObject({ reason: 'hangup' });
+  });
+
+  it('replaces a connection not yet known to be dead, and keeps a call whose peer stays behind', async () => {
+    const x = await resumable(a, 'tk-p');
+    const y = await resumable(a, 'tk-q');
+    x.client.send({ type: 'call', to: 'tk-q' });
+    const { callId } = await x.client.next('ringing');
+    await y.client.next('incoming');
+    y.client.send({ type: 'accept', callId });
+    await x.client.next('accepted');
+    // y's first connection is still open when its client comes back through node c.
+    const y2 = await resumeOn(c, 'tk-q', y.token);
+    expect(y2.reply).toMatchObject({ success: true, resumed: true });
+    expect(await y.client.closed).toBe(4003);
+    expect(await x.client.next('reconnecting')).toMatchObject({ callId, name: 'tk-q' });
+    expect(await x.client.next('reconnected')).toMatchObject({ callId, name: 'tk-q' });
+    x.client.send({ type: 'candidate', callId, candidate: candidate(31) });
+    expect((await y2.client.next('candidate')).candidate).toEqual(candidate(31));
+    y2.client.send({ type: 'candidate', callId, candidate: candidate(32) });
+    expect((await x.client.next('candidate')).candidate).toEqual(candidate(32));
+    x.client.send({ type: 'hangup', callId });
+    expect(await y2.client.next('leave')).toMatchObject({ callId, reason: 'hangup' });
+  });
+});
+
+describe('meet by link across nodes', () => {
+  it('two people who reach different nodes meet in the room; a third finds it full', async () => {
+    const x = await user(a, 'room-x');
+    const y = await user(b, 'room-y');
+    const z = await user(c, 'room-z');
+    x.send({ type: 'join', room: 'r-123', ref: 'jx' });
+    expect(await x.next('joined')).toMatchObject({ room: 'r-123', ref: 'jx' });
+    y.send({ type: 'join', room: 'r-123', ref: 'jy' });
+    const ya = await y.next('accepted');
+    expect(ya).toMatchObject({ name: 'room-x', role: 'callee', ref: 'jy' });
+    expect(await x.next('accepted')).toMatchObject({
+      callId: ya.callId,
+      name: 'room-y',
+      role: 'caller',
+    });
+    z.send({ type: 'join', room: 'r-123', ref: 'jz' });
+    expect(await z.next('error')).toMatchObject({ code: 'room_full', ref: 'jz' });
+    x.send({ type: 'offer', callId: ya.callId, offer: SDP_OFFER });
+    expect((await y.next('offer')).offer).toEqual(SDP_OFFER);
+    y.send({ type: 'answer', callId: ya.callId, answer: SDP_ANSWER });
+    expect((await x.next('answer')).answer).toEqual(SDP_ANSWER);
+    y.send({ type: 'hangup' });
+    expect(await x.next('leave')).toMatchObject({ callId: ya.callId, reason: 'hangup' });
+    // The room is free again, and a waiter who leaves frees it too.
+    z.send({ type: 'join', room: 'r-123', ref: 'again' });
+    expect(await z.next('joined')).toMatchObject({ ref: 'again' });
+    z.send({ type: 'hangup' });
+    await z.settle();
+    y.send({ type: 'join', room: 'r-123', ref: 'third' });
+    expect(await y.next('joined')).toMatchObject({ ref: 'third' });
+    x.send({ type: 'join', room: 'r-123', ref: 'fourth' });
+    expect(await x.next('accepted')).toMatchObject({
+      name: 'room-y',
+      role: 'callee',
+      ref: 'fourth',
+    });
+    expect(await y.next('accepted')).toMatchObject({ name: 'room-x', role: 'caller' });
+  });
+});
+
 describe('names and presence across nodes', () => {
   it('a name taken on one node cannot be taken on another, and is free once its holder leaves', async () => {
     const holder = await user(a, 'Unique');

@@ -314,17 +314,54 @@ export class Engine {
       return this.error(session, 'invalid_state', ref);
     }
     const there = this.rooms.get(room);
+    // Cluster: the room may be open on another node; the cluster finds out, then comes back
+    // through waitInRoom or (on that node) joinFromElsewhere.
+    if (there === undefined && this.remote !== undefined) return this.remote.join(session, room, media, ref);
     if (there === undefined || (!('caller' in there) && there.state !== 'active')) {
-      this.rooms.set(room, session);
-      session.room = room;
-      this.hub.publish(session, 'busy');
-      session.send({ t: 'joined', room, ref });
-      return;
+      return this.waitInRoom(session, room, ref);
     }
     if ('caller' in there) return this.error(session, 'room_full', ref);
-    const waiting = there;
+    this.startRoomCall(there, session, room, media, ref, randomUUID());
+  }
+
+  /** The first person in a room waits for the second. */
+  waitInRoom(session: Session, room: string, ref: string | undefined): void {
+    this.rooms.set(room, session);
+    session.room = room;
+    this.hub.publish(session, 'busy');
+    session.send({ t: 'joined', room, ref });
+  }
+
+  /** Cluster: who waits in `room` on this node, if anyone can be joined (else why not). */
+  roomWaiter(room: string): Session | 'full' | undefined {
+    const there = this.rooms.get(room);
+    if (there === undefined) return undefined;
+    if ('caller' in there) return 'full';
+    return there.state === 'active' ? there : undefined;
+  }
+
+  /** Cluster: `joiner` (on another node) joins the person waiting here in `room`. */
+  joinFromElsewhere(
+    waiting: Session,
+    joiner: Session,
+    room: string,
+    media: MediaValue | undefined,
+    ref: string | undefined,
+    callId: string,
+  ): void {
+    this.startRoomCall(waiting, joiner, room, media, ref, callId);
+  }
+
+  private startRoomCall(
+    waiting: Session,
+    session: Session,
+    room: string,
+    media: MediaValue | undefined,
+    ref: string | undefined,
+    callId: string,
+  ): void {
     const call: Call = {
-      id: randomUUID(),
+      id: callId,
       caller: waiting,
       callee: session,
       state: 'ringing',
@@ -412,7 +449,10 @@ export class Engine {
       if (party.call === call) party.call = null;
     }
     if (call.room !== undefined) {
-      if (this.rooms.get(call.room) === call) this.rooms.delete(call.room);
+      if (this.rooms.get(call.room) === call) {
+        this.rooms.delete(call.room);
+        this.remote?.roomClosed(call.room);
+      }
       call.caller.room = null;
       call.callee.room = null;
     }
@@ -520,7 +560,10 @@ export class Engine {
   private leaveRoom(session: Session, ref: string | undefined): void {
     const room = session.room;
     if (room === null) return this.error(session, 'not_in_call', ref);
-    if (this.rooms.get(room) === session) this.rooms.delete(room);
+    if (this.rooms.get(room) === session) {
+      this.rooms.delete(room);
+      this.remote?.roomClosed(room);
+    }
     session.room = null;
     if (session.state === 'active') this.hub.publish(session, this.hub.statusOf(session));
   }

@@ -45,4 +45,11 @@ export interface RemoteCalls {
   isLocating(session: Session): boolean;
   /** A call homed here ended (after its parties were told). */
   callEnded(call: Call, wasConnected: boolean): void;
+  /**
+   * Nobody waits in `room` on this node: find it across the cluster (join its waiter there,
+   * or be its waiter here through `Engine.waitInRoom`).
+   */
+  join(session: Session, room: string, media: MediaValue | undefined, ref: string | undefined): void;
+  /** A room of this node is empty again (its waiter left, or its call ended). */
+  roomClosed(room: string): void;
 }

@@ -26,7 +26,7 @@ import type { Session } from '../ws/session.js';
 import { Bus } from './bus.js';
 import { FrameDeferral } from './frame-deferral.js';
 import { HomeCalls } from './home-calls.js';
-import { K } from './keys.js';
+import { K, PARKED } from './keys.js';
 import { Names } from './names.js';
 import { NodeRegistry } from './node-registry.js';
 import { PresenceRelay } from './presence-relay.js';
@@ -38,6 +38,8 @@ import { Handoff } from './handoff.js';
 import { Migration } from './migration.js';
 import { resumeParked, type Resumed } from './remote-resume.js';
 import { EXPIRE_PARKED } from './scripts.js';
+import { Rooms } from './rooms.js';
+import { Takeover } from './takeover.js';
 
 export interface ClusterOptions {
   readonly url: string;
@@ -82,6 +84,8 @@ export class Cluster implements RemoteCalls {
   private readonly resync: Resync;
   private readonly migration: Migration;
   private readonly handoff: Handoff;
+  private readonly rooms: Rooms;
+  private readonly takeover: Takeover;
   /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
   private suspect = false;
   private timer: NodeJS.Timeout | undefined;
@@ -153,6 +157,7 @@ export class Cluster implements RemoteCalls {
       this.log,
     );
     this.resync = new Resync({
+      rooms: () => this.rooms.refresh(),
       registry: this.registry,
       names: this.names,
       hub,
@@ -179,7 +184,23 @@ export class Cluster implements RemoteCalls {
       shadows: this.shadows,
       resumer: deps.resumer,
       identityOf: deps.identityOf,
+      parkInPlace: (call, party) => this.migration.parkInPlace(call, party),
       log: this.log,
+    });
+    this.takeover = new Takeover({ bus: this.bus, hub, handoff: this.handoff, log: this.log });
+    this.rooms = new Rooms({
+      link: this.link,
+      bus: this.bus,
+      engine,
+      hub,
+      names: this.names,
+      home: this.home,
+      shadows: this.shadows,
+      deferral: this.deferral,
+      stats,
+      log: this.log,
+      nameTtlMs: options.nameTtlMs,
+      reachable: () => this.ready,
     });
     engine.attachRemote(this);
     hub.attachCluster(this.presence);
@@ -274,7 +295,7 @@ export class Cluster implements RemoteCalls {
   async handOff(sessions: readonly Session[]): Promise<Set<Session>> {
     if (!this.ready) return new Set();
     try {
-      return await this.handoff.run(sessions);
+      return (await this.handoff.run(sessions)).handled;
     } catch (err) {
       this.log.warn(
         { err: (err as Error).message },
@@ -291,21 +312,24 @@ export class Cluster implements RemoteCalls {
    */
   async resume(fresh: Session, key: string, token: string): Promise<Resumed | undefined> {
     if (!this.ready) return undefined;
+    const deps = {
+      link: this.link,
+      bus: this.bus,
+      hub: this.deps.hub,
+      names: this.names,
+      shadows: this.shadows,
+      nameTtlMs: this.options.nameTtlMs,
+      takeOver: (callId: string, session: Session) => this.migration.takeOver(callId, session),
+    };
     try {
-      return await resumeParked(
-        {
-          link: this.link,
-          bus: this.bus,
-          hub: this.deps.hub,
-          names: this.names,
-          shadows: this.shadows,
-          nameTtlMs: this.options.nameTtlMs,
-          takeOver: (callId, session) => this.migration.takeOver(callId, session),
-        },
-        fresh,
-        key,
-        token,
-      );
+      const parked = await resumeParked(deps, fresh, key, token);
+      if (parked !== undefined || fresh.state !== 'anonymous') return parked;
+      // Not parked: maybe alive on another node, which hands it over if the token is right.
+      const { record } = await this.names.locate(key);
+      if (record === undefined || record.node === this.nodeId || record.node === PARKED)
+        return undefined;
+      if (!(await this.takeover.ask(record.node, key, token))) return undefined;
+      return await resumeParked(deps, fresh, key, token);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'cluster: resume from another node failed');
       return undefined;
@@ -381,6 +405,19 @@ export class Cluster implements RemoteCalls {
     this.home.callEnded(call, wasConnected);
   }
 
+  join(
+    session: Session,
+    room: string,
+    media: MediaValue | undefined,
+    ref: string | undefined,
+  ): void {
+    this.rooms.join(session, room, media, ref);
+  }
+
+  roomClosed(room: string): void {
+    this.rooms.roomClosed(room);
+  }
+
   // ---- inbound ------------------------------------------------------------------------
 
   private onMessage(channel: string, text: string): void {
@@ -421,6 +458,14 @@ export class Cluster implements RemoteCalls {
         return this.handoff.ack(msg);
       case 'gone':
         return this.shadows.gone(msg.callId, msg.from);
+      case 'takeover':
+        return void this.takeover.requested(msg);
+      case 'taken':
+        return this.takeover.answered(msg);
+      case 'join':
+        return this.rooms.onJoin(msg);
+      case 'joined':
+        return this.rooms.joined(msg);
       case 'event':
         break;
       default:
@@ -482,6 +527,7 @@ export class Cluster implements RemoteCalls {
       if (now - this.lastNameRefreshMs < this.options.nameTtlMs / 3) return;
       this.lastNameRefreshMs = now;
       const lost = await this.names.refresh((s) => this.deps.hub.statusOf(s));
+      await this.rooms.refresh();
       for (const session of lost) evict(session);
       if (lost.length > 0)
         this.log.warn({ lost: lost.length }, 'cluster: names taken elsewhere; sessions closed');

@@ -54,6 +54,14 @@ export interface ParkedSession {
   };
 }
 
+/** Where a leaving session's call goes on, noted before anything about the call changes. */
+interface Placement {
+  readonly call: Call;
+  readonly home: string;
+  readonly role: 'caller' | 'callee';
+  readonly peer: Session;
+}
+
 export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 export interface HandoffDeps {
@@ -65,6 +73,8 @@ export interface HandoffDeps {
   readonly shadows: ShadowCalls;
   readonly resumer: Resumer;
   readonly identityOf: (session: Session) => Identity | undefined;
+  /** Keep a home call here with `party` parked in it (migration.ts). */
+  readonly parkInPlace: (call: Call, party: Session) => void;
   readonly log: Logger;
 }
 
@@ -85,48 +95,76 @@ export class Handoff {
     this.acks.delete(k);
   }
 
-  /** Hand over what can be; returns the sessions parked (the gateway just closes their sockets). */
-  async run(sessions: readonly Session[]): Promise<Set<Session>> {
-    const { resumer, log } = this.deps;
-    const parked = new Set<Session>();
-    if (!resumer.enabled) return parked;
+  /**
+   * Hand over what can be. `handled`: sessions that are no longer this node's (the gateway
+   * just closes their sockets); `stored`: those whose client can resume on another node.
+   *
+   * With `keep` (one session taken over by the node its client reached, see takeover), a call
+   * whose other party stays on this node stays here too: the leaving party is parked in it.
+   */
+  async run(
+    sessions: readonly Session[],
+    options: { prefer?: string; keep?: boolean } = {},
+  ): Promise<{ handled: Set<Session>; stored: Set<Session> }> {
+    const { resumer, log, bus } = this.deps;
+    const handled = new Set<Session>();
+    const stored = new Set<Session>();
+    if (!resumer.enabled) return { handled, stored };
     const live = await this.liveNodes();
-    if (live.length === 0) return parked;
+    if (live.length === 0) return { handled, stored };
     const candidates = new Set(sessions.filter((s) => this.canPark(s)));
     const waits: Array<Promise<void>> = [];
-    const calls = new Map<string, { call: Call; home: string }>();
+    const moves = new Map<string, { call: Call; home: string; inPlace: boolean }>();
+    const where = new Map<Session, Placement>();
     for (const s of candidates) {
       const call = s.call;
       if (call === null) {
-        parked.add(s);
+        handled.add(s);
         continue;
       }
-      if (calls.has(call.id)) {
-        parked.add(s);
-        continue;
+      let move = moves.get(call.id);
+      if (move === undefined) {
+        if (call.home !== undefined) {
+          waits.push(
+            this.send(call.home, {
+              op: 'park',
+              from: bus.nodeId,
+              callId: call.id,
+              key: s.key,
+              away: s.state === 'away',
+            }),
+          );
+          move = { call, home: call.home, inPlace: false };
+        } else {
+          const staying = [call.caller, call.callee].some(
+            (p) => !(p instanceof RemoteSession) && !candidates.has(p),
+          );
+          if (staying && options.keep === true) move = { call, home: bus.nodeId, inPlace: true };
+          else {
+            const home = this.adopt(call, candidates, live, waits, options.prefer);
+            if (home !== undefined) move = { call, home, inPlace: false };
+          }
+        }
+        if (move === undefined) continue; // cannot be handed over: it ends as it always did
+        moves.set(call.id, move);
       }
-      let home: string | undefined;
-      if (call.home !== undefined) {
-        home = call.home;
-        waits.push(
-          this.send(home, { op: 'park', from: this.deps.bus.nodeId, callId: call.id, key: s.key }),
-        );
-      } else {
-        home = this.adopt(call, candidates, live, waits);
-      }
-      if (home === undefined) continue; // cannot be handed over: it ends as it always did
-      calls.set(call.id, { call, home });
-      for (const p of [call.caller, call.callee]) if (candidates.has(p)) parked.add(p);
+      const peer = call.caller === s ? call.callee : call.caller;
+      where.set(s, { call, home: move.home, role: call.caller === s ? 'caller' : 'callee', peer });
+      handled.add(s);
     }
     await Promise.race([
       Promise.all(waits),
       new Promise((r) => setTimeout(r, ACK_WAIT_MS).unref()),
     ]);
 
-    // Everything the others sent before acknowledging has arrived: the calls leave this node.
-    const homes = new Map<Session, { call: Call; home: string }>();
-    for (const { call, home } of calls.values()) {
-      for (const p of [call.caller, call.callee]) if (parked.has(p)) homes.set(p, { call, home });
+    // Everything the others sent before acknowledging has arrived: the calls leave this node
+    // (or, kept here, have a parked party instead of the one leaving).
+    for (const { call, home, inPlace } of moves.values()) {
+      if (inPlace) {
+        for (const p of [call.caller, call.callee])
+          if (handled.has(p)) this.deps.parkInPlace(call, p);
+        continue;
+      }
       if (call.home !== undefined) this.deps.shadows.forget(call);
       else {
         this.deps.engine.dropCall(call);
@@ -137,15 +175,19 @@ export class Handoff {
     }
     // A session that cannot be stored (Redis failed just now) cannot resume elsewhere: its
     // client logs in afresh, and its handed-over call ends when the grace period is over.
-    const stored = await Promise.all(
-      [...parked].map((s) => this.store(s, homes.get(s)).catch(() => false)),
+    const list = [...handled];
+    const results = await Promise.all(
+      list.map((s) => this.store(s, where.get(s)).catch(() => false)),
     );
-    for (const s of parked) this.leave(s);
+    list.forEach((s, i) => {
+      if (results[i]) stored.add(s);
+      this.leave(s);
+    });
     log.info(
-      { sessions: stored.filter(Boolean).length, calls: calls.size },
-      'cluster: drain handed sessions and calls over',
+      { sessions: stored.size, calls: moves.size },
+      'cluster: sessions and calls handed over',
     );
-    return parked;
+    return { handled, stored };
   }
 
   private canPark(s: Session): boolean {
@@ -161,6 +203,7 @@ export class Handoff {
     candidates: Set<Session>,
     live: string[],
     waits: Array<Promise<void>>,
+    prefer: string | undefined,
   ): string | undefined {
     const dto = (p: Session): PartyDto | undefined => {
       if (p instanceof RemoteSession) {
@@ -169,16 +212,25 @@ export class Handoff {
           name: p.name,
           dialect: p.dialect.name,
           node: p.parked ? null : p.node,
+          away: p.parked,
         };
       }
       return candidates.has(p)
-        ? { key: p.key, name: p.name, dialect: p.dialect.name, node: null }
+        ? {
+            key: p.key,
+            name: p.name,
+            dialect: p.dialect.name,
+            node: null,
+            away: p.state === 'away',
+          }
         : undefined;
     };
     const caller = dto(call.caller);
     const callee = dto(call.callee);
     if (caller === undefined || callee === undefined) return undefined;
-    const home = caller.node ?? callee.node ?? live[Math.floor(Math.random() * live.length)]!;
+    const preferred = prefer !== undefined && live.includes(prefer) ? prefer : undefined;
+    const home =
+      caller.node ?? callee.node ?? preferred ?? live[Math.floor(Math.random() * live.length)]!;
     waits.push(
       this.send(home, {
         op: 'adopt',
@@ -195,9 +247,9 @@ export class Handoff {
   }
 
   /** Send, and resolve when the receiver acknowledges (or at once if it cannot be sent). */
-  private send(node: string, msg: NodeMessage): Promise<void> {
+  private send(node: string, msg: Extract<NodeMessage, { op: 'adopt' | 'park' }>): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.acks.set(`${node}\n${msg.callId ?? ''}`, resolve);
+      this.acks.set(`${node}\n${msg.callId}`, resolve);
       if (!this.deps.bus.send(node, msg, () => resolve())) resolve();
     });
   }
@@ -213,15 +265,14 @@ export class Handoff {
   }
 
   /** Park the session in Redis for its client to resume elsewhere. */
-  private async store(s: Session, at: { call: Call; home: string } | undefined): Promise<boolean> {
+  private async store(s: Session, at: Placement | undefined): Promise<boolean> {
     const { link, bus, resumer } = this.deps;
     const graceMs = Math.max(
       1000,
       s.state === 'away' ? s.awayUntilMs - Date.now() : resumer.graceMs,
     );
     const identity = this.deps.identityOf(s);
-    const peer =
-      at === undefined ? undefined : at.call.caller === s ? at.call.callee : at.call.caller;
+    const peer = at?.peer;
     const state: ParkedSession = {
       key: s.key,
       name: s.name,
@@ -239,7 +290,7 @@ export class Handoff {
         ? {
             call: {
               id: at.call.id,
-              role: at.call.caller === s ? 'caller' : 'callee',
+              role: at.role,
               media: at.call.media,
               createdAtMs: at.call.createdAtMs,
               ...(at.call.answeredAtMs !== undefined ? { answeredAtMs: at.call.answeredAtMs } : {}),

@@ -11,6 +11,8 @@
  *   parked          ZSET `<key>\n<display>` by deadline: names of sessions waiting to resume on
  *                   another node after theirs was drained (the name is `parked|...` meanwhile)
  *   resume:<hash>   such a session's state, by the SHA-256 of its resume token (PX grace)
+ *   room:<name>     `<nodeId>|<key>`: the node where someone waits in a meet-by-link room
+ *                   (PX nameTtlMs, refreshed while they wait or talk there)
  *   to:<nodeId>     channel: messages for one node (calls across nodes)
  *   presence        channel: status changes, for every node's watchers
  */
@@ -27,6 +29,7 @@ export const K = {
   online: `${P}online`,
   status: `${P}status`,
   parked: `${P}parked`,
+  room: (name: string) => `${P}room:${name}`,
   resume: (tokenHash: string) => `${P}resume:${tokenHash}`,
   to: (id: string) => `${P}to:${id}`,
   presence: `${P}presence`,

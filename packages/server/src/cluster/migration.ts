@@ -22,7 +22,7 @@ import type { ShadowCalls } from './shadow-calls.js';
 import type { NodeMessage, PartyDto } from './wire.js';
 
 type AdoptMessage = Extract<NodeMessage, { op: 'adopt' }>;
-type KeyedMessage = Extract<NodeMessage, { op: 'park' | 'moved' }>;
+type MovedMessage = Extract<NodeMessage, { op: 'moved' }>;
 
 export interface MigrationDeps {
   readonly engine: Engine;
@@ -85,25 +85,25 @@ export class Migration {
       ] as const) {
         if (!(p instanceof RemoteSession)) continue;
         home.track(p);
-        if (dto.node === null) this.hold(call, p);
+        if (dto.node === null) this.hold(call, p, dto.away === true);
       }
     }
     bus.send(msg.from, { op: 'ack', from: self, callId: msg.callId });
   }
 
-  park(msg: KeyedMessage): void {
+  park(msg: Extract<NodeMessage, { op: 'park' }>): void {
     const { engine, bus } = this.deps;
     const call = engine.callById(msg.callId);
     if (call !== undefined && call.home === undefined) {
       for (const p of [call.caller, call.callee]) {
         if (p instanceof RemoteSession && p.key === msg.key && p.node === msg.from)
-          this.hold(call, p);
+          this.hold(call, p, msg.away === true);
       }
     }
     bus.send(msg.from, { op: 'ack', from: bus.nodeId, callId: msg.callId });
   }
 
-  moved(msg: KeyedMessage): void {
+  moved(msg: MovedMessage): void {
     const { engine, bus } = this.deps;
     const k = `${msg.callId}\n${msg.key}`;
     const entry = this.parked.get(k);
@@ -150,12 +150,35 @@ export class Migration {
     return texts;
   }
 
+  /**
+   * A session of this node leaves for another node (its client resumed there) while the other
+   * party of its call stays here: the call stays here too, with the leaving party parked in it.
+   */
+  parkInPlace(call: Call, party: Session): void {
+    const { bus, home } = this.deps;
+    const rs = new RemoteSession(
+      bus.nodeId,
+      party.key,
+      party.name,
+      party.dialect.name,
+      bus.toRemote,
+    );
+    const parties = call as { caller: Session; callee: Session };
+    if (parties.caller === party) parties.caller = rs;
+    else parties.callee = rs;
+    party.call = null;
+    rs.call = call;
+    home.track(rs);
+    this.hold(call, rs, party.state === 'away');
+  }
+
   close(): void {
     for (const { timer } of this.parked.values()) clearTimeout(timer);
     this.parked.clear();
   }
 
-  private hold(call: Call, rs: RemoteSession): void {
+  /** Park `rs` in `call`; its peer hears `reconnecting` unless it was told already. */
+  private hold(call: Call, rs: RemoteSession, told: boolean): void {
     const { engine, graceMs, heldMax } = this.deps;
     const disconnect = () => {
       if (rs.call !== null) engine.disconnect(rs);
@@ -168,6 +191,6 @@ export class Migration {
     }, graceMs);
     timer.unref();
     this.parked.set(k, { rs, timer });
-    engine.peerAway(rs, true);
+    if (!told) engine.peerAway(rs, true);
   }
 }

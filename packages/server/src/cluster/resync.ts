@@ -25,6 +25,8 @@ import type { NodeRegistry } from './node-registry.js';
 import type { ShadowCalls } from './shadow-calls.js';
 
 export interface ResyncDeps {
+  /** Claim this node's meet-by-link rooms again. */
+  readonly rooms: () => Promise<void>;
   readonly registry: NodeRegistry;
   readonly names: Names;
   readonly hub: Hub;
@@ -73,6 +75,7 @@ export class Resync {
     await names.flushReleases();
     const lost = await names.reclaimAll((s) => hub.statusOf(s));
     for (const session of lost) evict(session);
+    await this.deps.rooms();
     bus.flush();
     if (kind === 'joined') log.info('cluster: joined');
     else

@@ -187,3 +187,18 @@ for _, m in ipairs(ms) do
   redis.call('ZREM', KEYS[1], m)
 end
 return #ms`);
+
+/**
+ * Meet by link: be the room's first (KEYS room:<name>; ARGV our value, ttlMs, value to replace
+ * or ''). Returns 'mine' when the room is now this node's, else the current holder's value.
+ */
+export const ROOM_CLAIM = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[3] and v ~= ARGV[1] then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'mine'`);
+
+/** Give a room back if it is still ours. KEYS room:<name>; ARGV our value. */
+export const ROOM_RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);

@@ -256,6 +256,11 @@ export class ShadowCalls {
     call.held = [];
     if (call.callee.call === call) call.callee.call = null;
     if (call.caller.call === call) call.caller.call = null;
+    // A meet-by-link room's call: leaving the call leaves the room.
+    if (call.room !== undefined) {
+      call.caller.room = null;
+      call.callee.room = null;
+    }
   }
 
   private announce(session: Session): void {

@@ -55,6 +55,8 @@ export interface PartyDto {
   readonly name: string;
   readonly dialect: DialectName;
   readonly node: string | null;
+  /** Parked while its peer already knows it is reconnecting (its socket dropped earlier). */
+  readonly away?: boolean;
 }
 
 export type NodeMessage =
@@ -86,13 +88,45 @@ export type NodeMessage =
       readonly callee: PartyDto;
     }
   /** Drain: my party `key` of your call is parked (it resumes on another node). */
-  | { readonly op: 'park'; readonly from: string; readonly callId: string; readonly key: string }
+  | {
+      readonly op: 'park';
+      readonly from: string;
+      readonly callId: string;
+      readonly key: string;
+      /** Its peer was already told it is reconnecting. */
+      readonly away?: boolean;
+    }
   /** adopt / park done: nothing more for that call will come to you from me. */
   | { readonly op: 'ack'; readonly from: string; readonly callId: string }
   /** Party `key` of your call resumed on my node. */
   | { readonly op: 'moved'; readonly from: string; readonly callId: string; readonly key: string }
   /** No such call here (any more): end your copy of it. */
   | { readonly op: 'gone'; readonly from: string; readonly callId: string }
+  /** Resume: a client of your session `key` reached me with its token (hashed): hand it over. */
+  | { readonly op: 'takeover'; readonly from: string; readonly key: string; readonly token: string }
+  /** The answer to `takeover`: parked for you to take (ok), or not. */
+  | { readonly op: 'taken'; readonly from: string; readonly key: string; readonly ok: boolean }
+  /** Meet by link: my user `key` joins the person waiting in `room` on your node. */
+  | {
+      readonly op: 'join';
+      readonly from: string;
+      readonly room: string;
+      readonly key: string;
+      readonly name: string;
+      readonly dialect: DialectName;
+      readonly media: MediaValue;
+      readonly ref?: string | undefined;
+    }
+  /** The answer to `join`: a call started (its id and caller), the room is full, or empty. */
+  | {
+      readonly op: 'joined';
+      readonly from: string;
+      readonly room: string;
+      readonly key: string;
+      readonly result: 'call' | 'full' | 'gone';
+      readonly callId?: string;
+      readonly caller?: { readonly key: string; readonly name: string };
+    }
   | {
       readonly op: 'event';
       readonly from: string;
@@ -182,6 +216,30 @@ export function parseNodeMessage(text: string): NodeMessage | undefined {
   }
   if (o.op === 'rang' && typeof o.callId === 'string') {
     if (o.result !== 'ok' && o.result !== 'busy' && o.result !== 'gone') return undefined;
+    return m as NodeMessage;
+  }
+  if (o.op === 'takeover' && typeof o.key === 'string' && typeof o.token === 'string')
+    return m as NodeMessage;
+  if (o.op === 'taken' && typeof o.key === 'string' && typeof o.ok === 'boolean')
+    return m as NodeMessage;
+  if (o.op === 'join' || o.op === 'joined') {
+    if (typeof o.room !== 'string' || typeof o.key !== 'string') return undefined;
+    if (o.op === 'join') {
+      if (typeof o.name !== 'string' || typeof o.media !== 'object' || o.media === null)
+        return undefined;
+      return m as NodeMessage;
+    }
+    if (o.result !== 'call' && o.result !== 'full' && o.result !== 'gone') return undefined;
+    if (o.result === 'call') {
+      const caller = o.caller as { key?: unknown; name?: unknown } | undefined;
+      if (
+        typeof o.callId !== 'string' ||
+        typeof caller?.key !== 'string' ||
+        typeof caller.name !== 'string'
+      ) {
+        return undefined;
+      }
+    }
     return m as NodeMessage;
   }
   if (typeof o.callId !== 'string') return undefined;

@@ -177,8 +177,10 @@ export class Gateway {
   private closed(session: Session, ws: WebSocket, code: number): void {
     this.ctx.stats.connections--;
     // A resumed session has moved to a newer socket: this one's close means nothing to it.
-    if (session.ws !== ws || session.state === 'closed' || session.state === 'away') return;
+    if (session.ws !== ws || session.state === 'away') return;
     this.sessions.delete(session);
+    // Already over (a cluster handed it to another node): nothing more to end here.
+    if (session.state === 'closed') return;
     const { resumer } = this.ctx;
     if (
       session.state === 'active' &&
