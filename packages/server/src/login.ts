@@ -248,19 +248,8 @@ function resume(
   // The old socket may still be open (its death not yet noticed): it is replaced.
   if (!wasAway && previous.readyState <= 1)
     previous.close(CLOSE.sessionReplaced, 'session resumed elsewhere');
-  ctx.stats.resumes++;
   ctx.log.debug({ session: old.id, name: old.name }, 'resumed');
-  old.send({
-    t: 'login-ok',
-    users: ctx.hub.firstUsers(old),
-    usersTotal: ctx.hub.size - 1,
-    iceServers: ctx.iceServers(old.name),
-    resumed: true,
-    calls: ctx.engine.callsOf(old),
-    resumeToken: resumer.issue(old),
-    resumeGraceMs: resumer.graceMs,
-    ref,
-  });
+  sendResumed(ctx, old, ref);
   old.flushHeld();
   if (wasAway) ctx.engine.peerAway(old, false);
 }
@@ -285,20 +274,25 @@ function resumeFromCluster(
       return;
     }
     ctx.guard.track(fresh, resumed.identity);
-    ctx.stats.resumes++;
     ctx.log.debug({ session: fresh.id, name: fresh.name }, 'resumed from another node');
-    fresh.send({
-      t: 'login-ok',
-      users: ctx.hub.firstUsers(fresh),
-      usersTotal: ctx.hub.size - 1,
-      iceServers: ctx.iceServers(fresh.name),
-      resumed: true,
-      calls: ctx.engine.callsOf(fresh),
-      resumeToken: ctx.resumer.issue(fresh),
-      resumeGraceMs: ctx.resumer.graceMs,
-      ref,
-    });
+    sendResumed(ctx, fresh, ref);
     for (const text of resumed.held) fresh.sendText(text);
+  });
+}
+
+/** The reply to a resume: the session's calls, a fresh token, and the current online list. */
+function sendResumed(ctx: Context, session: Session, ref: string | undefined): void {
+  ctx.stats.resumes++;
+  session.send({
+    t: 'login-ok',
+    users: ctx.hub.firstUsers(session),
+    usersTotal: ctx.hub.size - 1,
+    iceServers: ctx.iceServers(session.name),
+    resumed: true,
+    calls: ctx.engine.callsOf(session),
+    resumeToken: ctx.resumer.issue(session),
+    resumeGraceMs: ctx.resumer.graceMs,
+    ref,
   });
 }
 
