@@ -15,18 +15,16 @@
 //
 // The load generator is this process; on a 2-core machine it shares the CPU with the servers,
 // so the figures are indicative: compare cluster with single-node from the same run.
-/* global fetch */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { candidateJson, candidateSeqOfFrame } from './lib/fixtures.js';
-import { cpuSample, listeningPorts } from './lib/proc.js';
+import { cpuSample } from './lib/proc.js';
 import { otherLoadCores } from './lib/quiet.js';
 import { percentile, sorted } from './lib/stats.js';
-import { CALLWIRE_BIN } from './lib/targets.js';
+import { startNode as startNodeIn, startRedis as startRedisIn, stopNode } from './lib/cluster-procs.js';
 
 const log = (line) => process.stderr.write(line + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -57,87 +55,16 @@ const PROFILE_DIR = new URL('./results/profiles/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'callwire-cluster-bench-'));
 const children = [];
 
+const startRedis = () => startRedisIn(work, children);
+const startNode = (index, redisUrl) =>
+  startNodeIn(work, children, index, redisUrl, args.profile ? PROFILE_DIR : undefined);
+
 function cleanup() {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
-
-async function startRedis() {
-  const socket = join(work, 'redis.sock');
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      '0',
-      '--unixsocket',
-      socket,
-      '--unixsocketperm',
-      '700',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  children.push(child);
-  await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (/ready to accept connections/i.test(out)) resolve();
-    });
-    child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)));
-  });
-  child.stdout.resume();
-  return { pid: child.pid, url: `unix://${socket}` };
-}
-
-async function startNode(index, redisUrl) {
-  const dataDir = join(work, `node-${index}`);
-  mkdirSync(dataDir);
-  const flags = [
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--log-level',
-    'warn',
-    '--data-dir',
-    dataDir,
-  ];
-  if (redisUrl) flags.push('--redis', redisUrl);
-  // --profile: each node writes a CPU profile on exit (node bench/profile-summary.js FILE).
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, CALLWIRE_BIN, ...flags], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(child);
-  let port;
-  for (let i = 0; i < 400 && port === undefined; i++) {
-    await sleep(25);
-    port = listeningPorts(child.pid)[0];
-  }
-  if (port === undefined) throw new Error(`node ${index} did not listen`);
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    if (r?.status === 200) break;
-    await sleep(25);
-  }
-  return { pid: child.pid, port, child };
-}
-
-/** SIGTERM (a drain, which writes a CPU profile with --profile), SIGKILL if it lingers. */
-async function stopNode(n) {
-  if (n.child.exitCode !== null) return;
-  const exited = new Promise((r) => n.child.once('exit', r));
-  n.child.kill('SIGTERM');
-  const t = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
 
 /** A native client that resolves `next(type)` and hands relayed candidates to `onSeq`. */
 class Client {
