@@ -162,6 +162,20 @@ function finish(
         if (session.ws.readyState === 1) refuse(ctx, session, admission.code, ref);
         return;
       }
+      // Activate and reply in one synchronous step: presence of other logins completing in
+      // the meantime must not reach this session before its login reply.
+      if (session.state !== 'anonymous' || session.ws.readyState !== 1) {
+        ctx.cluster?.release(session);
+        return;
+      }
+      session.state = 'active';
+      if (!ctx.hub.add(session)) {
+        session.state = 'anonymous';
+        ctx.cluster?.release(session);
+        session.name = '';
+        session.key = '';
+        return refuse(ctx, session, 'name_taken', ref);
+      }
       welcome(ctx, session, identity, extras, ref, wantsResume, admission.users, admission.total);
     });
     return;

@@ -38,6 +38,20 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+describe('logins across nodes', () => {
+  it('sends each client its login reply before anything else, even with many logins at once', async () => {
+    // Logins completing together on one node used to let one login's presence reach another
+    // session before that session's own login reply.
+    const opened = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => TestClient.open((i % 2 ? a : b).url('/'))),
+    );
+    clients.push(...opened);
+    opened.forEach((c, i) => c.send({ type: 'login', name: `burst${i}`, protocol: 1 }));
+    await Promise.all(opened.map((c) => c.next('login')));
+    for (const c of opened) expect(JSON.parse(c.raw[0]!)).toMatchObject({ type: 'login', success: true });
+  });
+});
+
 describe('a native call across nodes', () => {
   it('rings, connects, relays offer/answer/candidates in order and hangs up', async () => {
     const alice = await user(a, 'alice');

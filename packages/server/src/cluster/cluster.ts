@@ -279,13 +279,18 @@ export class Cluster implements RemoteCalls {
       return { ok: false, code: 'name_taken' };
     }
     this.names.hold(session);
-    session.state = 'active';
-    hub.add(session);
+    // The caller activates the session and sends its login reply in the same step, so that
+    // nothing (another login's presence) can reach the session before its reply.
     const users = (page?.users ?? [])
       .filter((u) => u.key !== session.key)
       .slice(0, max)
       .map(({ name, status }) => ({ name, status }));
     return { ok: true, users, total: Math.max(page?.total ?? hub.size, hub.size) };
+  }
+
+  /** Give back the name of a session admitted but never activated (it left in between). */
+  release(session: Session): void {
+    this.names.release(session);
   }
 
   /**
