@@ -51,7 +51,8 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     throw new Error(`turnserver not found at ${turnserverPath}: apt-get install -y coturn`);
   }
   const port = await freePort();
-  const secret = randomBytes(24).toString('base64url');
+  // Hex, so the secret never starts with '-' (which a command line would take for a flag).
+  const secret = randomBytes(24).toString('hex');
   const realm = 'callwire.test';
   // Its pid file, (unused) user database and configuration go to a private folder, not /var
   // and /etc.

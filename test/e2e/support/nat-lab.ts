@@ -190,7 +190,7 @@ export interface PublicCoturn {
  * hosts behind the NAT cannot reach), with REST-API credentials as callwire issues them.
  */
 export async function startPublicCoturn(port: number): Promise<PublicCoturn> {
-  const secret = randomBytes(24).toString('base64url');
+  const secret = randomBytes(24).toString('hex');
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'callwire-coturn-nat-'));
   const child: ChildProcess = spawn(
     turnserverPath,
