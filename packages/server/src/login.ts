@@ -21,6 +21,7 @@ import type { Context } from './context.js';
 import type { Dialect } from './dialects/dialect.js';
 import type { MissedRef } from './stores/store.js';
 import type { Session } from './ws/session.js';
+import { announcePeerState, resumedCalls } from './calls/resume-view.js';
 
 export interface LoginRequest {
   readonly name: string;
@@ -265,7 +266,7 @@ function resume(
   ctx.log.debug({ session: old.id, name: old.name }, 'resumed');
   sendResumed(ctx, old, ref);
   old.flushHeld();
-  if (wasAway) ctx.engine.peerAway(old, false);
+  if (wasAway) announcePeerState(old, false);
 }
 
 /**
@@ -303,7 +304,7 @@ function sendResumed(ctx: Context, session: Session, ref: string | undefined): v
     usersTotal: ctx.hub.size - 1,
     iceServers: ctx.iceServers(session.name),
     resumed: true,
-    calls: ctx.engine.callsOf(session),
+    calls: resumedCalls(session),
     resumeToken: ctx.resumer.issue(session),
     resumeGraceMs: ctx.resumer.graceMs,
     ref,

@@ -10,7 +10,6 @@ import {
   type EndReason,
   type ErrorCode,
   type MediaValue,
-  type ResumedCallValue,
 } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { SignalKind } from '../events.js';
@@ -381,30 +380,6 @@ export class Engine {
     this.stats.callsStarted++;
     this.hub.publish(session, 'busy');
     this.connect(call, ref);
-  }
-
-  /** `session` lost its socket but may resume: tell the peer of its call, keep the call. */
-  peerAway(session: Session, away: boolean): void {
-    const call = session.call;
-    if (call === null) return;
-    peerOf(call, session).send({ t: 'peer-state', callId: call.id, name: session.name, away });
-  }
-
-  /** The calls `session` is in, as a resumed client gets them back. */
-  callsOf(session: Session): ResumedCallValue[] {
-    const call = session.call;
-    if (call === null) return [];
-    const peer = peerOf(call, session);
-    return [
-      {
-        callId: call.id,
-        name: peer.name,
-        role: partyOf(call, session)!,
-        state: call.state === 'connected' ? 'connected' : 'ringing',
-        media: call.media,
-        ...(peer.state === 'away' ? { peerReconnecting: true } : {}),
-      },
-    ];
   }
 
   /** The socket of `session` is gone: end its call and free its room. */

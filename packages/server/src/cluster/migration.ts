@@ -20,6 +20,7 @@ import type { HomeCalls } from './home-calls.js';
 import { RemoteSession } from './remote-session.js';
 import type { ShadowCalls } from './shadow-calls.js';
 import type { NodeMessage, PartyDto } from './wire.js';
+import { announcePeerState } from '../calls/resume-view.js';
 
 type AdoptMessage = Extract<NodeMessage, { op: 'adopt' }>;
 type MovedMessage = Extract<NodeMessage, { op: 'moved' }>;
@@ -104,7 +105,7 @@ export class Migration {
   }
 
   moved(msg: MovedMessage): void {
-    const { engine, bus } = this.deps;
+    const { bus } = this.deps;
     const k = `${msg.callId}\n${msg.key}`;
     const entry = this.parked.get(k);
     if (entry === undefined) {
@@ -115,7 +116,7 @@ export class Migration {
     clearTimeout(entry.timer);
     entry.rs.unpark(msg.from);
     // (A call that ended meanwhile has just sent its end along with the rest.)
-    if (entry.rs.call !== null) engine.peerAway(entry.rs, false);
+    if (entry.rs.call !== null) announcePeerState(entry.rs, false);
   }
 
   /**
@@ -146,7 +147,7 @@ export class Migration {
       const text = fresh.dialect.encode(event, fresh);
       if (text !== null) texts.push(text);
     }
-    if (call !== null) this.deps.engine.peerAway(fresh, false);
+    if (call !== null) announcePeerState(fresh, false);
     return texts;
   }
 
@@ -191,6 +192,6 @@ export class Migration {
     }, graceMs);
     timer.unref();
     this.parked.set(k, { rs, timer });
-    if (!told) engine.peerAway(rs, true);
+    if (!told) announcePeerState(rs, true);
   }
 }

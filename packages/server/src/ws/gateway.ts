@@ -16,6 +16,7 @@ import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
 import { take } from './rate-limit.js';
 import { Session, setCoalescing, type SessionLimits } from './session.js';
+import { announcePeerState } from '../calls/resume-view.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
@@ -190,7 +191,7 @@ export class Gateway {
       resumer.enabled
     ) {
       resumer.suspend(session, Date.now());
-      this.ctx.engine.peerAway(session, true);
+      announcePeerState(session, true);
       this.ctx.log.debug({ session: session.id, name: session.name }, 'away: may resume');
       return;
     }
