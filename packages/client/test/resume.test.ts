@@ -169,13 +169,16 @@ describe('a dropped signaling socket', () => {
 describe('what is not a drop', () => {
   it('close() says goodbye: the session ends at once, so the name is free and the peer hears hangup', async () => {
     const control = new SocketControl();
-    const { alice, aliceCall, bobCall } = await callBetween(server.url, control);
+    const { alice, bob, aliceCall, bobCall } = await callBetween(server.url, control);
     const bobEnded = next(bobCall, 'ended');
     const name = alice.name;
+    const offline = next(bob, 'presence', (p) => p.name === name && p.status === 'offline');
     alice.close();
     expect(aliceCall.endReason).toBe('hangup');
     expect(await bobEnded).toEqual(['hangup']);
-    // Signing in again under the same name works at once (no session is held for resume).
+    // The server sees the socket's close after the hangup it sent first: once it has, the
+    // name is free at once (no session is held for resume: a held one would stay online).
+    await offline;
     const again = await clients.connect(server.url, name);
     expect(again.name).toBe(name);
   });
