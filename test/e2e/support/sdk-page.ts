@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleHarness } from '../fixtures/sdk/support.js';
 import { repoRoot } from './paths.js';
 
 const fixture = path.join(repoRoot, 'test', 'e2e', 'fixtures', 'sdk');
@@ -21,18 +21,7 @@ export interface SdkPage {
  * context by itself: launch Chromium with `--unsafely-treat-insecure-origin-as-secure=<origin>`.
  */
 export async function serveSdkPage(host: string): Promise<SdkPage> {
-  const result = await build({
-    entryPoints: [path.join(fixture, 'harness.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    write: false,
-    sourcemap: 'inline',
-    logLevel: 'silent',
-  });
-  const js = result.outputFiles[0]?.text;
-  if (js === undefined) throw new Error('esbuild produced no output');
+  const js = await bundleHarness();
   const html = readFileSync(path.join(fixture, 'index.html'), 'utf8');
   const csp = `default-src 'self'; script-src 'self'; connect-src 'self' ws://${host}:*; media-src 'self' blob:`;
   const server = http.createServer((request, response) => {
