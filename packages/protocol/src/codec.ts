@@ -43,12 +43,12 @@ export interface Decoder<M> {
 
 /**
  * Build a decoder for a family of messages keyed by `key` (`type` for native, `id` for the
- * one2one dialect). Schemas are looked up in a Map, so a type such as `__proto__` or
- * `constructor` is simply unknown.
+ * one2one dialect, `op` for the server's node-to-node messages). Schemas are looked up in a
+ * Map, so a type such as `__proto__` or `constructor` is simply unknown.
  */
 export function createDecoder<S extends Record<string, TSchema>>(
   schemas: S,
-  key: 'type' | 'id',
+  key: string,
 ): Decoder<{ [K in keyof S]: Static<S[K]> }[keyof S]> {
   type M = { [K in keyof S]: Static<S[K]> }[keyof S];
   const checks = new Map<string, Check>();

@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { registerApi } from './http/api.js';
 import { registerRoutes } from './http/routes.js';
+import { LocalDirectory } from './directory.js';
 import { Hub } from './hub.js';
 import { iceServersFor } from './ice.js';
 import { createLogger } from './logger.js';
@@ -57,14 +58,16 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     broadcastBelow: config.presenceBroadcastBelow,
     loginListMax: 100,
   });
-  const engine = new Engine(hub, stats, log, {
+  const engine = new Engine((key) => hub.get(key), stats, log, {
     ringTimeoutMs: config.ringTimeoutMs,
-    heldMax: config.heldMax,
+    queueMax: config.queueMax,
     invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
+    onPartyStatus: (party) => hub.refresh(party),
     onCallEnded: (end) => records.ended(end),
+    onReport: (party, callId, path, ref) => records.report(party, callId, path, ref),
   });
   const sessionTokens = new SessionTokens(config.dataDir, config.sessionTokenTtlSeconds);
-  const resumer = new Resumer(config.resumeGraceMs, config.heldMax);
+  const resumer = new Resumer(config.resumeGraceMs);
   // --redis: this node joins a cluster (the store is separate: --store).
   const cluster =
     config.redis === undefined
@@ -76,10 +79,10 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
             heartbeatMs: config.clusterHeartbeatMs,
             nameTtlMs: config.nameTtlMs,
             presence: config.presence,
-            heldMax: config.heldMax,
+            queueMax: config.queueMax,
             loginListMax: 100,
           },
-          { hub, engine, stats, records, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
+          { hub, engine, stats, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
         );
   const ctx: Context = {
     config,
@@ -99,7 +102,8 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     records,
     sessionTokens,
     resumer,
-    cluster,
+    directory: cluster ?? new LocalDirectory(hub),
+    loggingIn: new WeakSet(),
     iceServers: (name) => iceServersFor(config, name),
   };
   const gateway = new Gateway(ctx);

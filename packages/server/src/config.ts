@@ -49,7 +49,7 @@ export interface Config {
   readonly rateBurst: number;
   readonly ratePerSecond: number;
   readonly invitesPerMinute: number;
-  readonly heldMax: number;
+  readonly queueMax: number;
   readonly resumeGraceMs: number;
   readonly shutdownTimeoutMs: number;
   readonly webRoot: string | undefined;
@@ -89,7 +89,7 @@ export const FLAGS = {
   'rate-burst': ['number', '200', 'Per-connection message burst'],
   'rate-per-second': ['number', '50', 'Per-connection sustained messages per second'],
   'invites-per-minute': ['number', '10', 'Call invites per caller per minute'],
-  'held-max': ['number', '256', 'Signals held per ringing call (and per session while it resumes)'],
+  'queue-max': ['number', '256', 'Signals queued per ringing call (and messages kept per session while it resumes)'],
   'resume-grace-ms': ['number', '20000', 'How long a dropped native session may resume (0 = never)'],
   'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
   'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
@@ -224,7 +224,7 @@ export function parseConfig(
     rateBurst: num('rate-burst', 1, 1_000_000),
     ratePerSecond: num('rate-per-second', 1, 1_000_000),
     invitesPerMinute: num('invites-per-minute', 1, 1_000_000),
-    heldMax: num('held-max', 1, 100_000),
+    queueMax: num('queue-max', 1, 100_000),
     resumeGraceMs: num('resume-grace-ms', 0, 600_000),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
     webRoot: opt('web-root'),

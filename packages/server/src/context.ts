@@ -5,13 +5,14 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { SessionGuard } from './auth/session-guard.js';
 import type { SessionTokens } from './auth/session-tokens.js';
 import type { Engine } from './calls/engine.js';
-import type { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
+import type { Directory } from './directory.js';
 import type { Hub } from './hub.js';
 import type { Stats } from './metrics.js';
 import type { Recorder } from './records/recorder.js';
 import type { Resumer } from './resume.js';
 import type { Store } from './stores/store.js';
+import type { Session } from './ws/session.js';
 
 export interface Context {
   readonly config: Config;
@@ -30,8 +31,10 @@ export interface Context {
   readonly sessionTokens: SessionTokens;
   /** Sessions that may outlive their socket (native clients that asked to resume). */
   readonly resumer: Resumer;
-  /** Membership of a cluster over Redis (--redis); undefined on a single node. */
-  readonly cluster: Cluster | undefined;
+  /** Where users are: this node only, or a cluster over Redis (--redis). */
+  readonly directory: Directory;
+  /** Sessions whose login is being checked (credentials, or a name claimed across nodes). */
+  readonly loggingIn: WeakSet<Session>;
   /** STUN/TURN servers for one user (TURN credentials are per user and time-limited). */
   iceServers(name: string): IceServerValue[];
 }

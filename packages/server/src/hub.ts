@@ -6,6 +6,7 @@
  */
 import type { UserEntryValue } from '@callwire/protocol';
 import { nameKey, normalizeName } from '@callwire/protocol';
+import type { Party } from './calls/party.js';
 import type { OutEvent } from './events.js';
 import type { Session } from './ws/session.js';
 
@@ -68,17 +69,23 @@ export class Hub {
     this.announce(session, 'offline');
   }
 
-  statusOf(session: Session): 'online' | 'busy' {
-    return session.call === null && session.room === null ? 'online' : 'busy';
+  statusOf(party: Party): 'online' | 'busy' {
+    return party.call === null && party.room === null ? 'online' : 'busy';
   }
 
   /**
    * Tell interested sessions that `session` changed status. Only this node's own users are
-   * announced here: a party on another node (a cluster's RemoteSession) is announced by its node.
+   * announced here: a party on another node is announced by its node.
    */
-  publish(session: Session, status: PresenceStatus): void {
-    if (this.byKey.get(session.key) !== session) return;
+  publish(party: Party, status: PresenceStatus): void {
+    const session = this.byKey.get(party.key);
+    if (session !== party) return;
     this.announce(session, status);
+  }
+
+  /** A party entered or left a call or a room (the engine's `onPartyStatus`). */
+  refresh(party: Party): void {
+    this.publish(party, this.statusOf(party));
   }
 
   /** A user on another node changed status (cluster): tell this node's interested sessions. */

@@ -10,14 +10,14 @@
  */
 import {
   CLOSE,
+  ErrorCodes,
   normalizeName,
   type ErrorCode,
   type MissedCallValue,
-  type UserEntryValue,
 } from '@callwire/protocol';
 import type { AuthOutcome, Identity } from './auth/authenticator.js';
-import type { Cluster } from './cluster/cluster.js';
 import type { Context } from './context.js';
+import type { Admission, Resumed } from './directory.js';
 import type { Dialect } from './dialects/dialect.js';
 import type { MissedRef } from './stores/store.js';
 import type { Session } from './ws/session.js';
@@ -32,19 +32,6 @@ export interface LoginRequest {
   readonly resumeToken?: string | undefined;
   readonly ref?: string | undefined;
 }
-
-/** Sessions whose login is being checked. */
-const pending = new WeakSet<Session>();
-
-const MESSAGES: Partial<Record<ErrorCode, string>> = {
-  name_taken: 'That name is already online.',
-  name_invalid: 'Names are 1-32 letters, digits, . _ - or spaces.',
-  invalid_credentials: 'Wrong name or password (or token).',
-  rate_limited: 'Too many failed logins: wait before trying again.',
-  service_unavailable: 'Logins are unavailable right now; try again shortly.',
-  temporarily_unavailable: 'The cluster cannot be reached right now; try again shortly.',
-  internal_error: 'The login failed on the server.',
-};
 
 interface Extras {
   missed: MissedCallValue[] | undefined;
@@ -61,7 +48,7 @@ export function login(
   dialect: Dialect,
 ): void {
   const { ref } = request;
-  if (session.state !== 'anonymous' || pending.has(session)) {
+  if (session.state !== 'anonymous' || ctx.loggingIn.has(session)) {
     ctx.stats.error('already_logged_in');
     session.send({ t: 'error', code: 'already_logged_in', ref });
     return;
@@ -82,10 +69,10 @@ export function login(
     );
   }
 
-  pending.add(session);
+  ctx.loggingIn.add(session);
   void check(ctx, session, request, name.key, name.display).then(
     ({ outcome, extras }) => {
-      pending.delete(session);
+      ctx.loggingIn.delete(session);
       // The socket went while we were checking: nothing to claim, nobody to answer.
       if (session.state !== 'anonymous' || session.ws.readyState !== 1) return;
       if (!outcome.ok) {
@@ -103,7 +90,7 @@ export function login(
       finish(ctx, session, outcome.identity, extras, ref, request.resume === true);
     },
     (err: unknown) => {
-      pending.delete(session);
+      ctx.loggingIn.delete(session);
       ctx.log.error({ err, session: session.id }, 'login check failed');
       if (session.state === 'anonymous') refuse(ctx, session, 'internal_error', ref);
     },
@@ -151,44 +138,50 @@ function finish(
 ): void {
   session.name = identity.display;
   session.key = identity.key;
-  if (ctx.cluster !== undefined) {
-    // The name is claimed across the cluster first (a round trip to Redis); meanwhile the
-    // session is still logging in, as with an account check.
-    pending.add(session);
-    void ctx.cluster.admit(session).then((admission) => {
-      pending.delete(session);
-      if (!admission.ok) {
-        session.name = '';
-        session.key = '';
-        if (session.ws.readyState === 1) refuse(ctx, session, admission.code, ref);
-        return;
-      }
-      // Activate and reply in one synchronous step: presence of other logins completing in
-      // the meantime must not reach this session before its login reply.
-      if (session.state !== 'anonymous' || session.ws.readyState !== 1) {
-        ctx.cluster?.release(session);
-        return;
-      }
-      session.state = 'active';
-      if (!ctx.hub.add(session)) {
-        session.state = 'anonymous';
-        ctx.cluster?.release(session);
-        session.name = '';
-        session.key = '';
-        return refuse(ctx, session, 'name_taken', ref);
-      }
-      welcome(ctx, session, identity, extras, ref, wantsResume, admission.users, admission.total);
-    });
+  const admission = ctx.directory.admit(session);
+  if (!(admission instanceof Promise)) {
+    return admit(ctx, session, admission, identity, extras, ref, wantsResume);
+  }
+  // In a cluster the name is claimed across nodes first (a round trip to Redis); meanwhile the
+  // session is still logging in, as with an account check.
+  ctx.loggingIn.add(session);
+  void admission.then((a) => {
+    ctx.loggingIn.delete(session);
+    admit(ctx, session, a, identity, extras, ref, wantsResume);
+  });
+}
+
+function admit(
+  ctx: Context,
+  session: Session,
+  admission: Admission,
+  identity: Identity,
+  extras: Extras,
+  ref: string | undefined,
+  wantsResume: boolean,
+): void {
+  if (!admission.ok) {
+    session.name = '';
+    session.key = '';
+    if (session.ws.readyState === 1) refuse(ctx, session, admission.code, ref);
     return;
   }
+  // The client left while its name was claimed: give the name back.
+  if (session.state !== 'anonymous' || session.ws.readyState !== 1) {
+    ctx.directory.release(session);
+    return;
+  }
+  // Activate and reply in one synchronous step: presence of other logins completing in the
+  // meantime must not reach this session before its login reply.
   session.state = 'active';
   if (!ctx.hub.add(session)) {
     session.state = 'anonymous';
+    ctx.directory.release(session);
     session.name = '';
     session.key = '';
     return refuse(ctx, session, 'name_taken', ref);
   }
-  welcome(ctx, session, identity, extras, ref, wantsResume, undefined, ctx.hub.size);
+  welcome(ctx, session, identity, extras, ref, wantsResume, admission);
 }
 
 /** The session is in: reply, and start what a signed-in session needs. */
@@ -199,9 +192,7 @@ function welcome(
   extras: Extras,
   ref: string | undefined,
   wantsResume: boolean,
-  /** The first page of the online list when it came from elsewhere (the cluster). */
-  users: UserEntryValue[] | undefined,
-  onlineTotal: number,
+  admission: Extract<Admission, { ok: true }>,
 ): void {
   ctx.guard.track(session, identity);
   ctx.stats.logins++;
@@ -211,8 +202,8 @@ function welcome(
   );
   session.send({
     t: 'login-ok',
-    users: session.dialect.presence ? (users ?? ctx.hub.firstUsers(session)) : [],
-    usersTotal: onlineTotal - 1,
+    users: session.dialect.presence ? (admission.users ?? ctx.hub.firstUsers(session)) : [],
+    usersTotal: (admission.total ?? ctx.hub.size) - 1,
     iceServers: ctx.iceServers(session.name),
     missed: extras.missed,
     sessionToken: extras.sessionToken,
@@ -246,8 +237,9 @@ function resume(
 ): void {
   const { resumer } = ctx;
   const old = resumer.find(token);
-  if (old === undefined && ctx.cluster !== undefined && fresh.dialect.name === 'native') {
-    return resumeFromCluster(ctx, ctx.cluster, fresh, key, token, ref);
+  if (old === undefined && fresh.dialect.name === 'native') {
+    const elsewhere = ctx.directory.resumeElsewhere(fresh, key, token);
+    if (elsewhere !== undefined) return resumeFromElsewhere(ctx, elsewhere, fresh, ref);
   }
   if (old === undefined || old.key !== key || old.dialect.name !== fresh.dialect.name) {
     return refuse(ctx, fresh, 'resume_failed', ref);
@@ -265,25 +257,23 @@ function resume(
     previous.close(CLOSE.sessionReplaced, 'session resumed elsewhere');
   ctx.log.debug({ session: old.id, name: old.name }, 'resumed');
   sendResumed(ctx, old, ref);
-  old.flushHeld();
+  old.flushBacklog();
   if (wasAway) announcePeerState(old, false);
 }
 
 /**
- * A token this node does not know may belong to a session that a drained cluster node parked
- * for its client to resume anywhere: the cluster rebuilds it here, calls included.
+ * A token this node does not know may belong to a session on another node (a drained node
+ * parked it for its client to resume anywhere): the directory rebuilds it here, calls included.
  */
-function resumeFromCluster(
+function resumeFromElsewhere(
   ctx: Context,
-  cluster: Cluster,
+  elsewhere: Promise<Resumed | undefined>,
   fresh: Session,
-  key: string,
-  token: string,
   ref: string | undefined,
 ): void {
-  pending.add(fresh);
-  void cluster.resume(fresh, key, token).then((resumed) => {
-    pending.delete(fresh);
+  ctx.loggingIn.add(fresh);
+  void elsewhere.then((resumed) => {
+    ctx.loggingIn.delete(fresh);
     if (resumed === undefined) {
       if (fresh.state === 'anonymous' && fresh.ws.readyState === 1) refuse(ctx, fresh, 'resume_failed', ref);
       return;
@@ -291,7 +281,7 @@ function resumeFromCluster(
     ctx.guard.track(fresh, resumed.identity);
     ctx.log.debug({ session: fresh.id, name: fresh.name }, 'resumed from another node');
     sendResumed(ctx, fresh, ref);
-    for (const text of resumed.held) fresh.sendText(text);
+    for (const text of resumed.backlog) fresh.sendText(text);
   });
 }
 
@@ -319,6 +309,5 @@ function refuse(
   retryAfterMs?: number,
 ): void {
   ctx.stats.loginFailures++;
-  const message = MESSAGES[code] ?? code;
-  session.send({ t: 'login-fail', code, message, retryAfterMs, ref });
+  session.send({ t: 'login-fail', code, message: ErrorCodes[code], retryAfterMs, ref });
 }

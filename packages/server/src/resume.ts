@@ -1,7 +1,7 @@
 /**
  * Sessions that outlive their socket. A native client that asked for it at login gets a
  * resume token; when its socket drops, its session, name and calls are kept for the grace
- * period while whatever is sent to it is held, in order, and its peers are told it is
+ * period while whatever is sent to it is kept, in order, and its peers are told it is
  * reconnecting. The media path is peer to peer, so a signaling blip must never end a call.
  *
  * Tokens are 256-bit random values, single use: each resume rotates the token.
@@ -16,7 +16,6 @@ export class Resumer {
 
   constructor(
     readonly graceMs: number,
-    readonly heldMax: number,
   ) {}
 
   get enabled(): boolean {
@@ -40,7 +39,7 @@ export class Resumer {
   suspend(session: Session, nowMs: number): void {
     session.state = 'away';
     session.awayUntilMs = nowMs + this.graceMs;
-    session.held = [];
+    session.backlog = [];
     this.away.add(session);
   }
 
@@ -65,13 +64,13 @@ export class Resumer {
     this.away.delete(session);
     if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
     session.resumeToken = null;
-    session.held = null;
+    session.backlog = null;
   }
 
-  /** Sessions whose grace is over, or that overflowed what may be held for them. */
+  /** Sessions whose grace is over, or whose backlog overflowed. */
   *expired(nowMs: number): Generator<Session> {
     for (const session of this.away) {
-      if (nowMs >= session.awayUntilMs || session.heldOverflow) yield session;
+      if (nowMs >= session.awayUntilMs || session.backlogOverflowed) yield session;
     }
   }
 

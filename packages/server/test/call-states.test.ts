@@ -439,7 +439,7 @@ describe('crossing calls and held signals', () => {
   });
 
   it('refuses more than the held-signal limit with queue_full', async () => {
-    const t = await server(['--held-max', '4']);
+    const t = await server(['--queue-max', '4']);
     const a = await nativeUser(t, 'alice');
     const b = await nativeUser(t, 'bob');
     const callId = await ring(a, b, 'bob');

@@ -7,12 +7,12 @@ import {
   transition,
   type CallEvent,
   type CallState,
-  type Party,
+  type Role,
   type Transition,
 } from '../src/calls/machine.js';
 
 const STATES: readonly CallState[] = ['ringing', 'connected', 'ended'];
-const PARTIES: readonly Party[] = ['caller', 'callee'];
+const PARTIES: readonly Role[] = ['caller', 'callee'];
 const SIGNALS = ['offer', 'answer', 'candidate'] as const;
 
 /** Every event the engine can feed the machine. */
@@ -59,7 +59,7 @@ describe('transition() is total', () => {
         case 'relay':
           expect(t.state).toBe(s);
           break;
-        case 'hold':
+        case 'queue':
           expect(t.state).toBe('ringing');
           expect(s).toBe('ringing');
           break;
@@ -143,11 +143,11 @@ describe('who may do what', () => {
 
   it("while ringing the caller's offers and candidates are held; answers and the callee are refused", () => {
     expect(transition('ringing', { kind: 'signal', by: 'caller', signal: 'offer' })).toEqual({
-      action: 'hold',
+      action: 'queue',
       state: 'ringing',
     });
     expect(transition('ringing', { kind: 'signal', by: 'caller', signal: 'candidate' })).toEqual({
-      action: 'hold',
+      action: 'queue',
       state: 'ringing',
     });
     expect(transition('ringing', { kind: 'signal', by: 'caller', signal: 'answer' })).toMatchObject(
@@ -315,7 +315,7 @@ describe('properties over any event sequence', () => {
         const { trace } = run(events);
         const acceptAt = trace.findIndex((t) => t.action === 'accept');
         trace.forEach((t, i) => {
-          if (t.action === 'hold') expect(acceptAt === -1 || i < acceptAt).toBe(true);
+          if (t.action === 'queue') expect(acceptAt === -1 || i < acceptAt).toBe(true);
           if (t.action === 'relay') expect(acceptAt).toBeGreaterThanOrEqual(0);
           if (t.action === 'relay') expect(i).toBeGreaterThan(acceptAt);
         });

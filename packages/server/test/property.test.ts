@@ -56,15 +56,15 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promi
 }
 
 function internals(ts: TestServer) {
-  const engine = ts.server.ctx.engine as unknown as {
+  const book = ts.server.ctx.engine.book as unknown as {
     calls: Map<string, Call>;
     rooms: Map<string, Session | Call>;
   };
   const hub = ts.server.ctx.hub as unknown as { watchers: Map<string, Set<Session>> };
   const gateway = ts.server.gateway as unknown as { sessions: Set<Session> };
   return {
-    calls: engine.calls,
-    rooms: engine.rooms,
+    calls: book.calls,
+    rooms: book.rooms,
     watchers: hub.watchers,
     sessions: gateway.sessions,
   };
@@ -87,7 +87,7 @@ function checkCalls(ts: TestServer): void {
     }
     if (call.state === 'connected') {
       expect(call.ringTimer, where).toBeUndefined();
-      expect(call.held, where).toEqual([]);
+      expect(call.queued, where).toEqual([]);
     }
   }
   for (const s of sessions) {
@@ -312,7 +312,7 @@ export async function runScenario(ts: TestServer, sc: Scenario): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-const SERVER_FLAGS = ['--ring-timeout-ms', '150', '--held-max', '8'];
+const SERVER_FLAGS = ['--ring-timeout-ms', '150', '--queue-max', '8'];
 let ts: TestServer;
 beforeAll(async () => {
   ts = await startServer(SERVER_FLAGS);

@@ -95,7 +95,7 @@ describe('resume', () => {
   });
 
   it('gives up a session that had more held for it than the bound', async () => {
-    ts = await startServer(['--held-max', '10']);
+    ts = await startServer(['--queue-max', '10']);
     const { c: a } = await resumable(ts, 'alice');
     const b = await nativeUser(ts, 'bob');
     const callId = await connectedCall(a, b, 'bob');

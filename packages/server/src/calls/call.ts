@@ -1,41 +1,78 @@
-/** A call's record as the engine keeps it. Transitions are decided by machine.ts. */
+/**
+ * A call's record. Transitions are decided by machine.ts; the record is written only by the
+ * call book (book.ts), which builds every call through `newCall` below.
+ */
 import type { MediaValue } from '@callwire/protocol';
-import type { Session } from '../ws/session.js';
-import type { CallState, Party } from './machine.js';
-import type { SignalKind } from '../events.js';
+import type { CallState, Role } from './machine.js';
+import type { Party } from './party.js';
 
-export interface HeldSignal {
+export type SignalKind = 'offer' | 'answer' | 'candidate';
+
+export interface QueuedSignal {
   readonly signal: SignalKind;
   readonly payload: unknown;
 }
 
 export interface Call {
   readonly id: string;
-  readonly caller: Session;
-  readonly callee: Session;
+  /** Fixed for the call's life, except when a stand-in gives way to the party it stood for. */
+  caller: Party;
+  callee: Party;
   state: CallState;
-  media: MediaValue;
-  /** Caller signals held while ringing, delivered in order on accept. */
-  held: HeldSignal[];
+  readonly media: MediaValue;
+  /** Caller signals queued while ringing, delivered in order on accept. */
+  queued: QueuedSignal[];
   /** The callee has been told it rings (`incoming`); one2one callees need the offer first. */
   calleeNotified: boolean;
   ringTimer: NodeJS.Timeout | undefined;
   readonly createdAtMs: number;
   answeredAtMs: number | undefined;
-  room: string | undefined;
+  readonly room: string | undefined;
   /**
-   * Cluster only: this is a shadow of a call whose home (state machine, timers) is that node;
-   * the local party's commands are carried there. Absent on the home node and on one node.
+   * Where the call's state machine and timers run when that is not here (the node id of the
+   * caller's node, in a cluster): the local party's commands are carried there. Undefined for
+   * a call driven here.
    */
-  readonly home?: string;
+  readonly home: string | undefined;
 }
 
-export function partyOf(call: Call, session: Session): Party | undefined {
-  if (call.caller === session) return 'caller';
-  if (call.callee === session) return 'callee';
+export interface CallSpec {
+  readonly id: string;
+  readonly caller: Party;
+  readonly callee: Party;
+  readonly state: 'ringing' | 'connected';
+  readonly media: MediaValue;
+  readonly createdAtMs: number;
+  readonly answeredAtMs?: number | undefined;
+  readonly calleeNotified: boolean;
+  readonly queued?: readonly QueuedSignal[];
+  readonly room?: string | undefined;
+  readonly home?: string | undefined;
+}
+
+export function newCall(spec: CallSpec): Call {
+  return {
+    id: spec.id,
+    caller: spec.caller,
+    callee: spec.callee,
+    state: spec.state,
+    media: spec.media,
+    queued: spec.queued === undefined ? [] : [...spec.queued],
+    calleeNotified: spec.calleeNotified,
+    ringTimer: undefined,
+    createdAtMs: spec.createdAtMs,
+    answeredAtMs: spec.answeredAtMs,
+    room: spec.room,
+    home: spec.home,
+  };
+}
+
+export function roleOf(call: Call, party: Party): Role | undefined {
+  if (call.caller === party) return 'caller';
+  if (call.callee === party) return 'callee';
   return undefined;
 }
 
-export function peerOf(call: Call, session: Session): Session {
-  return call.caller === session ? call.callee : call.caller;
+export function peerOf(call: Call, party: Party): Party {
+  return call.caller === party ? call.callee : call.caller;
 }

@@ -1,8 +1,12 @@
 /**
- * The call engine: carries out what the state machine decides. It owns the call registry,
- * ring timers, the held-signal queues and meet-by-link rooms, and it is the only place that
- * decides who may talk to whom: signals are relayed only between the two parties of one call,
- * with the sender stamped here, never taken from the client.
+ * The call engine: parties' commands in, events out. It decides with the state machine
+ * (machine.ts), keeps calls and rooms in the call book (book.ts), runs ring timers, and is the
+ * only place that decides who may talk to whom: signals are relayed only between the two
+ * parties of one call, with the sender stamped here, never taken from the client.
+ *
+ * It does not know where a party is. A call driven on another node is recognised by its `home`
+ * at exactly one point (`execute`), and handed to the remote seam (remote.ts); everything
+ * else (who is where, how an event reaches a party) is the parties' and the seam's business.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,21 +16,28 @@ import {
   type MediaValue,
 } from '@callwire/protocol';
 import type { Logger } from 'pino';
-import type { SignalKind } from '../events.js';
-import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
-import type { Session } from '../ws/session.js';
-import { take, newBucket, type BucketSpec } from '../ws/rate-limit.js';
-import { partyOf, peerOf, type Call } from './call.js';
-import { transition, type CallEvent } from './machine.js';
-import type { RemoteCalls } from './remote.js';
+import { take, newBucket, type Bucket, type BucketSpec } from '../rate-limit.js';
+import { CallBook } from './book.js';
+import { peerOf, roleOf, type Call, type SignalKind } from './call.js';
+import type { CallCommand } from './commands.js';
+import { assertNever, transition, type CallEvent } from './machine.js';
+import type { Party } from './party.js';
+import { SINGLE_NODE, type InviteTarget, type RemoteCalls } from './remote.js';
 
 export interface EngineOptions {
   readonly ringTimeoutMs: number;
-  readonly heldMax: number;
+  /** Signals a caller may queue while its call rings. */
+  readonly queueMax: number;
   readonly invites: BucketSpec;
+  /** A party's presence status may have changed (it entered or left a call or a room). */
+  readonly onPartyStatus: (party: Party) => void;
   /** Told once per call when it ends, or when it is refused before ringing (call records). */
   readonly onCallEnded?: ((end: CallEnd) => void) | undefined;
+  /** A party reports how its call's media flows (call records). */
+  readonly onReport?:
+    | ((party: Party, callId: string, path: 'direct' | 'relay', ref: string | undefined) => void)
+    | undefined;
 }
 
 /** A finished call as the engine saw it: what call records are made from. */
@@ -55,108 +66,76 @@ export interface CallSelector {
   readonly name?: string | undefined;
 }
 
+/** Finds a party on this node by name key (the hub). */
+export type PartyLookup = (key: string) => Party | undefined;
+
 const DEFAULT_MEDIA: MediaValue = { audio: true, video: true };
 
 export class Engine {
-  private readonly calls = new Map<string, Call>();
-  /** Meet-by-link rooms: the person waiting, or the call the room holds. */
-  private readonly rooms = new Map<string, Session | Call>();
-  /** Set when this node is part of a cluster (cluster/); the single-node path never reads it. */
-  private remote: RemoteCalls | undefined;
+  readonly book = new CallBook();
+  private remote: RemoteCalls = SINGLE_NODE;
+  private readonly inviteBuckets = new WeakMap<Party, Bucket>();
 
   constructor(
-    private readonly hub: Hub,
+    private readonly lookup: PartyLookup,
     private readonly stats: Stats,
     private readonly log: Logger,
     private readonly options: EngineOptions,
   ) {}
 
   get activeCalls(): number {
-    return this.calls.size;
+    return this.book.size;
   }
 
   get roomCount(): number {
-    return this.rooms.size;
+    return this.book.roomCount;
   }
 
-  /** Join a cluster: callees on other nodes, shadow calls whose home is elsewhere. */
+  /** Join a cluster: callees and rooms on other nodes, calls driven elsewhere. */
   attachRemote(remote: RemoteCalls): void {
     this.remote = remote;
   }
 
-  /** A call by id (home or shadow), for the cluster's message handlers. */
-  callById(callId: string): Call | undefined {
-    return this.calls.get(callId);
-  }
-
-  /**
-   * Cluster: keep a call built elsewhere: a shadow of a call homed on another node, or a call
-   * this node becomes the home of (handed over by a draining node).
-   */
-  adoptCall(call: Call): void {
-    this.calls.set(call.id, call);
-  }
-
-  /** Cluster: forget a call without ending it (its shadow ended, or it moved to another node). */
-  dropCall(call: Call): void {
-    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
-  }
+  // ---- placing calls -------------------------------------------------------------------
 
   invite(
-    caller: Session,
+    caller: Party,
     toRaw: string,
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
   ): void {
     const target = normalizeName(toRaw);
-    const existing = caller.call;
-    if (existing !== null) {
-      // Crossing invites: the person I call is already calling me. One call, accepted.
-      if (
-        target.ok &&
-        existing.state === 'ringing' &&
-        existing.callee === caller &&
-        existing.caller.key === target.key
-      ) {
-        this.accept(caller, existing.id, ref, undefined);
-        return;
-      }
-      return this.error(caller, 'invalid_state', ref, existing.id);
-    }
-    if (caller.room !== null) return this.error(caller, 'invalid_state', ref);
+    if (!this.mayPlace(caller, target.ok ? target.key : undefined, ref)) return;
     if (target.ok && target.key === caller.key) return this.error(caller, 'self_call', ref);
     const now = Date.now();
-    caller.inviteBucket ??= newBucket(this.options.invites, now);
-    if (!take(caller.inviteBucket, this.options.invites, now)) {
+    let bucket = this.inviteBuckets.get(caller);
+    if (bucket === undefined) this.inviteBuckets.set(caller, (bucket = newBucket(this.options.invites, now)));
+    if (!take(bucket, this.options.invites, now)) {
       return this.error(caller, 'rate_limited', ref, undefined, 'Too many call invites.');
     }
-
-    const callee = target.ok ? this.hub.get(target.key) : undefined;
-    if (callee === undefined && target.ok && this.remote !== undefined) {
-      // Maybe on another node: the cluster looks and comes back through completeInvite.
-      return this.remote.invite(caller, target.key, target.display, media, offer, ref);
-    }
-    // Offline and unknown names get the same answer, so accounts cannot be probed.
+    if (!target.ok) return this.refuse(caller, toRaw, 'unavailable', ref, undefined, media);
+    const callee = this.lookup(target.key);
+    if (callee === undefined && this.remote.invite(caller, target, media, offer, ref)) return;
     if (callee === undefined || callee.state !== 'active') {
-      const key = target.ok ? target.key : undefined;
-      return this.refuse(caller, target.ok ? target.display : toRaw, 'unavailable', ref, key, media);
+      // Offline and unknown names get the same answer, so accounts cannot be probed.
+      return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
-    if (callee.call !== null || callee.room !== null || this.remote?.isLocating(callee) === true) {
+    if (callee.call !== null || callee.room !== null || this.remote.isPlacing(callee)) {
       return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
     }
-    this.place(caller, callee, media, offer, ref, now);
+    this.place(caller, callee, media, offer, ref, randomUUID());
   }
 
   /**
-   * Cluster: the end of an invite whose callee was looked up on the other nodes. `callee` is
-   * their proxy (a RemoteSession), or undefined when nobody has that name; `busy` when their
-   * node says they are in a call. `callId` is the id their node reserved the callee for.
+   * The end of an invite whose callee was looked for elsewhere (`RemoteCalls.invite`):
+   * `callee` stands for them, or is undefined when nobody has that name; `busy` when they are
+   * in a call. `callId` is the id their node reserved the callee for.
    */
-  completeInvite(
-    caller: Session,
-    target: { readonly key: string; readonly display: string },
-    callee: Session | undefined,
+  placeFound(
+    caller: Party,
+    target: InviteTarget,
+    callee: Party | undefined,
     busy: boolean,
     media: MediaValue | undefined,
     offer: unknown,
@@ -165,50 +144,61 @@ export class Engine {
   ): void {
     // The caller left while we looked: nobody to ring for.
     if (caller.state !== 'active' && caller.state !== 'away') return;
-    const existing = caller.call;
-    if (existing !== null) {
-      // Crossing invites across nodes: the one I called rang me meanwhile. One call, accepted.
-      if (existing.state === 'ringing' && existing.callee === caller && existing.caller.key === target.key) {
-        return this.accept(caller, existing.id, ref, undefined);
-      }
-      return this.error(caller, 'invalid_state', ref, existing.id);
-    }
-    if (caller.room !== null) return this.error(caller, 'invalid_state', ref);
+    if (!this.mayPlace(caller, target.key, ref)) return;
     if (callee === undefined) {
       return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
     if (busy) return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
-    this.place(caller, callee, media, offer, ref, Date.now(), callId);
+    this.place(caller, callee, media, offer, ref, callId);
+  }
+
+  /**
+   * May `caller` place a call to `targetKey` now? Crossing invites (the person I call is
+   * already calling me) become one call, accepted; otherwise a caller in a call or a room is
+   * refused.
+   */
+  private mayPlace(caller: Party, targetKey: string | undefined, ref: string | undefined): boolean {
+    const existing = caller.call;
+    if (existing !== null) {
+      if (
+        existing.state === 'ringing' &&
+        existing.callee === caller &&
+        existing.caller.key === targetKey
+      ) {
+        this.execute(caller, existing, { k: 'accept', ref });
+      } else {
+        this.error(caller, 'invalid_state', ref, existing.id);
+      }
+      return false;
+    }
+    if (caller.room !== null) {
+      this.error(caller, 'invalid_state', ref);
+      return false;
+    }
+    return true;
   }
 
   private place(
-    caller: Session,
-    callee: Session,
+    caller: Party,
+    callee: Party,
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
-    now: number,
-    callId: string = randomUUID(),
+    callId: string,
   ): void {
-    const call: Call = {
+    const call = this.book.open({
       id: callId,
       caller,
       callee,
       state: 'ringing',
       media: media ?? DEFAULT_MEDIA,
-      held: offer === undefined ? [] : [{ signal: 'offer', payload: offer }],
+      createdAtMs: Date.now(),
       calleeNotified: false,
-      ringTimer: undefined,
-      createdAtMs: now,
-      answeredAtMs: undefined,
-      room: undefined,
-    };
-    this.calls.set(call.id, call);
-    caller.call = call;
-    callee.call = call;
+      queued: offer === undefined ? [] : [{ signal: 'offer', payload: offer }],
+    });
     this.stats.callsStarted++;
-    this.hub.publish(caller, 'busy');
-    this.hub.publish(callee, 'busy');
+    this.options.onPartyStatus(caller);
+    this.options.onPartyStatus(callee);
 
     const needsOffer = callee.dialect.ringsWithOffer && offer === undefined;
     caller.send({ t: 'ringing', call, sendOffer: needsOffer, ref });
@@ -216,222 +206,244 @@ export class Engine {
       this.connect(call, undefined);
       return;
     }
-    if (!needsOffer) {
-      call.calleeNotified = true;
-      callee.send({ t: 'incoming', call });
+    if (!needsOffer) this.ring(call);
+    const timer = setTimeout(() => this.end(call, { kind: 'timeout' }), this.options.ringTimeoutMs);
+    timer.unref();
+    this.book.setRingTimer(call, timer);
+  }
+
+  /** Tell the callee it rings (with the offer, for a client that needs it to ring). */
+  private ring(call: Call): void {
+    this.book.rung(call);
+    const offer = call.callee.dialect.ringsWithOffer
+      ? call.queued.find((q) => q.signal === 'offer')?.payload
+      : undefined;
+    call.callee.send(offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer });
+  }
+
+  // ---- commands on a call --------------------------------------------------------------
+
+  accept(party: Party, callId: string, ref: string | undefined, answer: unknown): void {
+    this.command(party, { callId }, { k: 'accept', ref, answer });
+  }
+
+  decline(party: Party, callId: string, busy: boolean, ref: string | undefined): void {
+    this.command(party, { callId }, { k: 'decline', busy, ref });
+  }
+
+  cancel(party: Party, callId: string, ref: string | undefined): void {
+    this.command(party, { callId }, { k: 'cancel', ref });
+  }
+
+  hangup(party: Party, selector: CallSelector, ref: string | undefined): void {
+    const call = this.resolve(party, selector);
+    if (call === undefined && selector.callId === undefined && party.room !== null) {
+      return this.leaveRoom(party, ref);
     }
-    call.ringTimer = setTimeout(() => this.end(call, { kind: 'timeout' }), this.options.ringTimeoutMs);
-    call.ringTimer.unref();
+    this.command(party, selector, { k: 'hangup', ref }, call);
   }
 
-  accept(session: Session, callId: string, ref: string | undefined, answer: unknown): void {
-    const call = this.resolve(session, { callId });
-    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
-    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'accept', ref, answer });
-    const t = transition(call.state, { kind: 'accept', by: partyOf(call, session)! });
-    if (t.action !== 'accept') {
-      return this.error(session, t.action === 'reject' ? t.code : 'invalid_state', ref, call.id);
-    }
-    this.connect(call, ref);
-    if (answer !== undefined) this.relay(call, session, 'answer', answer);
-  }
-
-  decline(session: Session, callId: string, busy: boolean, ref: string | undefined): void {
-    const call = this.resolve(session, { callId });
-    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
-    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'decline', busy, ref });
-    this.end(call, { kind: 'decline', by: partyOf(call, session)!, busy }, session, ref);
-  }
-
-  cancel(session: Session, callId: string, ref: string | undefined): void {
-    const call = this.resolve(session, { callId });
-    if (call === undefined) return this.error(session, 'not_in_call', ref, callId);
-    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'cancel', ref });
-    this.end(call, { kind: 'cancel', by: partyOf(call, session)! }, session, ref);
-  }
-
-  hangup(session: Session, selector: CallSelector, ref: string | undefined): void {
-    const call = this.resolve(session, selector);
-    if (call === undefined) {
-      if (selector.callId === undefined && session.room !== null) return this.leaveRoom(session, ref);
-      return this.error(session, 'not_in_call', ref, selector.callId);
-    }
-    if (call.home !== undefined) return this.remote!.forward(call, session, { k: 'hangup', ref });
-    this.end(call, { kind: 'hangup', by: partyOf(call, session)! }, session, ref);
-  }
-
-  /** An offer, answer or candidate from `session`. An offer to a name opens a call implicitly. */
+  /** An offer, answer or candidate from `party`. An offer to a name opens a call implicitly. */
   signal(
-    session: Session,
+    party: Party,
     signal: SignalKind,
     selector: CallSelector,
     payload: unknown,
     ref: string | undefined,
   ): void {
-    const call = this.resolve(session, selector);
+    const call = this.resolve(party, selector);
     if (call === undefined) {
       if (signal === 'offer' && selector.callId === undefined && selector.name !== undefined) {
-        if (session.call === null) return this.invite(session, selector.name, undefined, payload, ref);
+        if (party.call === null) return this.invite(party, selector.name, undefined, payload, ref);
       }
-      return this.error(session, 'not_in_call', ref, selector.callId);
+      return this.error(party, 'not_in_call', ref, selector.callId);
     }
     // The hot path: a connected call relays (what transition() answers for every signal in
-    // that state), without building the event.
-    // (A connected shadow relays the same way: its peer is a RemoteSession that carries the
-    // signal to the other node.)
-    if (call.state === 'connected') return this.relay(call, session, signal, payload);
-    if (call.home !== undefined) {
-      return this.remote!.forward(call, session, { k: 'signal', signal, payload, ref });
+    // that state) without building a command. A connected call driven elsewhere relays the
+    // same way: its peer here stands for the other node and carries the signal there.
+    if (call.state === 'connected') return this.relay(call, party, signal, payload);
+    this.execute(party, call, { k: 'signal', signal, payload, ref });
+  }
+
+  /** How the media of `callId` flows, for its record (also after the call ended). */
+  report(party: Party, callId: string, path: 'direct' | 'relay', ref: string | undefined): void {
+    const call = party.call;
+    if (call !== null && call.id === callId) return this.execute(party, call, { k: 'report', path, ref });
+    this.options.onReport?.(party, callId, path, ref);
+  }
+
+  /** `party` is gone: end its call and free its room. */
+  disconnect(party: Party): void {
+    const call = party.call;
+    if (call !== null) this.execute(party, call, { k: 'disconnect' });
+    if (party.room !== null) this.leaveRoom(party, undefined);
+  }
+
+  private command(
+    party: Party,
+    selector: CallSelector,
+    command: CallCommand,
+    call = this.resolve(party, selector),
+  ): void {
+    if (call === undefined) {
+      return this.error(party, 'not_in_call', 'ref' in command ? command.ref : undefined, selector.callId);
     }
-    const by = partyOf(call, session)!;
+    this.execute(party, call, command);
+  }
+
+  /** The one routing decision: a call driven here is applied here, any other goes to its home. */
+  private execute(party: Party, call: Call, command: CallCommand): void {
+    if (call.home !== undefined) return this.remote.forward(call, party, command);
+    this.apply(party, call, command);
+  }
+
+  /**
+   * Apply a party's command to a call driven here: from a party on this node, or carried from
+   * another node for a party there.
+   */
+  apply(party: Party, call: Call, command: CallCommand): void {
+    const by = roleOf(call, party)!;
+    switch (command.k) {
+      case 'accept': {
+        const t = transition(call.state, { kind: 'accept', by });
+        if (t.action !== 'accept') {
+          return this.error(party, t.action === 'reject' ? t.code : 'invalid_state', command.ref, call.id);
+        }
+        this.connect(call, command.ref);
+        if (command.answer !== undefined) this.relay(call, party, 'answer', command.answer);
+        return;
+      }
+      case 'decline':
+        return this.end(call, { kind: 'decline', by, busy: command.busy }, party, command.ref);
+      case 'cancel':
+        return this.end(call, { kind: 'cancel', by }, party, command.ref);
+      case 'hangup':
+        return this.end(call, { kind: 'hangup', by }, party, command.ref);
+      case 'signal':
+        return this.applySignal(party, call, by, command);
+      case 'report':
+        return this.options.onReport?.(party, call.id, command.path, command.ref);
+      case 'disconnect':
+        return this.end(call, { kind: 'disconnect', by }, party);
+      default:
+        return assertNever(command);
+    }
+  }
+
+  private applySignal(
+    party: Party,
+    call: Call,
+    by: 'caller' | 'callee',
+    command: Extract<CallCommand, { k: 'signal' }>,
+  ): void {
+    const { signal, payload, ref } = command;
     const t = transition(call.state, { kind: 'signal', by, signal });
     switch (t.action) {
       case 'relay':
-        this.relay(call, session, signal, payload);
-        return;
-      case 'hold':
-        if (call.held.length >= this.options.heldMax) {
-          return this.error(session, 'queue_full', ref, call.id);
+        return this.relay(call, party, signal, payload);
+      case 'queue':
+        if (call.queued.length >= this.options.queueMax) {
+          return this.error(party, 'queue_full', ref, call.id);
         }
-        call.held.push({ signal, payload });
-        if (!call.calleeNotified && signal === 'offer') {
-          // A callee that rings with the offer (one2one) can be rung now.
-          call.calleeNotified = true;
-          call.callee.send({ t: 'incoming', call });
-        }
+        this.book.queue(call, { signal, payload });
+        // A callee that rings with the offer (one2one) can be rung now.
+        if (!call.calleeNotified && signal === 'offer') this.ring(call);
         return;
       case 'reject':
-        return this.error(session, t.code, ref, call.id);
+        return this.error(party, t.code, ref, call.id);
+      case 'accept':
+      case 'end':
+        return this.error(party, 'invalid_state', ref, call.id);
       default:
-        return this.error(session, 'invalid_state', ref, call.id);
+        return assertNever(t);
     }
   }
 
+  // ---- meet by link --------------------------------------------------------------------
+
   /** Meet by link: the first person waits, the second starts the call. */
-  join(session: Session, room: string, media: MediaValue | undefined, ref: string | undefined): void {
-    if (session.call !== null || session.room !== null) {
-      return this.error(session, 'invalid_state', ref);
+  join(party: Party, room: string, media: MediaValue | undefined, ref: string | undefined): void {
+    if (party.call !== null || party.room !== null) return this.error(party, 'invalid_state', ref);
+    const there = this.book.room(room);
+    if (there === undefined && this.remote.join(party, room, media, ref)) return;
+    if (there === undefined || (!isCall(there) && there.state !== 'active')) {
+      return this.waitInRoom(party, room, ref);
     }
-    const there = this.rooms.get(room);
-    // Cluster: the room may be open on another node; the cluster finds out, then comes back
-    // through waitInRoom or (on that node) joinFromElsewhere.
-    if (there === undefined && this.remote !== undefined) return this.remote.join(session, room, media, ref);
-    if (there === undefined || (!('caller' in there) && there.state !== 'active')) {
-      return this.waitInRoom(session, room, ref);
-    }
-    if ('caller' in there) return this.error(session, 'room_full', ref);
-    this.startRoomCall(there, session, room, media, ref, randomUUID());
+    if (isCall(there)) return this.error(party, 'room_full', ref);
+    this.startRoomCall(there, party, room, media, ref, randomUUID());
   }
 
   /** The first person in a room waits for the second. */
-  waitInRoom(session: Session, room: string, ref: string | undefined): void {
-    this.rooms.set(room, session);
-    session.room = room;
-    this.hub.publish(session, 'busy');
-    session.send({ t: 'joined', room, ref });
+  waitInRoom(party: Party, room: string, ref: string | undefined): void {
+    this.book.wait(party, room);
+    this.options.onPartyStatus(party);
+    party.send({ t: 'joined', room, ref });
   }
 
-  /** Cluster: who waits in `room` on this node, if anyone can be joined (else why not). */
-  roomWaiter(room: string): Session | 'full' | undefined {
-    const there = this.rooms.get(room);
+  /** Who waits in `room` on this node, if anyone can be joined (else why not). */
+  roomWaiter(room: string): Party | 'full' | undefined {
+    const there = this.book.room(room);
     if (there === undefined) return undefined;
-    if ('caller' in there) return 'full';
+    if (isCall(there)) return 'full';
     return there.state === 'active' ? there : undefined;
   }
 
-  /** Cluster: `joiner` (on another node) joins the person waiting here in `room`. */
-  joinFromElsewhere(
-    waiting: Session,
-    joiner: Session,
+  /** `joiner` joins `waiting` in `room`: the call starts at once (the waiter is the caller). */
+  startRoomCall(
+    waiting: Party,
+    joiner: Party,
     room: string,
     media: MediaValue | undefined,
     ref: string | undefined,
     callId: string,
   ): void {
-    this.startRoomCall(waiting, joiner, room, media, ref, callId);
-  }
-
-  private startRoomCall(
-    waiting: Session,
-    session: Session,
-    room: string,
-    media: MediaValue | undefined,
-    ref: string | undefined,
-    callId: string,
-  ): void {
-    const call: Call = {
+    const call = this.book.open({
       id: callId,
       caller: waiting,
-      callee: session,
+      callee: joiner,
       state: 'ringing',
       media: media ?? DEFAULT_MEDIA,
-      held: [],
-      calleeNotified: true,
-      ringTimer: undefined,
       createdAtMs: Date.now(),
-      answeredAtMs: undefined,
+      calleeNotified: true,
       room,
-    };
-    this.calls.set(call.id, call);
-    this.rooms.set(room, call);
-    waiting.call = call;
-    session.call = call;
-    session.room = room;
+    });
     this.stats.callsStarted++;
-    this.hub.publish(session, 'busy');
+    this.options.onPartyStatus(joiner);
     this.connect(call, ref);
   }
 
-  /** The socket of `session` is gone: end its call and free its room. */
-  disconnect(session: Session): void {
-    const call = session.call;
-    if (call !== null && call.home !== undefined) this.remote!.forward(call, session, { k: 'disconnect' });
-    else if (call !== null) this.end(call, { kind: 'disconnect', by: partyOf(call, session)! }, session);
-    if (session.room !== null) this.leaveRoom(session, undefined);
+  private leaveRoom(party: Party, ref: string | undefined): void {
+    if (party.room === null) return this.error(party, 'not_in_call', ref);
+    const freed = this.book.leave(party);
+    if (freed !== undefined) this.remote.roomClosed(freed);
+    if (party.state === 'active') this.options.onPartyStatus(party);
   }
 
+  // ---- what commands lead to -----------------------------------------------------------
+
   private connect(call: Call, ref: string | undefined): void {
-    clearTimeout(call.ringTimer);
-    call.ringTimer = undefined;
-    call.state = 'connected';
-    call.answeredAtMs = Date.now();
+    const queued = this.book.connect(call, Date.now());
     call.caller.send({ t: 'accepted', call, role: 'caller' });
     call.callee.send({ t: 'accepted', call, role: 'callee', ref });
-    const held = call.held;
-    call.held = [];
-    for (const h of held) this.relay(call, call.caller, h.signal, h.payload);
+    for (const q of queued) this.relay(call, call.caller, q.signal, q.payload);
     this.log.info({ callId: call.id, caller: call.caller.name, callee: call.callee.name }, 'call connected');
   }
 
-  private relay(call: Call, from: Session, signal: SignalKind, payload: unknown): void {
+  private relay(call: Call, from: Party, signal: SignalKind, payload: unknown): void {
     peerOf(call, from).send({ t: 'signal', call, from, signal, payload });
     this.stats.relayed++;
   }
 
-  private end(call: Call, event: CallEvent, initiator?: Session, ref?: string): void {
+  private end(call: Call, event: CallEvent, initiator?: Party, ref?: string): void {
     const t = transition(call.state, event);
     if (t.action !== 'end') {
       if (initiator && t.action === 'reject') this.error(initiator, t.code, ref, call.id);
       return;
     }
     const wasConnected = call.state === 'connected';
-    clearTimeout(call.ringTimer);
-    call.ringTimer = undefined;
-    call.state = 'ended';
-    call.held = [];
-    this.calls.delete(call.id);
-    for (const party of [call.caller, call.callee]) {
-      if (party.call === call) party.call = null;
-    }
-    if (call.room !== undefined) {
-      if (this.rooms.get(call.room) === call) {
-        this.rooms.delete(call.room);
-        this.remote?.roomClosed(call.room);
-      }
-      call.caller.room = null;
-      call.callee.room = null;
-    }
-    const notify = (party: Session, role: 'caller' | 'callee', reason: EndReason): void => {
+    const freedRoom = this.book.close(call);
+    if (freedRoom !== undefined) this.remote.roomClosed(freedRoom);
+    const notify = (party: Party, role: 'caller' | 'callee', reason: EndReason): void => {
       party.send({
         t: 'ended',
         callId: call.id,
@@ -448,19 +460,20 @@ export class Engine {
     // A callee that was never rung (a one2one client still waiting for the caller's offer)
     // has nothing to be told.
     if (call.calleeNotified || wasConnected) notify(call.callee, 'callee', t.reasons.callee);
-    // Cluster: a callee on another node holds the call even before it is rung.
-    this.remote?.callEnded(call, wasConnected);
+    // A callee elsewhere holds the call even before it is rung.
+    this.remote.callEnded(call, wasConnected);
     for (const party of [call.caller, call.callee]) {
-      if (party.state === 'active') this.hub.publish(party, this.hub.statusOf(party));
+      if (party.state === 'active') this.options.onPartyStatus(party);
     }
     this.stats.callEnded(t.reasons.caller);
+    const now = Date.now();
     this.emitEnded({
       callId: call.id,
       caller: call.caller,
       callee: call.callee,
       startedAtMs: call.createdAtMs,
       answeredAtMs: call.answeredAtMs,
-      endedAtMs: Date.now(),
+      endedAtMs: now,
       callerReason: t.reasons.caller,
       calleeReason: t.reasons.callee,
       missed: t.missed,
@@ -475,7 +488,7 @@ export class Engine {
         caller: call.caller.name,
         callee: call.callee.name,
         reason: t.reasons.caller,
-        durationMs: call.answeredAtMs === undefined ? 0 : Date.now() - call.answeredAtMs,
+        durationMs: call.answeredAtMs === undefined ? 0 : now - call.answeredAtMs,
       },
       'call ended',
     );
@@ -483,7 +496,7 @@ export class Engine {
 
   /** A call that never started: tell the caller why, with the same shape as an ended call. */
   private refuse(
-    caller: Session,
+    caller: Party,
     peerName: string,
     reason: 'unavailable' | 'busy',
     ref: string | undefined,
@@ -532,26 +545,15 @@ export class Engine {
     }
   }
 
-  private leaveRoom(session: Session, ref: string | undefined): void {
-    const room = session.room;
-    if (room === null) return this.error(session, 'not_in_call', ref);
-    if (this.rooms.get(room) === session) {
-      this.rooms.delete(room);
-      this.remote?.roomClosed(room);
-    }
-    session.room = null;
-    if (session.state === 'active') this.hub.publish(session, this.hub.statusOf(session));
-  }
-
-  private resolve(session: Session, selector: CallSelector): Call | undefined {
+  private resolve(party: Party, selector: CallSelector): Call | undefined {
     if (selector.callId !== undefined) {
-      const call = this.calls.get(selector.callId);
-      return call !== undefined && partyOf(call, session) !== undefined ? call : undefined;
+      const call = this.book.get(selector.callId);
+      return call !== undefined && roleOf(call, party) !== undefined ? call : undefined;
     }
-    const call = session.call;
+    const call = party.call;
     if (call === null) return undefined;
     if (selector.name !== undefined) {
-      const peer = peerOf(call, session);
+      const peer = peerOf(call, party);
       // Tutorial clients name the peer on every candidate, almost always spelled as the peer
       // logged in: compare that first and normalize only when it differs.
       if (selector.name === peer.name) return call;
@@ -562,15 +564,19 @@ export class Engine {
   }
 
   private error(
-    session: Session,
+    party: Party,
     code: ErrorCode,
     ref: string | undefined,
     callId?: string,
     message?: string,
   ): void {
     this.stats.error(code);
-    session.send({ t: 'error', code, message, callId, ref });
+    party.send({ t: 'error', code, message, callId, ref });
   }
+}
+
+function isCall(there: Party | Call): there is Call {
+  return 'caller' in there;
 }
 
 const pick = (p: { readonly key: string; readonly name: string }) => ({ key: p.key, name: p.name });

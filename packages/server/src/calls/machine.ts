@@ -9,17 +9,17 @@
 import type { EndReason, ErrorCode } from '@callwire/protocol';
 
 export type CallState = 'ringing' | 'connected' | 'ended';
-export type Party = 'caller' | 'callee';
+export type Role = 'caller' | 'callee';
 
 export type CallEvent =
-  | { readonly kind: 'accept'; readonly by: Party }
-  | { readonly kind: 'decline'; readonly by: Party; readonly busy: boolean }
-  | { readonly kind: 'cancel'; readonly by: Party }
-  | { readonly kind: 'hangup'; readonly by: Party }
+  | { readonly kind: 'accept'; readonly by: Role }
+  | { readonly kind: 'decline'; readonly by: Role; readonly busy: boolean }
+  | { readonly kind: 'cancel'; readonly by: Role }
+  | { readonly kind: 'hangup'; readonly by: Role }
   | { readonly kind: 'timeout' }
-  | { readonly kind: 'disconnect'; readonly by: Party }
+  | { readonly kind: 'disconnect'; readonly by: Role }
   | { readonly kind: 'failed' }
-  | { readonly kind: 'signal'; readonly by: Party; readonly signal: 'offer' | 'answer' | 'candidate' };
+  | { readonly kind: 'signal'; readonly by: Role; readonly signal: 'offer' | 'answer' | 'candidate' };
 
 export type Transition =
   | { readonly action: 'accept'; readonly state: 'connected' }
@@ -31,7 +31,7 @@ export type Transition =
       readonly missed: boolean;
     }
   | { readonly action: 'relay'; readonly state: CallState }
-  | { readonly action: 'hold'; readonly state: 'ringing' }
+  | { readonly action: 'queue'; readonly state: 'ringing' }
   | { readonly action: 'reject'; readonly state: CallState; readonly code: ErrorCode };
 
 const both = (reason: EndReason) => ({ caller: reason, callee: reason });
@@ -77,7 +77,7 @@ export function transition(state: CallState, event: CallEvent): Transition {
       if (state === 'connected') return { action: 'relay', state };
       // While ringing only the caller may signal (its offer and candidates wait for accept);
       // a callee that has not accepted has nothing to negotiate yet.
-      if (event.by === 'caller' && event.signal !== 'answer') return { action: 'hold', state };
+      if (event.by === 'caller' && event.signal !== 'answer') return { action: 'queue', state };
       return { action: 'reject', state, code: 'invalid_state' };
     default:
       return assertNever(event);

@@ -3,26 +3,26 @@
  * list of calls a resumed client gets back. Neither changes the call.
  */
 import type { ResumedCallValue } from '@callwire/protocol';
-import type { Session } from '../ws/session.js';
-import { partyOf, peerOf } from './call.js';
+import { peerOf, roleOf } from './call.js';
+import type { Party } from './party.js';
 
-/** `session` lost its socket but may resume (away), or resumed: tell the peer of its call. */
-export function announcePeerState(session: Session, away: boolean): void {
-  const call = session.call;
+/** `party` lost its connection but may resume (away), or resumed: tell the peer of its call. */
+export function announcePeerState(party: Party, away: boolean): void {
+  const call = party.call;
   if (call === null) return;
-  peerOf(call, session).send({ t: 'peer-state', callId: call.id, name: session.name, away });
+  peerOf(call, party).send({ t: 'peer-state', callId: call.id, name: party.name, away });
 }
 
-/** The calls `session` is in, as a resumed client gets them back. */
-export function resumedCalls(session: Session): ResumedCallValue[] {
-  const call = session.call;
+/** The calls `party` is in, as a resumed client gets them back. */
+export function resumedCalls(party: Party): ResumedCallValue[] {
+  const call = party.call;
   if (call === null) return [];
-  const peer = peerOf(call, session);
+  const peer = peerOf(call, party);
   return [
     {
       callId: call.id,
       name: peer.name,
-      role: partyOf(call, session)!,
+      role: roleOf(call, party)!,
       state: call.state === 'connected' ? 'connected' : 'ringing',
       media: call.media,
       ...(peer.state === 'away' ? { peerReconnecting: true } : {}),

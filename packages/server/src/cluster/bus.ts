@@ -10,10 +10,10 @@
  * link is back, so that neither side keeps a call the other has dropped.
  */
 import type { Logger } from 'pino';
-import type { OutEvent } from '../events.js';
+import type { CallOutEvent } from '../calls/events.js';
 import { K } from './keys.js';
 import type { RedisLink } from './redis-link.js';
-import type { RemoteSession } from './remote-session.js';
+import type { RemoteParty } from './remote-party.js';
 import { toDto, type NodeMessage } from './wire.js';
 
 const OUTBOX_MAX = 10_000;
@@ -26,7 +26,7 @@ export class Bus {
     readonly nodeId: string,
     private readonly log: Logger,
     /** An `incoming` could not reach the callee's node: the call cannot ring. */
-    private readonly onRingFailed: (callee: RemoteSession) => void,
+    private readonly onRingFailed: (callee: RemoteParty) => void,
   ) {}
 
   /**
@@ -69,7 +69,7 @@ export class Bus {
   }
 
   /** The engine sent `event` to a party on another node: carry it there. */
-  toRemote = (to: RemoteSession, event: OutEvent): void => {
+  toRemote = (to: RemoteParty, event: CallOutEvent): void => {
     const dto = toDto(event);
     if (dto === undefined) return;
     const msg: NodeMessage = {

@@ -10,16 +10,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ErrorCode, MediaValue, UserEntryValue } from '@callwire/protocol';
+import type { MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Call } from '../calls/call.js';
+import type { CallCommand } from '../calls/commands.js';
 import type { Engine } from '../calls/engine.js';
 import { assertNever } from '../calls/machine.js';
-import type { RemoteCalls, RemoteCommand } from '../calls/remote.js';
-import type { Context } from '../context.js';
+import type { Party } from '../calls/party.js';
+import type { InviteTarget, RemoteCalls } from '../calls/remote.js';
+import type { Admission, Directory, FrameHandler, Resumed } from '../directory.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
-import type { Recorder } from '../records/recorder.js';
 import type { Identity } from '../auth/authenticator.js';
 import type { Resumer } from '../resume.js';
 import type { Session } from '../ws/session.js';
@@ -36,7 +37,7 @@ import { ShadowCalls } from './shadow-calls.js';
 import { parseNodeMessage, type NodeMessage } from './wire.js';
 import { Handoff } from './handoff.js';
 import { Migration } from './migration.js';
-import { resumeParked, type Resumed } from './remote-resume.js';
+import { resumeParked } from './remote-resume.js';
 import { EXPIRE_PARKED } from './scripts.js';
 import { Rooms } from './rooms.js';
 import { Takeover } from './takeover.js';
@@ -47,8 +48,8 @@ export interface ClusterOptions {
   readonly heartbeatMs: number;
   readonly nameTtlMs: number;
   readonly presence: boolean;
-  /** Frames held per session while it waits for a lookup. */
-  readonly heldMax: number;
+  /** Frames that may wait per session while it waits for a lookup; messages kept per parked party. */
+  readonly queueMax: number;
   /** How many users a login reply lists. */
   readonly loginListMax: number;
 }
@@ -57,20 +58,13 @@ export interface ClusterDeps {
   readonly hub: Hub;
   readonly engine: Engine;
   readonly stats: Stats;
-  readonly records: Recorder;
   readonly log: Logger;
   readonly resumer: Resumer;
   /** The identity a session signed in with (taken along when a drain hands it over). */
   readonly identityOf: (session: Session) => Identity | undefined;
 }
 
-export type Admission =
-  | { readonly ok: true; readonly users: UserEntryValue[]; readonly total: number }
-  | { readonly ok: false; readonly code: ErrorCode };
-
-type FrameHandler = (ctx: Context, session: Session, text: string) => void;
-
-export class Cluster implements RemoteCalls {
+export class Cluster implements RemoteCalls, Directory {
   readonly nodeId: string;
   private readonly log: Logger;
   private readonly link: RedisLink;
@@ -104,7 +98,7 @@ export class Cluster implements RemoteCalls {
         .slice(0, 40) || 'node';
     this.nodeId = `${host}-${randomBytes(4).toString('hex')}`;
     this.log = deps.log.child({ node: this.nodeId });
-    const { hub, engine, stats, records } = deps;
+    const { hub, engine, stats } = deps;
     this.link = new RedisLink(
       options.url,
       [K.to(this.nodeId), K.presence],
@@ -121,11 +115,10 @@ export class Cluster implements RemoteCalls {
       { nodeId: this.nodeId, nameTtlMs: options.nameTtlMs, presence: options.presence },
       this.log,
     );
-    this.deferral = new FrameDeferral(options.heldMax);
+    this.deferral = new FrameDeferral(options.queueMax, this.log, stats);
     this.presence = new PresenceRelay(this.link, this.names, hub, this.nodeId, this.log);
     this.home = new HomeCalls({
       engine,
-      records,
       stats,
       log: this.log,
       bus: this.bus,
@@ -135,7 +128,8 @@ export class Cluster implements RemoteCalls {
       handedOver: (callId) => this.handoff.handedOver(callId),
     });
     this.shadows = new ShadowCalls({
-      engine,
+      book: engine.book,
+      accept: (party, callId) => engine.accept(party, callId, undefined, undefined),
       hub,
       stats,
       bus: this.bus,
@@ -173,7 +167,7 @@ export class Cluster implements RemoteCalls {
       home: this.home,
       shadows: this.shadows,
       graceMs: deps.resumer.graceMs,
-      heldMax: options.heldMax,
+      queueMax: options.queueMax,
     });
     this.handoff = new Handoff({
       link: this.link,
@@ -240,8 +234,8 @@ export class Cluster implements RemoteCalls {
 
   // ---- seams ---------------------------------------------------------------------------
 
-  /** The gateway's frame handlers, able to hold a session's frames while it waits. */
-  wrap(handler: FrameHandler): FrameHandler {
+  /** The gateway's frame handlers, able to make a session's frames wait while it waits. */
+  wrap<C>(handler: FrameHandler<C>): FrameHandler<C> {
     return this.deferral.wrap(handler);
   }
 
@@ -278,7 +272,7 @@ export class Cluster implements RemoteCalls {
       this.names.release(session);
       return { ok: false, code: 'name_taken' };
     }
-    this.names.hold(session);
+    this.names.keep(session);
     // The caller activates the session and sends its login reply in the same step, so that
     // nothing (another login's presence) can reach the session before its reply.
     const users = (page?.users ?? [])
@@ -315,12 +309,17 @@ export class Cluster implements RemoteCalls {
    * session is rebuilt here (with its call) and `fresh` becomes it; undefined when there is
    * no such session (the caller answers resume_failed).
    */
-  async resume(fresh: Session, key: string, token: string): Promise<Resumed | undefined> {
+  resumeElsewhere(fresh: Session, key: string, token: string): Promise<Resumed | undefined> {
+    return this.resume(fresh, key, token);
+  }
+
+  private async resume(fresh: Session, key: string, token: string): Promise<Resumed | undefined> {
     if (!this.ready) return undefined;
     const deps = {
       link: this.link,
       bus: this.bus,
       hub: this.deps.hub,
+      book: this.deps.engine.book,
       names: this.names,
       shadows: this.shadows,
       nameTtlMs: this.options.nameTtlMs,
@@ -388,35 +387,31 @@ export class Cluster implements RemoteCalls {
   // ---- RemoteCalls (the engine's seam) -------------------------------------------------
 
   invite(
-    caller: Session,
-    key: string,
-    display: string,
+    caller: Party,
+    target: InviteTarget,
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
-  ): void {
-    this.home.invite(caller, key, display, media, offer, ref);
+  ): boolean {
+    this.home.invite(caller, target, media, offer, ref);
+    return true;
   }
 
-  forward(call: Call, session: Session, command: RemoteCommand): void {
-    this.shadows.forward(call, session, command);
+  forward(call: Call, party: Party, command: CallCommand): void {
+    this.shadows.forward(call, party, command);
   }
 
-  isLocating(session: Session): boolean {
-    return this.home.locatingTarget(session) !== undefined;
+  isPlacing(party: Party): boolean {
+    return this.home.locatingTarget(party) !== undefined;
   }
 
   callEnded(call: Call, wasConnected: boolean): void {
     this.home.callEnded(call, wasConnected);
   }
 
-  join(
-    session: Session,
-    room: string,
-    media: MediaValue | undefined,
-    ref: string | undefined,
-  ): void {
-    this.rooms.join(session, room, media, ref);
+  join(party: Party, room: string, media: MediaValue | undefined, ref: string | undefined): boolean {
+    this.rooms.join(party, room, media, ref);
+    return true;
   }
 
   roomClosed(room: string): void {
@@ -483,7 +478,7 @@ export class Cluster implements RemoteCalls {
       to?.send({ t: 'error', code: e.code, message: e.message, callId: msg.callId, ref: e.ref });
       return;
     }
-    const call = msg.callId === undefined ? undefined : engine.callById(msg.callId);
+    const call = msg.callId === undefined ? undefined : engine.book.get(msg.callId);
     if (call === undefined) return;
     // A home call routes to its party wherever that is; a shadow delivers to its local party.
     if (call.home === undefined) return this.home.event(msg, call);

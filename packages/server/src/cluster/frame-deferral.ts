@@ -6,45 +6,50 @@
  *
  * Only a clustered node wraps its frame handlers with this; a single node never pays for it.
  */
-import type { Context } from '../context.js';
+import type { Logger } from 'pino';
+import type { Party } from '../calls/party.js';
+import type { FrameHandler } from '../directory.js';
+import type { Stats } from '../metrics.js';
 import type { Session } from '../ws/session.js';
 
-type FrameHandler = (ctx: Context, session: Session, text: string) => void;
+interface Waiting {
+  readonly run: () => void;
+}
 
 export class FrameDeferral {
-  private readonly waiting = new Map<
-    Session,
-    Array<{ handler: FrameHandler; ctx: Context; text: string }>
-  >();
+  private readonly waiting = new Map<Party, Waiting[]>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly log: Logger,
+    private readonly stats: Stats,
+  ) {}
 
-  isWaiting(session: Session): boolean {
-    return this.waiting.has(session);
+  isWaiting(party: Party): boolean {
+    return this.waiting.has(party);
   }
 
-  /** Hold `session`'s next frames until `resume(session)`. */
-  hold(session: Session): void {
-    if (!this.waiting.has(session)) this.waiting.set(session, []);
+  /** Make `party`'s next frames wait until `resume(party)`. */
+  defer(party: Party): void {
+    if (!this.waiting.has(party)) this.waiting.set(party, []);
   }
 
-  /** Handle, in order, what waited; stops early if one of them makes the session wait again. */
-  resume(session: Session): void {
-    const queue = this.waiting.get(session);
+  /** Handle, in order, what waited; stops early if one of them makes the party wait again. */
+  resume(party: Party): void {
+    const queue = this.waiting.get(party);
     if (queue === undefined) return;
-    this.waiting.delete(session);
+    this.waiting.delete(party);
     for (let i = 0; i < queue.length; i++) {
-      const { handler, ctx, text } = queue[i]!;
-      if (session.state === 'closed') return;
+      if (party.state === 'closed') return;
       try {
-        handler(ctx, session, text);
+        queue[i]!.run();
       } catch (err) {
         // As in the gateway: a bug must not leak into other sessions or stop the queue.
-        ctx.log.error({ err, session: session.id }, 'message handler failed');
-        ctx.stats.error('internal_error');
-        session.send({ t: 'error', code: 'internal_error' });
+        this.log.error({ err, party: party.name }, 'message handler failed');
+        this.stats.error('internal_error');
+        party.send({ t: 'error', code: 'internal_error' });
       }
-      const again = this.waiting.get(session);
+      const again = this.waiting.get(party);
       if (again !== undefined) {
         again.push(...queue.slice(i + 1));
         return;
@@ -53,16 +58,16 @@ export class FrameDeferral {
   }
 
   /** The gateway's frame handler, made to queue while its session waits. */
-  wrap(handler: FrameHandler): FrameHandler {
-    return (ctx, session, text) => {
+  wrap<C>(handler: FrameHandler<C>): FrameHandler<C> {
+    return (ctx: C, session: Session, text: string) => {
       const queue = this.waiting.get(session);
       if (queue === undefined) return handler(ctx, session, text);
       if (queue.length >= this.max) {
-        ctx.stats.error('queue_full');
+        this.stats.error('queue_full');
         session.send({ t: 'error', code: 'queue_full' });
         return;
       }
-      queue.push({ handler, ctx, text });
+      queue.push({ run: () => handler(ctx, session, text) });
     };
   }
 }

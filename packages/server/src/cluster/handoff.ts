@@ -19,17 +19,18 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../auth/authenticator.js';
 import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
+import type { Party } from '../calls/party.js';
 import type { Hub } from '../hub.js';
 import type { Resumer } from '../resume.js';
-import type { Session } from '../ws/session.js';
+import { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
 import { K, PARKED, nameValue, onlineMember } from './keys.js';
 import type { Names } from './names.js';
 import type { RedisLink } from './redis-link.js';
-import { RemoteSession } from './remote-session.js';
+import { RemoteParty } from './remote-party.js';
 import { PARK } from './scripts.js';
 import type { ShadowCalls } from './shadow-calls.js';
-import type { NodeMessage, PartyDto } from './wire.js';
+import type { NodeMessageOf, PartyDto } from './wire.js';
 import type { Logger } from 'pino';
 
 /** How long a drain waits for the other nodes to acknowledge what it hands over. */
@@ -40,8 +41,8 @@ export interface ParkedSession {
   readonly key: string;
   readonly name: string;
   readonly identity?: Pick<Identity, 'mode' | 'epoch' | 'expiresAtMs'>;
-  /** What was held for it while it was away on the drained node (encoded, in order). */
-  readonly held?: string[];
+  /** What was kept for it while it was away on the drained node (encoded, in order). */
+  readonly backlog?: string[];
   readonly call?: {
     readonly id: string;
     readonly role: 'caller' | 'callee';
@@ -59,7 +60,7 @@ interface Placement {
   readonly call: Call;
   readonly home: string;
   readonly role: 'caller' | 'callee';
-  readonly peer: Session;
+  readonly peer: Party;
 }
 
 export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -89,7 +90,7 @@ export class Handoff {
     return this.moved.get(callId);
   }
 
-  ack(msg: Extract<NodeMessage, { op: 'ack' }>): void {
+  ack(msg: NodeMessageOf<'ack'>): void {
     const k = `${msg.from}\n${msg.callId}`;
     this.acks.get(k)?.();
     this.acks.delete(k);
@@ -137,7 +138,7 @@ export class Handoff {
           move = { call, home: call.home, inPlace: false };
         } else {
           const staying = [call.caller, call.callee].some(
-            (p) => !(p instanceof RemoteSession) && !candidates.has(p),
+            (p) => p instanceof Session && !candidates.has(p),
           );
           if (staying && options.keep === true) move = { call, home: bus.nodeId, inPlace: true };
           else {
@@ -162,16 +163,14 @@ export class Handoff {
     for (const { call, home, inPlace } of moves.values()) {
       if (inPlace) {
         for (const p of [call.caller, call.callee])
-          if (handled.has(p)) this.deps.parkInPlace(call, p);
+          if (p instanceof Session && handled.has(p)) this.deps.parkInPlace(call, p);
         continue;
       }
       if (call.home !== undefined) this.deps.shadows.forget(call);
       else {
-        this.deps.engine.dropCall(call);
+        this.deps.engine.book.detach(call);
         this.moved.set(call.id, home);
       }
-      call.caller.call = null;
-      call.callee.call = null;
     }
     // A session that cannot be stored (Redis failed just now) cannot resume elsewhere: its
     // client logs in afresh, and its handed-over call ends when the grace period is over.
@@ -193,7 +192,7 @@ export class Handoff {
   private canPark(s: Session): boolean {
     if (s.state !== 'active' && s.state !== 'away') return false;
     if (s.dialect.name !== 'native' || s.resumeToken === null || s.room !== null) return false;
-    if (!this.deps.names.holds(s)) return false;
+    if (!this.deps.names.owns(s)) return false;
     return s.call === null || (s.call.state === 'connected' && s.call.room === undefined);
   }
 
@@ -205,8 +204,8 @@ export class Handoff {
     waits: Array<Promise<void>>,
     prefer: string | undefined,
   ): string | undefined {
-    const dto = (p: Session): PartyDto | undefined => {
-      if (p instanceof RemoteSession) {
+    const dto = (p: Party): PartyDto | undefined => {
+      if (p instanceof RemoteParty) {
         return {
           key: p.key,
           name: p.name,
@@ -215,7 +214,7 @@ export class Handoff {
           away: p.parked,
         };
       }
-      return candidates.has(p)
+      return p instanceof Session && candidates.has(p)
         ? {
             key: p.key,
             name: p.name,
@@ -247,7 +246,7 @@ export class Handoff {
   }
 
   /** Send, and resolve when the receiver acknowledges (or at once if it cannot be sent). */
-  private send(node: string, msg: Extract<NodeMessage, { op: 'adopt' | 'park' }>): Promise<void> {
+  private send(node: string, msg: NodeMessageOf<'adopt' | 'park'>): Promise<void> {
     return new Promise<void>((resolve) => {
       this.acks.set(`${node}\n${msg.callId}`, resolve);
       if (!this.deps.bus.send(node, msg, () => resolve())) resolve();
@@ -285,7 +284,7 @@ export class Handoff {
             },
           }
         : {}),
-      ...(s.held !== null && s.held.length > 0 ? { held: s.held } : {}),
+      ...(s.backlog !== null && s.backlog.length > 0 ? { backlog: s.backlog } : {}),
       ...(at !== undefined && peer !== undefined
         ? {
             call: {

@@ -1,6 +1,6 @@
 /**
  * The caller's side of a call across nodes: the call lives here (its home), with the callee
- * stood in for by a RemoteSession. This module finds callees on other nodes, applies what the
+ * stood in for by a RemoteParty. This module finds callees on other nodes, applies what the
  * callee's node forwards (accept, decline, hangup, signals while ringing, disconnect), delivers
  * what the callee sends straight to the caller once the call is connected, and ends the calls
  * whose callee's node died.
@@ -14,21 +14,21 @@ import { randomUUID } from 'node:crypto';
 import type { MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Call } from '../calls/call.js';
-import type { Engine } from '../calls/engine.js';
 import { assertNever } from '../calls/machine.js';
+import type { Engine } from '../calls/engine.js';
+import type { Party } from '../calls/party.js';
+import type { InviteTarget } from '../calls/remote.js';
 import type { Stats } from '../metrics.js';
-import type { Recorder } from '../records/recorder.js';
-import type { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
 import type { FrameDeferral } from './frame-deferral.js';
 import { PARKED } from './keys.js';
 import type { Names } from './names.js';
-import { RemoteSession } from './remote-session.js';
-import type { NodeMessage, RingResult } from './wire.js';
+import { RemoteParty } from './remote-party.js';
+import type { NodeMessageOf, RingResult } from './wire.js';
 
-type EventMessage = Extract<NodeMessage, { op: 'event' }>;
-type CommandMessage = Extract<NodeMessage, { op: 'cmd' }>;
-type RangMessage = Extract<NodeMessage, { op: 'rang' }>;
+type EventMessage = NodeMessageOf<'event'>;
+type CommandMessage = NodeMessageOf<'cmd'>;
+type RangMessage = NodeMessageOf<'rang'>;
 
 /** How long the callee's node may take to answer `ring` before the invite fails. */
 const RING_REPLY_MS = 3000;
@@ -42,7 +42,6 @@ interface PendingRing {
 
 export interface HomeDeps {
   readonly engine: Engine;
-  readonly records: Recorder;
   readonly stats: Stats;
   readonly log: Logger;
   readonly bus: Bus;
@@ -56,30 +55,30 @@ export interface HomeDeps {
 
 export class HomeCalls {
   /** Remote callees of calls homed here (pruned as their calls end). */
-  private readonly remotes = new Set<RemoteSession>();
+  private readonly remotes = new Set<RemoteParty>();
   /** Callers whose invite is being placed on another node, and whom they call. */
-  private readonly locating = new Map<Session, string>();
+  private readonly locating = new Map<Party, string>();
   private readonly rings = new Map<string, PendingRing>();
 
   constructor(private readonly deps: HomeDeps) {}
 
   /** Whom `session` is calling on another node right now, if anyone. */
-  locatingTarget(session: Session): string | undefined {
-    return this.locating.get(session);
+  locatingTarget(party: Party): string | undefined {
+    return this.locating.get(party);
   }
 
   /** Find the callee's node, have it ring, then place the call (or refuse it) in the engine. */
   invite(
-    caller: Session,
-    key: string,
-    display: string,
+    caller: Party,
+    target: InviteTarget,
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
   ): void {
     const { engine, names, deferral, bus, log } = this.deps;
+    const { key } = target;
     if (!this.deps.reachable()) return this.unreachable(caller, ref);
-    deferral.hold(caller);
+    deferral.defer(caller);
     this.locating.set(caller, key);
     const callId = randomUUID();
     // Where a ring went that may have reserved the callee (until the call is placed here).
@@ -89,16 +88,7 @@ export class HomeCalls {
       // A record naming this node is a login still in progress here: not callable yet.
       // A parked name belongs to a session between nodes (drained, not yet resumed): away.
       if (record === undefined || record.node === bus.nodeId || record.node === PARKED) {
-        return engine.completeInvite(
-          caller,
-          { key, display },
-          undefined,
-          false,
-          media,
-          offer,
-          ref,
-          callId,
-        );
+        return engine.placeFound(caller, target, undefined, false, media, offer, ref, callId);
       }
       reservedOn = record.node;
       const result = await this.ring(record.node, key, callId, caller, media);
@@ -106,18 +96,9 @@ export class HomeCalls {
       const callee =
         result === 'gone'
           ? undefined
-          : new RemoteSession(record.node, key, record.display, record.dialect, bus.toRemote);
+          : new RemoteParty(record.node, key, record.display, record.dialect, bus.toRemote);
       this.locating.delete(caller);
-      engine.completeInvite(
-        caller,
-        { key, display },
-        callee,
-        result === 'busy',
-        media,
-        offer,
-        ref,
-        callId,
-      );
+      engine.placeFound(caller, target, callee, result === 'busy', media, offer, ref, callId);
       if (callee !== undefined && callee.call !== null) {
         this.remotes.add(callee);
         reservedOn = undefined;
@@ -141,7 +122,7 @@ export class HomeCalls {
     node: string,
     key: string,
     callId: string,
-    caller: Session,
+    caller: Party,
     media: MediaValue | undefined,
   ) {
     return new Promise<RingResult>((resolve, reject) => {
@@ -215,20 +196,20 @@ export class HomeCalls {
    */
   callEnded(call: Call, wasConnected: boolean): void {
     for (const party of [call.caller, call.callee]) {
-      if (party instanceof RemoteSession) this.remotes.delete(party);
+      if (party instanceof RemoteParty) this.remotes.delete(party);
     }
     const rs = call.callee;
-    if (rs instanceof RemoteSession && !rs.parked && !call.calleeNotified && !wasConnected) {
+    if (rs instanceof RemoteParty && !rs.parked && !call.calleeNotified && !wasConnected) {
       this.release(rs.node, rs.key, call.id, call.caller.name);
     }
   }
 
   /** A remote party of a call that became homed here (a drained node handed it over). */
-  track(rs: RemoteSession): void {
+  track(rs: RemoteParty): void {
     this.remotes.add(rs);
   }
 
-  private unreachable(session: Session, ref: string | undefined, callId?: string): void {
+  private unreachable(session: Party, ref: string | undefined, callId?: string): void {
     this.deps.stats.error('temporarily_unavailable');
     session.send({ t: 'error', code: 'temporarily_unavailable', callId, ref });
   }
@@ -238,13 +219,13 @@ export class HomeCalls {
    * over while draining goes on elsewhere: what still arrives for it here follows it there.
    */
   command(msg: CommandMessage): void {
-    const { engine, records, bus } = this.deps;
+    const { engine, bus } = this.deps;
     const movedTo = this.deps.handedOver(msg.callId);
     if (movedTo !== undefined) {
       bus.send(movedTo, msg);
       return;
     }
-    const call = engine.callById(msg.callId);
+    const call = engine.book.get(msg.callId);
     const party =
       call === undefined || call.home !== undefined
         ? undefined
@@ -252,28 +233,13 @@ export class HomeCalls {
     const c = msg.c;
     if (call === undefined || party === undefined) {
       // Not (or no longer) a call of that party: answer as the engine would have.
-      if (c.k !== 'disconnect' && c.k !== 'report')
-        this.replyError(msg, 'ref' in c ? c.ref : undefined);
+      if (c.k !== 'disconnect' && c.k !== 'report') this.replyError(msg, c.ref);
       return;
     }
-    switch (c.k) {
-      case 'accept':
-        return engine.accept(party, call.id, c.ref, c.answer);
-      case 'decline':
-        return engine.decline(party, call.id, c.busy, c.ref);
-      case 'cancel':
-        return engine.cancel(party, call.id, c.ref);
-      case 'hangup':
-        return engine.hangup(party, { callId: call.id }, c.ref);
-      case 'signal':
-        return engine.signal(party, c.signal, { callId: call.id }, c.payload, c.ref);
-      case 'report':
-        return records.report(party, call.id, c.path, c.ref);
-      case 'disconnect':
-        return engine.disconnect(party);
-      default:
-        return assertNever(c);
-    }
+    // A party gone for good also leaves its room; anything else is the party's command to its
+    // call, applied as the engine applies a local party's.
+    if (c.k === 'disconnect') return engine.disconnect(party);
+    engine.apply(party, call, c);
   }
 
   /**
@@ -281,10 +247,10 @@ export class HomeCalls {
    * pointed at before it was parked), or this node itself for a local party whose command
    * came back the long way (through the node that handed the call over).
    */
-  private partyOf(call: Call, key: string, node: string): Session | undefined {
+  private partyOf(call: Call, key: string, node: string): Party | undefined {
     for (const p of [call.caller, call.callee]) {
       if (p.key !== key) continue;
-      if (p instanceof RemoteSession)
+      if (p instanceof RemoteParty)
         return p.node === node || p.formerNode === node ? p : undefined;
       return node === this.deps.bus.nodeId ? p : undefined;
     }
@@ -314,7 +280,7 @@ export class HomeCalls {
           : undefined;
     if (target === undefined) return;
     const sender = target === call.caller ? call.callee : call.caller;
-    if (this.partyOf(call, sender.key, msg.from) !== sender || !(sender instanceof RemoteSession))
+    if (this.partyOf(call, sender.key, msg.from) !== sender || !(sender instanceof RemoteParty))
       return;
     const e = msg.e;
     switch (e.t) {
@@ -327,14 +293,19 @@ export class HomeCalls {
       case 'peer-state':
         target.send({ t: 'peer-state', callId: call.id, name: sender.name, away: e.away });
         return;
-      default:
-        // Other events are never sent to a home.
+      // The rest is what a home says to a party, never what a party's node says to a home.
+      case 'incoming':
+      case 'accepted':
+      case 'ended':
+      case 'error':
         return;
+      default:
+        return assertNever(e);
     }
   }
 
   /** The callee's node could not be told the call rings: end it rather than ring forever. */
-  ringFailed(rs: RemoteSession): void {
+  ringFailed(rs: RemoteParty): void {
     if (rs.call !== null && rs.call.state === 'ringing') this.deps.engine.disconnect(rs);
   }
 

@@ -4,26 +4,27 @@
  * resume on whichever node the load balancer sends them to:
  *
  * - `adopt`: this node becomes the call's home. A party that was on the drained node is
- *   *parked* (its RemoteSession holds what is sent to it); a party on this node turns from a
+ *   *parked* (its RemoteParty keeps what is sent to it); a party on this node turns from a
  *   shadow's local party into a home call's party.
  * - `park`: a call already homed here loses its party's node: that party is parked.
- * - `moved`: a parked party resumed on another node: what was held goes there, in order, and
+ * - `moved`: a parked party resumed on another node: what was kept goes there, in order, and
  *   the other party hears `reconnected`. A parked party that does not come back within the
  *   resume grace period disconnects, as a session that does not resume on one node does.
  */
 import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
+import type { Party } from '../calls/party.js';
+import { announcePeerState } from '../calls/resume-view.js';
 import type { Hub } from '../hub.js';
 import type { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
 import type { HomeCalls } from './home-calls.js';
-import { RemoteSession } from './remote-session.js';
+import { RemoteParty } from './remote-party.js';
 import type { ShadowCalls } from './shadow-calls.js';
-import type { NodeMessage, PartyDto } from './wire.js';
-import { announcePeerState } from '../calls/resume-view.js';
+import type { NodeMessageOf, PartyDto } from './wire.js';
 
-type AdoptMessage = Extract<NodeMessage, { op: 'adopt' }>;
-type MovedMessage = Extract<NodeMessage, { op: 'moved' }>;
+type AdoptMessage = NodeMessageOf<'adopt'>;
+type MovedMessage = NodeMessageOf<'moved'>;
 
 export interface MigrationDeps {
   readonly engine: Engine;
@@ -32,22 +33,22 @@ export interface MigrationDeps {
   readonly home: HomeCalls;
   readonly shadows: ShadowCalls;
   readonly graceMs: number;
-  readonly heldMax: number;
+  readonly queueMax: number;
 }
 
 export class Migration {
   /** Parked parties of calls homed here, by `<callId>\n<key>`, with their grace timers. */
-  private readonly parked = new Map<string, { rs: RemoteSession; timer: NodeJS.Timeout }>();
+  private readonly parked = new Map<string, { rs: RemoteParty; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: MigrationDeps) {}
 
   adopt(msg: AdoptMessage): void {
     const { engine, hub, bus, home, shadows } = this.deps;
     const self = bus.nodeId;
-    const shadow = engine.callById(msg.callId);
-    const party = (dto: PartyDto): Session | undefined => {
+    const shadow = engine.book.get(msg.callId);
+    const party = (dto: PartyDto): Party | undefined => {
       if (dto.node !== self)
-        return new RemoteSession(
+        return new RemoteParty(
           dto.node ?? msg.from,
           dto.key,
           dto.name,
@@ -64,41 +65,35 @@ export class Migration {
     // Our user left meanwhile: no call to adopt (the parked party will find none and end).
     if (caller !== undefined && callee !== undefined) {
       if (shadow !== undefined) shadows.forget(shadow);
-      const call: Call = {
+      const call = engine.book.open({
         id: msg.callId,
         caller,
         callee,
         state: 'connected',
         media: msg.media,
-        held: [],
         calleeNotified: true,
-        ringTimer: undefined,
         createdAtMs: msg.createdAtMs,
         answeredAtMs: msg.answeredAtMs,
-        room: undefined,
-      };
-      engine.adoptCall(call);
-      caller.call = call;
-      callee.call = call;
+      });
       for (const [p, dto] of [
         [caller, msg.caller],
         [callee, msg.callee],
       ] as const) {
-        if (!(p instanceof RemoteSession)) continue;
+        if (!(p instanceof RemoteParty)) continue;
         home.track(p);
-        if (dto.node === null) this.hold(call, p, dto.away === true);
+        if (dto.node === null) this.parkIn(call, p, dto.away === true);
       }
     }
     bus.send(msg.from, { op: 'ack', from: self, callId: msg.callId });
   }
 
-  park(msg: Extract<NodeMessage, { op: 'park' }>): void {
+  park(msg: NodeMessageOf<'park'>): void {
     const { engine, bus } = this.deps;
-    const call = engine.callById(msg.callId);
+    const call = engine.book.get(msg.callId);
     if (call !== undefined && call.home === undefined) {
       for (const p of [call.caller, call.callee]) {
-        if (p instanceof RemoteSession && p.key === msg.key && p.node === msg.from)
-          this.hold(call, p, msg.away === true);
+        if (p instanceof RemoteParty && p.key === msg.key && p.node === msg.from)
+          this.parkIn(call, p, msg.away === true);
       }
     }
     bus.send(msg.from, { op: 'ack', from: bus.nodeId, callId: msg.callId });
@@ -121,8 +116,8 @@ export class Migration {
 
   /**
    * The parked party `fresh.key` of a call homed here resumed on this very node: it takes the
-   * proxy's place in the call. Returns what was held for it, encoded for its client (to go out
-   * after the login reply), or undefined when no such party is parked here.
+   * stand-in's place in the call. Returns what was kept for it, encoded for its client (to go
+   * out after the login reply), or undefined when no such party is parked here.
    */
   takeOver(callId: string, fresh: Session): string[] | undefined {
     const k = `${callId}\n${fresh.key}`;
@@ -132,18 +127,12 @@ export class Migration {
     clearTimeout(entry.timer);
     const { rs } = entry;
     const call = rs.call;
-    const held = rs.takeHeld();
-    if (call !== null) {
-      // The call's parties are fixed for its life except here, where a proxy gives way to the
-      // session it stood for.
-      const parties = call as { caller: Session; callee: Session };
-      if (parties.caller === rs) parties.caller = fresh;
-      else parties.callee = fresh;
-      rs.call = null;
-      fresh.call = call;
-    }
+    const queued = rs.takeQueued();
+    // The call's parties are fixed for its life except here, where a stand-in gives way to
+    // the session it stood for.
+    if (call !== null) this.deps.engine.book.replaceParty(call, rs, fresh);
     const texts: string[] = [];
-    for (const event of held) {
+    for (const event of queued) {
       const text = fresh.dialect.encode(event, fresh);
       if (text !== null) texts.push(text);
     }
@@ -156,21 +145,17 @@ export class Migration {
    * party of its call stays here: the call stays here too, with the leaving party parked in it.
    */
   parkInPlace(call: Call, party: Session): void {
-    const { bus, home } = this.deps;
-    const rs = new RemoteSession(
+    const { bus, home, engine } = this.deps;
+    const rs = new RemoteParty(
       bus.nodeId,
       party.key,
       party.name,
       party.dialect.name,
       bus.toRemote,
     );
-    const parties = call as { caller: Session; callee: Session };
-    if (parties.caller === party) parties.caller = rs;
-    else parties.callee = rs;
-    party.call = null;
-    rs.call = call;
+    engine.book.replaceParty(call, party, rs);
     home.track(rs);
-    this.hold(call, rs, party.state === 'away');
+    this.parkIn(call, rs, party.state === 'away');
   }
 
   close(): void {
@@ -179,12 +164,12 @@ export class Migration {
   }
 
   /** Park `rs` in `call`; its peer hears `reconnecting` unless it was told already. */
-  private hold(call: Call, rs: RemoteSession, told: boolean): void {
-    const { engine, graceMs, heldMax } = this.deps;
+  private parkIn(call: Call, rs: RemoteParty, told: boolean): void {
+    const { engine, graceMs, queueMax } = this.deps;
     const disconnect = () => {
       if (rs.call !== null) engine.disconnect(rs);
     };
-    rs.park(heldMax, () => setImmediate(disconnect));
+    rs.park(queueMax, () => setImmediate(disconnect));
     const k = `${call.id}\n${rs.key}`;
     const timer = setTimeout(() => {
       this.parked.delete(k);

@@ -4,7 +4,7 @@
  * every name it holds while the session lives. A node that dies without cleaning up loses its
  * names when a survivor buries it (node-registry.ts), or at the latest when they expire.
  *
- * This node's own view (`held`) is what it re-claims after Redis comes back empty or after it
+ * This node's own view (`claims`) is what it re-claims after Redis comes back empty or after it
  * was presumed dead; a name someone else holds by then is lost, and its session is closed.
  */
 import type { Logger } from 'pino';
@@ -24,13 +24,13 @@ export interface NamesOptions {
   readonly presence: boolean;
 }
 
-interface Held {
+interface Claim {
   readonly value: string;
   readonly session: Session;
 }
 
 export class Names {
-  private readonly held = new Map<string, Held>();
+  private readonly claims = new Map<string, Claim>();
   /** Names let go while Redis was unreachable, still to be released there. */
   private readonly unreleased = new Map<string, { value: string; name: string }>();
 
@@ -41,11 +41,11 @@ export class Names {
   ) {}
 
   get size(): number {
-    return this.held.size;
+    return this.claims.size;
   }
 
-  holds(session: Session): boolean {
-    return this.held.get(session.key)?.session === session;
+  owns(session: Session): boolean {
+    return this.claims.get(session.key)?.session === session;
   }
 
   private valueOf(session: Session): string {
@@ -75,17 +75,17 @@ export class Names {
   }
 
   /** The claimed name now belongs to a live session of this node. */
-  hold(session: Session): void {
-    this.held.set(session.key, { value: this.valueOf(session), session });
+  keep(session: Session): void {
+    this.claims.set(session.key, { value: this.valueOf(session), session });
   }
 
   /** Give a name back (logout, or a login that did not complete). Never throws. */
   release(session: Session): void {
-    const held = this.held.get(session.key);
+    const claim = this.claims.get(session.key);
     // Another session of this node holds the name now: it is not this one's to give back.
-    if (held !== undefined && held.session !== session) return;
-    this.held.delete(session.key);
-    const value = held?.value ?? this.valueOf(session);
+    if (claim !== undefined && claim.session !== session) return;
+    this.claims.delete(session.key);
+    const value = claim?.value ?? this.valueOf(session);
     if (!this.link.up) {
       // Redis is away: the name would expire, but its place in the online list would not.
       // Released for real once Redis is back (resync.ts), unless this node holds it again.
@@ -120,20 +120,20 @@ export class Names {
     this.unreleased.clear();
     await Promise.all(
       pending
-        .filter(([key]) => !this.held.has(key))
+        .filter(([key]) => !this.claims.has(key))
         .map(([key, { value, name }]) => this.releaseNow(key, name, value)),
     );
   }
 
-  /** A held name's status changed (online/busy): record it and tell the other nodes. */
+  /** A claimed name's status changed (online/busy): record it and tell the other nodes. */
   setStatus(session: Session, status: PresenceStatus): void {
-    const held = this.held.get(session.key);
-    if (held === undefined || held.session !== session || !this.link.up) return;
+    const claim = this.claims.get(session.key);
+    if (claim === undefined || claim.session !== session || !this.link.up) return;
     const json = this.options.presence ? this.presenceJson(session, status) : '';
     SET_STATUS.run(
       this.link.cmd,
       [K.name(session.key), K.status],
-      [held.value, session.key, status, json ? K.presence : '', json],
+      [claim.value, session.key, status, json ? K.presence : '', json],
     ).catch((err: unknown) =>
       this.log.debug({ err: (err as Error).message }, 'cluster: status update failed'),
     );
@@ -149,13 +149,13 @@ export class Names {
   }
 
   /**
-   * Refresh the expiry of every held name. Returns the sessions whose name someone else holds
+   * Refresh the expiry of every claimed name. Returns the sessions whose name someone else holds
    * now (they must go); names that vanished are claimed again.
    */
   async refresh(statusOf: (s: Session) => PresenceStatus): Promise<Session[]> {
     const lost: Session[] = [];
     const missing: Session[] = [];
-    const entries = [...this.held.entries()];
+    const entries = [...this.claims.entries()];
     for (let i = 0; i < entries.length; i += CHUNK) {
       const chunk = entries.slice(i, i + CHUNK);
       const r = (await REFRESH.run(
@@ -178,7 +178,7 @@ export class Names {
    */
   async reclaimAll(statusOf: (s: Session) => PresenceStatus): Promise<Session[]> {
     return this.reclaim(
-      [...this.held.values()].map((h) => h.session),
+      [...this.claims.values()].map((h) => h.session),
       statusOf,
     );
   }
@@ -210,7 +210,7 @@ export class Names {
       });
     }
     for (const s of lost) {
-      if (this.held.get(s.key)?.session === s) this.held.delete(s.key);
+      if (this.claims.get(s.key)?.session === s) this.claims.delete(s.key);
     }
     return lost;
   }

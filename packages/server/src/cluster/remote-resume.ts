@@ -3,11 +3,11 @@
  * resume token is unknown to this node, so the login asks the cluster: the session's state
  * and its name are taken from Redis in one step (only once), the session is rebuilt here, and
  * if it was in a call, a shadow of that call is made here and the call's home is told where
- * the party went (`moved`); the home then sends what it held for the party, and the other
+ * the party went (`moved`); the home then sends what it kept for the party, and the other
  * party hears `reconnected`.
  */
-import type { Identity } from '../auth/authenticator.js';
-import type { Call } from '../calls/call.js';
+import type { CallBook } from '../calls/book.js';
+import type { Resumed } from '../directory.js';
 import type { Hub } from '../hub.js';
 import type { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
@@ -15,20 +15,15 @@ import { tokenHash, type ParkedSession } from './handoff.js';
 import { K, nameValue } from './keys.js';
 import type { Names } from './names.js';
 import type { RedisLink } from './redis-link.js';
-import { RemoteSession } from './remote-session.js';
+import { RemoteParty } from './remote-party.js';
 import { TAKE } from './scripts.js';
 import type { ShadowCalls } from './shadow-calls.js';
-
-export interface Resumed {
-  readonly identity: Identity;
-  /** Messages held for it on the drained node, to deliver right after the login reply. */
-  readonly held: readonly string[];
-}
 
 export interface RemoteResumeDeps {
   readonly link: RedisLink;
   readonly bus: Bus;
   readonly hub: Hub;
+  readonly book: CallBook;
   readonly names: Names;
   readonly shadows: ShadowCalls;
   readonly nameTtlMs: number;
@@ -55,7 +50,7 @@ export async function resumeParked(
   const parked = JSON.parse(json) as ParkedSession;
   fresh.name = parked.name;
   fresh.key = parked.key;
-  names.hold(fresh);
+  names.keep(fresh);
   const c = parked.call;
   // The call's home may be this very node: then the session takes its proxy's place there.
   const elsewhere = c !== undefined && c.home !== self ? c : undefined;
@@ -89,29 +84,24 @@ export async function resumeParked(
   }
   let late: string[] = [];
   if (elsewhere !== undefined) {
-    const peer = new RemoteSession(
+    const peer = new RemoteParty(
       elsewhere.home,
       elsewhere.peer.key,
       elsewhere.peer.name,
       'native',
       bus.toRemote,
     );
-    const call: Call = {
+    const call = deps.book.open({
       id: elsewhere.id,
       caller: elsewhere.role === 'caller' ? fresh : peer,
       callee: elsewhere.role === 'caller' ? peer : fresh,
       state: 'connected',
       media: elsewhere.media,
-      held: [],
       calleeNotified: true,
-      ringTimer: undefined,
       createdAtMs: elsewhere.createdAtMs,
       answeredAtMs: elsewhere.answeredAtMs,
-      room: undefined,
       home: elsewhere.home,
-    };
-    peer.call = call;
-    fresh.call = call;
+    });
     shadows.track(call);
     moved();
   } else if (c !== undefined) {
@@ -125,6 +115,6 @@ export async function resumeParked(
       mode: parked.identity?.mode ?? 'open',
       ...parked.identity,
     },
-    held: [...(parked.held ?? []), ...late],
+    backlog: [...(parked.backlog ?? []), ...late],
   };
 }

@@ -11,24 +11,23 @@
 import { randomUUID } from 'node:crypto';
 import type { MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
-import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
+import type { Party } from '../calls/party.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
-import type { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
 import type { FrameDeferral } from './frame-deferral.js';
 import type { HomeCalls } from './home-calls.js';
 import { K } from './keys.js';
 import type { Names } from './names.js';
 import type { RedisLink } from './redis-link.js';
-import { RemoteSession } from './remote-session.js';
+import { RemoteParty } from './remote-party.js';
 import { REFRESH, ROOM_CLAIM, ROOM_RELEASE } from './scripts.js';
 import type { ShadowCalls } from './shadow-calls.js';
-import type { NodeMessage } from './wire.js';
+import type { NodeMessageOf } from './wire.js';
 
-type JoinMessage = Extract<NodeMessage, { op: 'join' }>;
-type JoinedMessage = Extract<NodeMessage, { op: 'joined' }>;
+type JoinMessage = NodeMessageOf<'join'>;
+type JoinedMessage = NodeMessageOf<'joined'>;
 
 const DEFAULT_MEDIA: MediaValue = { audio: true, video: true };
 /** How long the waiter's node may take to answer `join`. */
@@ -50,22 +49,22 @@ export interface RoomsDeps {
 }
 
 export class Rooms {
-  /** Rooms claimed by this node: name -> the value it holds them with. */
-  private readonly held = new Map<string, string>();
+  /** Rooms claimed by this node: name -> the value it claimed them with. */
+  private readonly claimed = new Map<string, string>();
   private readonly replies = new Map<string, (msg: JoinedMessage | undefined) => void>();
 
   constructor(private readonly deps: RoomsDeps) {}
 
   /** The engine's seam: nobody waits in `room` on this node. */
   join(
-    session: Session,
+    session: Party,
     room: string,
     media: MediaValue | undefined,
     ref: string | undefined,
   ): void {
     const { deferral, log } = this.deps;
     if (!this.deps.reachable()) return this.unavailable(session, ref);
-    deferral.hold(session);
+    deferral.defer(session);
     this.enter(session, room, media ?? DEFAULT_MEDIA, ref, 0)
       .catch((err: unknown) => {
         log.debug({ err: (err as Error).message, room }, 'cluster: joining a room failed');
@@ -75,7 +74,7 @@ export class Rooms {
   }
 
   private async enter(
-    session: Session,
+    session: Party,
     room: string,
     media: MediaValue,
     ref: string | undefined,
@@ -90,7 +89,7 @@ export class Rooms {
     const free = () => session.state === 'active' && session.call === null && session.room === null;
     if (r === 'mine') {
       if (!free()) return this.roomClosed(room, ours);
-      this.held.set(room, ours);
+      this.claimed.set(room, ours);
       // Someone may have come here meanwhile (a join from this very node waits locally).
       return engine.waitInRoom(session, room, ref);
     }
@@ -128,7 +127,7 @@ export class Rooms {
       if (attempt >= 2) throw new Error('the room keeps changing hands');
       return this.enter(session, room, media, ref, attempt + 1, r);
     }
-    if (answer.result === 'full') {
+    if (answer.result !== 'call') {
       this.deps.stats.error('room_full');
       session.send({ t: 'error', code: 'room_full', ref });
       return;
@@ -140,44 +139,32 @@ export class Rooms {
         op: 'cmd',
         from: bus.nodeId,
         by: session.key,
-        callId: answer.callId!,
+        callId: answer.callId,
         c: { k: 'disconnect' },
       });
     }
   }
 
   private shadowOf(
-    session: Session,
+    session: Party,
     room: string,
     media: MediaValue,
     node: string,
-    answer: JoinedMessage,
+    answer: Extract<JoinedMessage, { result: 'call' }>,
   ): void {
-    const { bus, hub, shadows } = this.deps;
-    const caller = new RemoteSession(
-      node,
-      answer.caller!.key,
-      answer.caller!.name,
-      'native',
-      bus.toRemote,
-    );
-    const call: Call = {
-      id: answer.callId!,
+    const { bus, engine, hub, shadows } = this.deps;
+    const caller = new RemoteParty(node, answer.caller.key, answer.caller.name, 'native', bus.toRemote);
+    const call = engine.book.open({
+      id: answer.callId,
       caller,
       callee: session,
       state: 'ringing',
       media,
-      held: [],
       calleeNotified: true,
-      ringTimer: undefined,
       createdAtMs: Date.now(),
-      answeredAtMs: undefined,
       room,
       home: node,
-    };
-    caller.call = call;
-    session.call = call;
-    session.room = room;
+    });
     shadows.track(call);
     hub.publish(session, 'busy');
   }
@@ -211,36 +198,35 @@ export class Rooms {
   /** Someone on another node joins a room of this node. */
   onJoin(msg: JoinMessage): void {
     const { engine, bus, home } = this.deps;
-    const reply = (result: 'call' | 'full' | 'gone', extra: Partial<JoinedMessage> = {}) =>
-      bus.send(msg.from, {
-        op: 'joined',
-        from: bus.nodeId,
-        room: msg.room,
-        key: msg.key,
-        result,
-        ...extra,
-      });
+    const at = { op: 'joined', from: bus.nodeId, room: msg.room, key: msg.key } as const;
     const waiting = engine.roomWaiter(msg.room);
-    if (waiting === 'full') return void reply('full');
-    if (waiting === undefined || waiting.key === msg.key) return void reply('gone');
+    if (waiting === 'full') return void bus.send(msg.from, { ...at, result: 'full' });
+    if (waiting === undefined || waiting.key === msg.key) {
+      return void bus.send(msg.from, { ...at, result: 'gone' });
+    }
     const callId = randomUUID();
-    const joiner = new RemoteSession(msg.from, msg.key, msg.name, msg.dialect, bus.toRemote);
+    const joiner = new RemoteParty(msg.from, msg.key, msg.name, msg.dialect, bus.toRemote);
     // The answer goes first: the joiner's node makes its shadow before `accepted` arrives.
-    reply('call', { callId, caller: { key: waiting.key, name: waiting.name } });
-    engine.joinFromElsewhere(waiting, joiner, msg.room, msg.media, msg.ref, callId);
+    bus.send(msg.from, {
+      ...at,
+      result: 'call',
+      callId,
+      caller: { key: waiting.key, name: waiting.name },
+    });
+    engine.startRoomCall(waiting, joiner, msg.room, msg.media, msg.ref, callId);
     home.track(joiner);
   }
 
   /** The engine's seam: a room of this node is empty again. */
-  roomClosed(room: string, value = this.held.get(room)): void {
-    this.held.delete(room);
+  roomClosed(room: string, value = this.claimed.get(room)): void {
+    this.claimed.delete(room);
     if (value === undefined || !this.deps.link.up) return; // the claim expires by itself
     ROOM_RELEASE.run(this.deps.link.cmd, [K.room(room)], [value]).catch(() => undefined);
   }
 
   /** Keep this node's rooms claimed (with the names' refresh); claim them again after a resync. */
   async refresh(): Promise<void> {
-    const rooms = [...this.held];
+    const rooms = [...this.claimed];
     if (rooms.length === 0) return;
     const r = (await REFRESH.run(
       this.deps.link.cmd,
@@ -255,7 +241,7 @@ export class Rooms {
     );
   }
 
-  private unavailable(session: Session, ref: string | undefined): void {
+  private unavailable(session: Party, ref: string | undefined): void {
     this.deps.stats.error('temporarily_unavailable');
     session.send({ t: 'error', code: 'temporarily_unavailable', ref });
   }

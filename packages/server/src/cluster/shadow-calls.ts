@@ -1,33 +1,35 @@
 /**
  * The callee's side of a call across nodes. The call's home is the caller's node; here the
  * callee's session holds a *shadow* of it (a Call with `home` set, the caller stood in for by a
- * RemoteSession), so that everything the callee's client sends names the call as usual. The
+ * RemoteParty), so that everything the callee's client sends names the call as usual. The
  * engine forwards the callee's commands to the home (through `forward`); the home's events
- * (accepted, the caller's signals, ended) update the shadow and reach the callee here.
+ * (accepted, the caller's signals, ended) update the shadow, through the call book, and reach
+ * the callee here.
  *
  * When the home node dies, or this node learns it was presumed dead, shadows end here with
  * `disconnected`, as a call ends when the peer disconnects.
  */
 import type { EndReason } from '@callwire/protocol';
+import type { CallBook } from '../calls/book.js';
 import { peerOf, type Call } from '../calls/call.js';
-import type { Engine } from '../calls/engine.js';
-import type { RemoteCommand } from '../calls/remote.js';
+import type { CallCommand } from '../calls/commands.js';
+import { assertNever } from '../calls/machine.js';
+import type { Party } from '../calls/party.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
-import type { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
-import { RemoteSession } from './remote-session.js';
-import type { EventDto, NodeMessage, RingResult } from './wire.js';
-
-type RingMessage = Extract<NodeMessage, { op: 'ring' }>;
+import { RemoteParty } from './remote-party.js';
+import type { EventDto, NodeMessage, NodeMessageOf, RingResult } from './wire.js';
 
 export interface ShadowDeps {
-  readonly engine: Engine;
+  readonly book: CallBook;
+  /** The tutorial's ringing step, accepted on its client's behalf (Engine.accept). */
+  readonly accept: (party: Party, callId: string) => void;
   readonly hub: Hub;
   readonly stats: Stats;
   readonly bus: Bus;
-  /** Whom the session is calling on another node right now, if anyone (it counts as busy). */
-  readonly locatingTarget: (session: Session) => string | undefined;
+  /** Whom the party is calling on another node right now, if anyone (it counts as busy). */
+  readonly locatingTarget: (party: Party) => string | undefined;
 }
 
 export class ShadowCalls {
@@ -42,10 +44,10 @@ export class ShadowCalls {
   /**
    * May a call from another node ring this user? Answered as one node decides at invite time:
    * gone (not here, or not active), busy (in a call or room, or calling out themselves), or
-   * ok, and then the user is held for this call (a shadow, not yet rung) until it rings or ends.
+   * ok, and then the user is kept for this call (a shadow, not yet rung) until it rings or ends.
    */
-  ring(msg: RingMessage): void {
-    const { engine, hub, bus } = this.deps;
+  ring(msg: NodeMessageOf<'ring'>): void {
+    const { hub, bus } = this.deps;
     const answer = (result: RingResult) =>
       bus.send(msg.from, { op: 'rang', from: bus.nodeId, callId: msg.callId, result });
     if (this.shadows.has(msg.callId)) return;
@@ -58,48 +60,37 @@ export class ShadowCalls {
     if (calling !== undefined && !(calling === msg.callerKey && msg.callerKey < session.key)) {
       return void answer('busy');
     }
-    const caller = new RemoteSession(msg.from, msg.callerKey, msg.caller, 'native', bus.toRemote);
-    const call: Call = {
-      id: msg.callId,
-      caller,
-      callee: session,
-      state: 'ringing',
-      media: msg.media,
-      held: [],
-      calleeNotified: false,
-      ringTimer: undefined,
-      createdAtMs: Date.now(),
-      answeredAtMs: undefined,
-      room: undefined,
-      home: msg.from,
-    };
-    caller.call = call;
-    session.call = call;
-    engine.adoptCall(call);
-    this.shadows.set(call.id, call);
+    const caller = new RemoteParty(msg.from, msg.callerKey, msg.caller, 'native', bus.toRemote);
+    this.track(
+      this.deps.book.open({
+        id: msg.callId,
+        caller,
+        callee: session,
+        state: 'ringing',
+        media: msg.media,
+        createdAtMs: Date.now(),
+        calleeNotified: false,
+        home: msg.from,
+      }),
+    );
     hub.publish(session, 'busy');
     answer('ok');
   }
 
-  /** The home rings the held user now. */
-  private incoming(call: Call, session: Session, e: Extract<EventDto, { t: 'incoming' }>): void {
-    if (call.calleeNotified) return;
-    call.calleeNotified = true;
-    if (e.offer !== undefined) call.held = [{ signal: 'offer', payload: e.offer }];
-    session.send({ t: 'incoming', call });
-    // A tutorial client has no ringing step: its node accepts for it, as a single node does.
-    if (session.dialect.autoAccept) this.deps.engine.accept(session, call.id, undefined, undefined);
-  }
-
   /** An event from the home node for the local party of a shadow. */
-  event(e: EventDto, call: Call, session: Session): void {
+  event(e: EventDto, call: Call, session: Party): void {
+    const { book } = this.deps;
     switch (e.t) {
       case 'incoming':
-        return this.incoming(call, session, e);
+        // The home rings the kept user now.
+        if (call.calleeNotified) return;
+        book.rung(call);
+        session.send(e.offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer: e.offer });
+        // A tutorial client has no ringing step: its node accepts for it, as a single node does.
+        if (session.dialect.autoAccept) this.deps.accept(session, call.id);
+        return;
       case 'accepted':
-        call.state = 'connected';
-        call.answeredAtMs = Date.now();
-        call.held = [];
+        book.connect(call, Date.now());
         session.send({ t: 'accepted', call, role: e.role, ref: e.ref });
         return;
       case 'signal':
@@ -113,7 +104,7 @@ export class ShadowCalls {
         return;
       case 'ended':
         this.drop(call);
-        // Held but never rung (a reservation undone, a one2one callee still waiting for the
+        // Kept but never rung (a reservation undone, a one2one callee still waiting for the
         // offer): nothing to tell them, as on one node.
         if (!call.calleeNotified && !e.wasConnected) return this.announce(session);
         session.send({
@@ -138,25 +129,25 @@ export class ShadowCalls {
         });
         return;
       case 'error':
-        return; // handled before a call is looked up
+        return; // delivered before a call is looked up (cluster.ts)
       default:
-        return;
+        return assertNever(e);
     }
   }
 
   /** The engine's forward: a command from the local party goes to the call's home. */
-  forward(call: Call, session: Session, command: RemoteCommand): void {
+  forward(call: Call, party: Party, command: CallCommand): void {
     const { bus } = this.deps;
     const home = call.home!;
     const msg: NodeMessage = {
       op: 'cmd',
       from: bus.nodeId,
-      by: session.key,
+      by: party.key,
       callId: call.id,
       c: command,
     };
     if (command.k === 'disconnect') {
-      // The session is gone: its shadow goes now; the home hears of it as soon as it can.
+      // The party is gone: its shadow goes now; the home hears of it as soon as it can.
       bus.sendEventually(home, msg);
       this.drop(call);
       return;
@@ -174,7 +165,7 @@ export class ShadowCalls {
     }
     const unreachable = () => {
       this.deps.stats.error('temporarily_unavailable');
-      session.send({
+      party.send({
         t: 'error',
         code: 'temporarily_unavailable',
         callId: call.id,
@@ -216,16 +207,15 @@ export class ShadowCalls {
       this.endHere(call, 'disconnected', false, undefined);
   }
 
-  /** Start keeping a shadow made elsewhere (a session resumed here from a drained node). */
+  /** Keep a shadow opened in the call book (by `ring`, a room join, or a resume from a drain). */
   track(call: Call): void {
     this.shadows.set(call.id, call);
-    this.deps.engine.adoptCall(call);
   }
 
-  /** This node became the call's home (adopt): the shadow is replaced, nobody is told. */
+  /** The call moves on (this node became its home, or its party left): no shadow, nobody told. */
   forget(call: Call): void {
     this.shadows.delete(call.id);
-    this.deps.engine.dropCall(call);
+    this.deps.book.detach(call);
   }
 
   private endHere(call: Call, reason: EndReason, self: boolean, ref: string | undefined): void {
@@ -251,24 +241,15 @@ export class ShadowCalls {
 
   private drop(call: Call): void {
     this.shadows.delete(call.id);
-    this.deps.engine.dropCall(call);
-    call.state = 'ended';
-    call.held = [];
-    if (call.callee.call === call) call.callee.call = null;
-    if (call.caller.call === call) call.caller.call = null;
-    // A meet-by-link room's call: leaving the call leaves the room.
-    if (call.room !== undefined) {
-      call.caller.room = null;
-      call.callee.room = null;
-    }
+    this.deps.book.close(call);
   }
 
-  private announce(session: Session): void {
-    if (session.state === 'active') this.deps.hub.publish(session, this.deps.hub.statusOf(session));
+  private announce(party: Party): void {
+    if (party.state === 'active') this.deps.hub.publish(party, this.deps.hub.statusOf(party));
   }
 }
 
 /** The party of a shadow that is on this node (the other one stands for the home). */
-function localOf(call: Call): Session {
-  return call.caller instanceof RemoteSession ? call.callee : call.caller;
+function localOf(call: Call): Party {
+  return call.caller instanceof RemoteParty ? call.callee : call.caller;
 }

@@ -1,165 +1,199 @@
 /**
- * What nodes say to each other on `to:<nodeId>` channels: JSON, one message per PUBLISH.
+ * What nodes say to each other on `to:<nodeId>` channels: JSON, one message per PUBLISH, each a
+ * schema here, decoded with the protocol package's decoder machinery (keyed by `op`), exactly
+ * as client frames are. The types are derived from the schemas.
+ *
  * `ring`: may this call ring your user? (the callee's node decides busy, as one node would, and
- * keeps the user for the call) answered by `rang`. `event`: deliver an engine event to one of
- * your users (the call is named by id; the receiver rebuilds the event around its own copy of
- * the call). `cmd`: your call's remote party asked for this (the home node applies it with the
- * party's proxy).
+ * keeps the user for the call) answered by `rang`. `event`: deliver a call event to one of your
+ * users (the call is named by id; the receiver rebuilds the event around its own copy of the
+ * call). `cmd`: your call's remote party asked for this (the home applies it as the engine
+ * applies any party's command).
  *
  * Messages come only from other callwire nodes through a Redis that only they can reach (ACL
- * and TLS, docs/DEPLOY.md); they are parsed defensively all the same, and a malformed one is
- * dropped and logged rather than trusted.
+ * and TLS, docs/DEPLOY.md); they are validated all the same, and an invalid one is dropped and
+ * logged rather than trusted.
  */
-import type { EndReason, ErrorCode, MediaValue } from '@callwire/protocol';
-import type { RemoteCommand } from '../calls/remote.js';
-import type { DialectName } from '../dialects/dialect.js';
-import type { OutEvent, SignalKind } from '../events.js';
+import { END_REASONS, ERROR_CODES, createDecoder } from '@callwire/protocol';
+import { Type, type Static, type TLiteral } from '@sinclair/typebox';
+import { assertNever } from '../calls/machine.js';
+import { CallCommandSchema, SignalKindSchema } from '../calls/commands.js';
+import type { CallOutEvent } from '../calls/events.js';
 
-/** An engine event for a remote party, without object references. */
-export type EventDto =
-  | {
-      /** Ring now (the call was reserved by `ring`). */
-      readonly t: 'incoming';
-      /** The caller's offer when the callee's dialect rings with it (one2one). */
-      readonly offer?: unknown;
-    }
-  | {
-      readonly t: 'accepted';
-      readonly role: 'caller' | 'callee';
-      readonly ref?: string | undefined;
-    }
-  | { readonly t: 'signal'; readonly signal: SignalKind; readonly payload: unknown }
-  | {
-      readonly t: 'ended';
-      readonly peerName: string;
-      readonly role: 'caller' | 'callee';
-      readonly reason: EndReason;
-      readonly missed: boolean;
-      readonly self: boolean;
-      readonly wasConnected: boolean;
-      readonly ref?: string | undefined;
-    }
-  | { readonly t: 'peer-state'; readonly name: string; readonly away: boolean }
-  | {
-      readonly t: 'error';
-      readonly code: ErrorCode;
-      readonly message?: string | undefined;
-      readonly ref?: string | undefined;
-    };
+const literals = <T extends string>(values: readonly T[]) =>
+  Type.Union(values.map((v): TLiteral<T> => Type.Literal(v)));
 
-export type RingResult = 'ok' | 'busy' | 'gone';
+const NodeId = Type.String({ minLength: 1, maxLength: 128 });
+/** A name key (normalized name) and a display name. */
+const Key = Type.String({ maxLength: 256 });
+const Name = Type.String({ maxLength: 256 });
+const CallId = Type.String({ minLength: 1, maxLength: 64 });
+const Room = Type.String({ minLength: 1, maxLength: 256 });
+const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Undefined()]));
+const Media = Type.Object({
+  audio: Type.Optional(Type.Boolean()),
+  video: Type.Optional(Type.Boolean()),
+});
+const Role = Type.Union([Type.Literal('caller'), Type.Literal('callee')]);
+const Family = Type.Union([Type.Literal('native'), Type.Literal('tutorial'), Type.Literal('one2one')]);
+const Millis = Type.Number({ minimum: 0 });
+
+/** A call event for a remote party, without object references. */
+export const EventDtoSchema = Type.Union([
+  /** Ring now (the call was reserved by `ring`), with the offer for a one2one callee. */
+  Type.Object({ t: Type.Literal('incoming'), offer: Type.Optional(Type.Unknown()) }),
+  Type.Object({ t: Type.Literal('accepted'), role: Role, ref: Ref }),
+  Type.Object({ t: Type.Literal('signal'), signal: SignalKindSchema, payload: Type.Unknown() }),
+  Type.Object({
+    t: Type.Literal('ended'),
+    peerName: Name,
+    role: Role,
+    reason: literals(END_REASONS),
+    missed: Type.Boolean(),
+    self: Type.Boolean(),
+    wasConnected: Type.Boolean(),
+    ref: Ref,
+  }),
+  Type.Object({ t: Type.Literal('peer-state'), name: Name, away: Type.Boolean() }),
+  Type.Object({
+    t: Type.Literal('error'),
+    code: literals(ERROR_CODES),
+    message: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Undefined()])),
+    ref: Ref,
+  }),
+]);
+export type EventDto = Static<typeof EventDtoSchema>;
 
 /** A party of a call being handed over: where it is, or null while it is parked. */
-export interface PartyDto {
-  readonly key: string;
-  readonly name: string;
-  readonly dialect: DialectName;
-  readonly node: string | null;
+const PartyDtoSchema = Type.Object({
+  key: Key,
+  name: Name,
+  dialect: Family,
+  node: Type.Union([NodeId, Type.Null()]),
   /** Parked while its peer already knows it is reconnecting (its socket dropped earlier). */
-  readonly away?: boolean;
-}
+  away: Type.Optional(Type.Boolean()),
+});
+export type PartyDto = Static<typeof PartyDtoSchema>;
 
-export type NodeMessage =
-  | {
-      readonly op: 'ring';
-      readonly from: string;
-      /** Name key of the callee on the receiving node. */
-      readonly to: string;
-      readonly callId: string;
-      readonly callerKey: string;
-      readonly caller: string;
-      readonly media: MediaValue;
-    }
-  | {
-      readonly op: 'rang';
-      readonly from: string;
-      readonly callId: string;
-      readonly result: RingResult;
-    }
+const RingResultSchema = Type.Union([Type.Literal('ok'), Type.Literal('busy'), Type.Literal('gone')]);
+export type RingResult = Static<typeof RingResultSchema>;
+
+export const NodeMessages = {
+  ring: Type.Object({
+    op: Type.Literal('ring'),
+    from: NodeId,
+    /** Name key of the callee on the receiving node. */
+    to: Key,
+    callId: CallId,
+    callerKey: Key,
+    caller: Name,
+    media: Media,
+  }),
+  rang: Type.Object({ op: Type.Literal('rang'), from: NodeId, callId: CallId, result: RingResultSchema }),
   /** Drain: be this connected call's home from now on (its parties on my node are parked). */
-  | {
-      readonly op: 'adopt';
-      readonly from: string;
-      readonly callId: string;
-      readonly media: MediaValue;
-      readonly createdAtMs: number;
-      readonly answeredAtMs: number | undefined;
-      readonly caller: PartyDto;
-      readonly callee: PartyDto;
-    }
+  adopt: Type.Object({
+    op: Type.Literal('adopt'),
+    from: NodeId,
+    callId: CallId,
+    media: Media,
+    createdAtMs: Millis,
+    answeredAtMs: Type.Optional(Type.Union([Millis, Type.Undefined()])),
+    caller: PartyDtoSchema,
+    callee: PartyDtoSchema,
+  }),
   /** Drain: my party `key` of your call is parked (it resumes on another node). */
-  | {
-      readonly op: 'park';
-      readonly from: string;
-      readonly callId: string;
-      readonly key: string;
-      /** Its peer was already told it is reconnecting. */
-      readonly away?: boolean;
-    }
+  park: Type.Object({
+    op: Type.Literal('park'),
+    from: NodeId,
+    callId: CallId,
+    key: Key,
+    /** Its peer was already told it is reconnecting. */
+    away: Type.Optional(Type.Boolean()),
+  }),
   /** adopt / park done: nothing more for that call will come to you from me. */
-  | { readonly op: 'ack'; readonly from: string; readonly callId: string }
+  ack: Type.Object({ op: Type.Literal('ack'), from: NodeId, callId: CallId }),
   /** Party `key` of your call resumed on my node. */
-  | { readonly op: 'moved'; readonly from: string; readonly callId: string; readonly key: string }
+  moved: Type.Object({ op: Type.Literal('moved'), from: NodeId, callId: CallId, key: Key }),
   /** No such call here (any more): end your copy of it. */
-  | { readonly op: 'gone'; readonly from: string; readonly callId: string }
+  gone: Type.Object({ op: Type.Literal('gone'), from: NodeId, callId: CallId }),
   /** Resume: a client of your session `key` reached me with its token (hashed): hand it over. */
-  | { readonly op: 'takeover'; readonly from: string; readonly key: string; readonly token: string }
+  takeover: Type.Object({
+    op: Type.Literal('takeover'),
+    from: NodeId,
+    key: Key,
+    token: Type.String({ maxLength: 256 }),
+  }),
   /** The answer to `takeover`: parked for you to take (ok), or not. */
-  | { readonly op: 'taken'; readonly from: string; readonly key: string; readonly ok: boolean }
+  taken: Type.Object({ op: Type.Literal('taken'), from: NodeId, key: Key, ok: Type.Boolean() }),
   /** Meet by link: my user `key` joins the person waiting in `room` on your node. */
-  | {
-      readonly op: 'join';
-      readonly from: string;
-      readonly room: string;
-      readonly key: string;
-      readonly name: string;
-      readonly dialect: DialectName;
-      readonly media: MediaValue;
-      readonly ref?: string | undefined;
-    }
+  join: Type.Object({
+    op: Type.Literal('join'),
+    from: NodeId,
+    room: Room,
+    key: Key,
+    name: Name,
+    dialect: Family,
+    media: Media,
+    ref: Ref,
+  }),
   /** The answer to `join`: a call started (its id and caller), the room is full, or empty. */
-  | {
-      readonly op: 'joined';
-      readonly from: string;
-      readonly room: string;
-      readonly key: string;
-      readonly result: 'call' | 'full' | 'gone';
-      readonly callId?: string;
-      readonly caller?: { readonly key: string; readonly name: string };
-    }
-  | {
-      readonly op: 'event';
-      readonly from: string;
-      /** Name key of the user on the receiving node. */
-      readonly to: string;
-      readonly callId: string | undefined;
-      readonly e: EventDto;
-    }
-  | {
-      readonly op: 'cmd';
-      readonly from: string;
-      /** Name key of the party (on the sending node) that asked. */
-      readonly by: string;
-      readonly callId: string;
-      readonly c: RemoteCommand;
-    };
+  joined: Type.Union([
+    Type.Object({
+      op: Type.Literal('joined'),
+      from: NodeId,
+      room: Room,
+      key: Key,
+      result: Type.Literal('call'),
+      callId: CallId,
+      caller: Type.Object({ key: Key, name: Name }),
+    }),
+    Type.Object({
+      op: Type.Literal('joined'),
+      from: NodeId,
+      room: Room,
+      key: Key,
+      result: Type.Union([Type.Literal('full'), Type.Literal('gone')]),
+    }),
+  ]),
+  event: Type.Object({
+    op: Type.Literal('event'),
+    from: NodeId,
+    /** Name key of the user on the receiving node. */
+    to: Key,
+    callId: Type.Optional(Type.Union([CallId, Type.Undefined()])),
+    e: EventDtoSchema,
+  }),
+  cmd: Type.Object({
+    op: Type.Literal('cmd'),
+    from: NodeId,
+    /** Name key of the party (on the sending node) that asked. */
+    by: Key,
+    callId: CallId,
+    c: CallCommandSchema,
+  }),
+};
+
+export type NodeMessage = Static<(typeof NodeMessages)[keyof typeof NodeMessages]>;
+export type NodeMessageOf<Op extends NodeMessage['op']> = Extract<NodeMessage, { op: Op }>;
+
+const decoder = createDecoder(NodeMessages, 'op');
+
+/** Decode a message from another node; undefined when it is not a valid one. */
+export function parseNodeMessage(text: string): NodeMessage | undefined {
+  const decoded = decoder.decode(text);
+  return decoded.ok ? decoded.msg : undefined;
+}
 
 /**
  * The transferable part of an event for a remote party, with its callId; undefined for events
- * that have no meaning on another node (they are never sent to a remote party).
+ * that never go to a party on another node. Exhaustive: a new call event must be placed here.
  */
-export function toDto(event: OutEvent): { callId: string | undefined; e: EventDto } | undefined {
+export function toDto(event: CallOutEvent): { callId: string | undefined; e: EventDto } | undefined {
   switch (event.t) {
-    case 'incoming': {
-      const { call } = event;
-      const offer = call.callee.dialect.ringsWithOffer
-        ? call.held.find((h) => h.signal === 'offer')?.payload
-        : undefined;
+    case 'incoming':
       return {
-        callId: call.id,
-        e: offer !== undefined ? { t: 'incoming', offer } : { t: 'incoming' },
+        callId: event.call.id,
+        e: event.offer !== undefined ? { t: 'incoming', offer: event.offer } : { t: 'incoming' },
       };
-    }
     case 'accepted':
       return { callId: event.call.id, e: { t: 'accepted', role: event.role, ref: event.ref } };
     case 'signal':
@@ -188,77 +222,12 @@ export function toDto(event: OutEvent): { callId: string | undefined; e: EventDt
         callId: event.callId,
         e: { t: 'error', code: event.code, message: event.message, ref: event.ref },
       };
+    // A remote party is never the caller of a call driven here (`ringing`), nor waits in a
+    // room here (`joined`): its own node tells it those.
+    case 'ringing':
+    case 'joined':
+      return undefined;
     default:
-      return undefined;
+      return assertNever(event);
   }
-}
-
-/** Parse a message from another node; undefined when it is not one. */
-export function parseNodeMessage(text: string): NodeMessage | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof m !== 'object' || m === null) return undefined;
-  const o = m as Record<string, unknown>;
-  if (typeof o.from !== 'string') return undefined;
-  if (o.op === 'event' && typeof o.to === 'string' && typeof o.e === 'object' && o.e !== null) {
-    if (o.callId !== undefined && typeof o.callId !== 'string') return undefined;
-    if (typeof (o.e as { t?: unknown }).t !== 'string') return undefined;
-    return m as NodeMessage;
-  }
-  if (o.op === 'ring' && typeof o.to === 'string' && typeof o.callId === 'string') {
-    if (typeof o.callerKey !== 'string' || typeof o.caller !== 'string') return undefined;
-    if (typeof o.media !== 'object' || o.media === null) return undefined;
-    return m as NodeMessage;
-  }
-  if (o.op === 'rang' && typeof o.callId === 'string') {
-    if (o.result !== 'ok' && o.result !== 'busy' && o.result !== 'gone') return undefined;
-    return m as NodeMessage;
-  }
-  if (o.op === 'takeover' && typeof o.key === 'string' && typeof o.token === 'string')
-    return m as NodeMessage;
-  if (o.op === 'taken' && typeof o.key === 'string' && typeof o.ok === 'boolean')
-    return m as NodeMessage;
-  if (o.op === 'join' || o.op === 'joined') {
-    if (typeof o.room !== 'string' || typeof o.key !== 'string') return undefined;
-    if (o.op === 'join') {
-      if (typeof o.name !== 'string' || typeof o.media !== 'object' || o.media === null)
-        return undefined;
-      return m as NodeMessage;
-    }
-    if (o.result !== 'call' && o.result !== 'full' && o.result !== 'gone') return undefined;
-    if (o.result === 'call') {
-      const caller = o.caller as { key?: unknown; name?: unknown } | undefined;
-      if (
-        typeof o.callId !== 'string' ||
-        typeof caller?.key !== 'string' ||
-        typeof caller.name !== 'string'
-      ) {
-        return undefined;
-      }
-    }
-    return m as NodeMessage;
-  }
-  if (typeof o.callId !== 'string') return undefined;
-  if (o.op === 'adopt') {
-    const party = (p: unknown) =>
-      typeof p === 'object' &&
-      p !== null &&
-      typeof (p as PartyDto).key === 'string' &&
-      typeof (p as PartyDto).name === 'string' &&
-      ((p as PartyDto).node === null || typeof (p as PartyDto).node === 'string');
-    if (!party(o.caller) || !party(o.callee) || typeof o.createdAtMs !== 'number') return undefined;
-    return m as NodeMessage;
-  }
-  if ((o.op === 'park' || o.op === 'moved') && typeof o.key === 'string') return m as NodeMessage;
-  if (o.op === 'ack' || o.op === 'gone') return m as NodeMessage;
-  if (o.op === 'cmd' && typeof o.by === 'string' && typeof o.callId === 'string') {
-    if (typeof o.c !== 'object' || o.c === null || typeof (o.c as { k?: unknown }).k !== 'string')
-      return undefined;
-    return m as NodeMessage;
-  }
-  return undefined;
 }

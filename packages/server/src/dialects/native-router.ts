@@ -46,25 +46,16 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
       return engine.signal(session, 'answer', msg, msg.answer, msg.ref);
     case 'candidate':
       return engine.signal(session, 'candidate', msg, msg.candidate, msg.ref);
-    case 'users': {
-      if (ctx.cluster) return ctx.cluster.users(session, msg.query, msg.limit ?? 50, msg.cursor, msg.ref);
-      const page = ctx.hub.page(msg.query, msg.limit ?? 50, msg.cursor);
-      return session.send({ t: 'users', ...page, ref: msg.ref });
-    }
+    case 'users':
+      return ctx.directory.users(session, msg.query, msg.limit ?? 50, msg.cursor, msg.ref);
     case 'watch':
       return ctx.hub.watch(session, msg.names);
     case 'join':
       return engine.join(session, msg.room, msg.media, msg.ref);
     case 'ping':
       return session.send({ t: 'pong', ref: msg.ref });
-    case 'report': {
-      // A shadow call (cluster) is recorded at its home node: the report goes there.
-      const call = session.call;
-      if (ctx.cluster && call !== null && call.home !== undefined && call.id === msg.callId) {
-        return ctx.cluster.forward(call, session, { k: 'report', path: msg.path, ref: msg.ref });
-      }
-      return ctx.records.report(session, msg.callId, msg.path, msg.ref);
-    }
+    case 'report':
+      return engine.report(session, msg.callId, msg.path, msg.ref);
     default:
       return assertNever(msg);
   }

@@ -38,8 +38,7 @@ function encode(event: OutEvent, session: Session): string | null {
       return null;
     }
     case 'incoming': {
-      const offer = event.call.held.find((h) => h.signal === 'offer');
-      return str({ id: 'incomingCall', from: event.call.caller.name, offer: offer?.payload });
+      return str({ id: 'incomingCall', from: event.call.caller.name, offer: event.offer });
     }
     case 'ended':
       if (event.self) return null;

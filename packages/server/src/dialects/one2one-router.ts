@@ -32,11 +32,8 @@ function dispatch(ctx: Context, session: Session, msg: One2OneClientMessage): vo
   switch (msg.id) {
     case 'register':
       return login(ctx, session, { name: msg.name, password: msg.password, token: msg.token }, one2oneDialect);
-    case 'list': {
-      if (ctx.cluster) return ctx.cluster.list(session, LIST_MAX);
-      const page = ctx.hub.page(undefined, LIST_MAX, undefined);
-      return session.send({ t: 'users', users: page.users.filter((u) => u.name !== session.name), total: page.total });
-    }
+    case 'list':
+      return ctx.directory.list(session, LIST_MAX);
     case 'call':
       return engine.invite(session, msg.to, undefined, msg.sdpOffer, undefined);
     case 'incomingCallResponse': {

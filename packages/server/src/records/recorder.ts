@@ -21,7 +21,7 @@ import {
   type MissedRef,
   type Store,
 } from '../stores/store.js';
-import type { Session } from '../ws/session.js';
+import type { Party } from '../calls/party.js';
 
 /** Records kept in memory while the store is down; the oldest go first beyond this. */
 const QUEUE_MAX = 10_000;
@@ -105,7 +105,7 @@ export class Recorder {
   }
 
   /** `{type:"report", callId, path}` from a party, during the call or after it ended. */
-  report(session: Session, callId: string, path: CallPath, ref: string | undefined): void {
+  report(session: Party, callId: string, path: CallPath, ref: string | undefined): void {
     if (session.call !== null && session.call.id === callId) {
       if (this.livePaths.get(callId) !== 'relay') this.livePaths.set(callId, path);
       return;
@@ -221,7 +221,7 @@ export class Recorder {
     this.log.info('queued call records written');
   }
 
-  private refuse(session: Session, code: ErrorCode, callId: string, ref: string | undefined): void {
+  private refuse(session: Party, code: ErrorCode, callId: string, ref: string | undefined): void {
     this.stats.error(code);
     session.send({ t: 'error', code, callId, ref });
   }

@@ -14,8 +14,10 @@ import { tutorialDialect } from '../dialects/native.js';
 import { one2oneDialect } from '../dialects/one2one-encode.js';
 import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
-import { take } from './rate-limit.js';
-import { Session, setCoalescing, type SessionLimits } from './session.js';
+import { take } from '../rate-limit.js';
+import { Session, type SessionHost, type SessionLimits } from './session.js';
+import { WriteBatch } from './write-batch.js';
+import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
@@ -42,18 +44,20 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly limits: SessionLimits;
+  /** What every session of this server shares: limits, the tick's write batch, callbacks. */
+  private readonly host: SessionHost;
+  private nextSessionId = 1;
   private readonly sweepTimer: NodeJS.Timeout;
   private draining = false;
   private readonly routes: typeof ROUTES;
 
   constructor(private readonly ctx: Context) {
-    const { config, cluster } = ctx;
-    // A cluster node may have to hold a session's frames while it waits for Redis; a single
-    // node uses the handlers as they are.
-    this.routes =
-      cluster === undefined
-        ? ROUTES
-        : new Map([...ROUTES].map(([path, r]) => [path, { ...r, handler: cluster.wrap(r.handler) }]));
+    const { config, directory } = ctx;
+    // A cluster node may have to make a session's frames wait while it waits for Redis; a
+    // single node's directory hands the handlers back as they are.
+    this.routes = new Map(
+      [...ROUTES].map(([path, r]) => [path, { ...r, handler: directory.wrap(r.handler) }]),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
@@ -64,7 +68,15 @@ export class Gateway {
       messages: { burst: config.rateBurst, perSecond: config.ratePerSecond },
       invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
       outboundCapBytes: config.outboundCapBytes,
-      heldMax: config.heldMax,
+      backlogMax: config.queueMax,
+    };
+    this.host = {
+      limits: this.limits,
+      batch: new WriteBatch(),
+      slowConsumer: (s) => this.slowConsumer(s),
+      // Too much is waiting for an away session: it could not resume in order, so it ends
+      // now (after the current message is handled) rather than at the end of its grace.
+      backlogOverflow: (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
     };
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
     // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
@@ -113,15 +125,12 @@ export class Gateway {
   ): void {
     const { ctx } = this;
     const session = new Session(
+      this.nextSessionId++,
       ws,
       route.dialect,
       req.socket.remoteAddress ?? '',
-      this.limits,
+      this.host,
       Date.now(),
-      (s) => this.slowConsumer(s),
-      // Too much is waiting for an away session: it could not resume in order, so it ends
-      // now (after the current message is handled) rather than at the end of its grace.
-      (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
     );
     this.sessions.add(session);
     ctx.auth.attach(session, req);
@@ -150,7 +159,7 @@ export class Gateway {
       }
       // Replies and relays of a frame that is one of several in the same read are written
       // together at the end of the tick; a lone frame's are written at once.
-      setCoalescing(moreFramesPending(ws));
+      this.host.batch.coalescing = moreFramesPending(ws);
       try {
         handler(ctx, session, (data as Buffer).toString());
       } catch (err) {
@@ -285,12 +294,9 @@ export class Gateway {
     const sessions = [...this.sessions];
     // A cluster node first hands resumable sessions and their calls to the other nodes: those
     // clients resume wherever they reconnect, and their calls go on. Only their sockets are
-    // left to close here.
-    const cluster = this.ctx.cluster;
-    if (cluster !== undefined) {
-      const handedOver = await cluster.handOff([...sessions, ...this.ctx.resumer.all()]);
-      for (const session of handedOver) this.sessions.delete(session);
-    }
+    // left to close here. (A single node hands nobody over.)
+    const handedOver = await this.ctx.directory.handOff([...sessions, ...this.ctx.resumer.all()]);
+    for (const session of handedOver) this.sessions.delete(session);
     for (const session of sessions) {
       session.send({ t: 'reconnect', afterMs: Math.floor(Math.random() * jitterMs) });
       session.close(CLOSE.serviceRestart, 'server restarting');
@@ -311,13 +317,6 @@ export class Gateway {
 
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-/** Are more frames of the same read still waiting in ws's receiver? (ws 8 internals.) */
-function moreFramesPending(ws: WebSocket): boolean {
-  const receiver = (ws as unknown as { _receiver?: { _bufferedBytes?: number } })._receiver;
-  // Unknown internals: assume a burst, which only costs a cork.
-  return receiver?._bufferedBytes === undefined || receiver._bufferedBytes > 0;
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

@@ -1,0 +1,115 @@
+/**
+ * The call book: every call this node knows and every meet-by-link room it holds, and the only
+ * writer of a call's state and of a party's current call and room. The engine decides (with
+ * machine.ts) and the cluster keeps its copies of calls driven elsewhere in step; both write
+ * through here, so what a party is in can never disagree with what the book holds.
+ */
+import { newCall, type Call, type CallSpec, type QueuedSignal } from './call.js';
+import type { Party } from './party.js';
+
+export class CallBook {
+  private readonly calls = new Map<string, Call>();
+  /** Meet-by-link rooms: the party waiting, or the call the room holds. */
+  private readonly rooms = new Map<string, Party | Call>();
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
+  /** Record a call and put its parties (and, for a room's call, the room) in it. */
+  open(spec: CallSpec): Call {
+    const call = newCall(spec);
+    this.calls.set(call.id, call);
+    call.caller.call = call;
+    call.callee.call = call;
+    if (call.room !== undefined) {
+      call.caller.room = call.room;
+      call.callee.room = call.room;
+      if (call.home === undefined) this.rooms.set(call.room, call);
+    }
+    return call;
+  }
+
+  /** The callee has been rung. */
+  rung(call: Call): void {
+    call.calleeNotified = true;
+  }
+
+  queue(call: Call, signal: QueuedSignal): void {
+    call.queued.push(signal);
+  }
+
+  /** Ringing is over (accepted, or ended): stop its timer. */
+  setRingTimer(call: Call, timer: NodeJS.Timeout | undefined): void {
+    clearTimeout(call.ringTimer);
+    call.ringTimer = timer;
+  }
+
+  /** The call is accepted; returns what the caller queued while it rang, to deliver now. */
+  connect(call: Call, nowMs: number): QueuedSignal[] {
+    this.setRingTimer(call, undefined);
+    call.state = 'connected';
+    call.answeredAtMs = nowMs;
+    const queued = call.queued;
+    call.queued = [];
+    return queued;
+  }
+
+  /**
+   * The call is over: forget it and free its parties and its room. Returns the room it freed
+   * on this node, if any (its claim elsewhere may need releasing).
+   */
+  close(call: Call): string | undefined {
+    this.setRingTimer(call, undefined);
+    call.state = 'ended';
+    call.queued = [];
+    this.detach(call);
+    if (call.room === undefined) return undefined;
+    for (const party of [call.caller, call.callee]) if (party.room === call.room) party.room = null;
+    if (this.rooms.get(call.room) !== call) return undefined;
+    this.rooms.delete(call.room);
+    return call.room;
+  }
+
+  /** The call goes on, but no longer here (its home moved): forget it without ending it. */
+  detach(call: Call): void {
+    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    for (const party of [call.caller, call.callee]) if (party.call === call) party.call = null;
+  }
+
+  /** A stand-in gives way to the party it stood for (or the other way round). */
+  replaceParty(call: Call, old: Party, fresh: Party): void {
+    if (call.caller === old) call.caller = fresh;
+    else if (call.callee === old) call.callee = fresh;
+    else return;
+    if (old.call === call) old.call = null;
+    fresh.call = call;
+  }
+
+  /** Who waits in `room` (or the call it holds), on this node. */
+  room(room: string): Party | Call | undefined {
+    return this.rooms.get(room);
+  }
+
+  wait(party: Party, room: string): void {
+    this.rooms.set(room, party);
+    party.room = room;
+  }
+
+  /** `party` leaves its room; returns the room when it was the one waiting there. */
+  leave(party: Party): string | undefined {
+    const room = party.room;
+    party.room = null;
+    if (room === null || this.rooms.get(room) !== party) return undefined;
+    this.rooms.delete(room);
+    return room;
+  }
+}
