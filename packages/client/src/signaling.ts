@@ -16,6 +16,7 @@
  * connection logs in afresh.
  */
 import {
+  CLOSE,
   PROTOCOL_VERSION,
   serverDecoder,
   type ClientMessage,
@@ -100,10 +101,10 @@ interface Pending {
  * The close code for a socket we abandon but mean to resume from (a heartbeat that went
  * unanswered): 1000 would tell the server we left for good, and it would end our calls.
  */
-const CLOSE_RESUMING = 4000;
+const CLOSE_RESUMING = CLOSE.resuming;
 
 // Close codes after which coming back would be refused again or is not wanted.
-const FINAL_CLOSE_CODES = new Set([4001, 4003]);
+const FINAL_CLOSE_CODES = new Set<number>([CLOSE.unauthorized, CLOSE.sessionReplaced]);
 // Login refusals that no retry can fix; anything else (name_taken while the server has not yet
 // noticed our old socket died, service_unavailable) is retried per policy.
 const FATAL_LOGIN_CODES = new Set(['invalid_credentials', 'name_invalid']);
@@ -246,7 +247,7 @@ export class Signaling {
       if (this.#socket !== socket) return;
       clearTimeout(this.#loginTimer);
       const err =
-        event.code === 4001
+        event.code === CLOSE.unauthorized
           ? new CallwireError('invalid_credentials', `closed by the server (${event.code})`)
           : new CallwireError(
               this.#loggedIn ? 'disconnected' : 'connection_failed',

@@ -19,7 +19,7 @@ export const ErrorCodes = {
   rate_limited: 'Too many messages, invites or failed logins; this one was dropped. Slow down.',
   resume_failed: 'The resume token is unknown or its grace period is over; log in afresh.',
   room_full: 'The meeting room already has two people in it.',
-  queue_full: 'Too many messages are already held for a ringing call; this one was not accepted.',
+  queue_full: 'Too many messages are already queued for a ringing call; this one was not accepted.',
   service_unavailable: 'The server cannot take this now (the store is down, or too many logins at once); try again shortly.',
   temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',
   internal_error: 'The server failed to handle the message; nothing was changed.',
@@ -29,12 +29,16 @@ export type ErrorCode = keyof typeof ErrorCodes;
 
 export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
 
-/** WebSocket close codes the server uses (1xxx from RFC 6455, 4xxx our own). */
+/**
+ * WebSocket close codes (1xxx from RFC 6455, 4xxx our own): the ones the server closes with,
+ * and 4000, the one a client closes with when it means to resume.
+ */
 export const CloseCodes = {
   1000: { name: 'normal', meaning: 'Normal closure.' },
   1001: { name: 'going_away', meaning: 'The server is shutting down for good.' },
   1009: { name: 'message_too_big', meaning: 'A frame was larger than the limit (64 KiB by default).' },
   1012: { name: 'service_restart', meaning: 'The server is restarting (drain); reconnect after the advertised delay.' },
+  4000: { name: 'resuming', meaning: 'Sent by a client that drops its socket on purpose and will resume: not a goodbye, so its session and calls wait for it.' },
   4001: { name: 'unauthorized', meaning: 'The session is no longer authorized (token expired, user removed).' },
   4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection.' },
   4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
@@ -48,6 +52,7 @@ export const CLOSE = {
   goingAway: 1001,
   messageTooBig: 1009,
   serviceRestart: 1012,
+  resuming: 4000,
   unauthorized: 4001,
   sessionReplaced: 4003,
   slowConsumer: 4008,
@@ -67,13 +72,3 @@ export const END_REASONS = [
 ] as const;
 
 export type EndReason = (typeof END_REASONS)[number];
-
-/** One coded failure for protocol and domain errors; the code is from the closed list. */
-export class CallwireError extends Error {
-  override readonly name = 'CallwireError';
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? ErrorCodes[code], options);
-    this.code = code;
-  }
-}

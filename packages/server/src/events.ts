@@ -10,7 +10,7 @@ import type {
   MissedCallValue,
   ResumedCallValue,
 } from '@callwire/protocol';
-import type { CallOutEvent } from './calls/events.js';
+import type { CallOutEvent } from './calls/model.js';
 
 export type { SignalKind } from './calls/call.js';
 

@@ -6,7 +6,7 @@
  */
 import type { UserEntryValue } from '@callwire/protocol';
 import { nameKey, normalizeName } from '@callwire/protocol';
-import type { Party } from './calls/party.js';
+import type { Party } from './calls/model.js';
 import type { OutEvent } from './events.js';
 import type { Session } from './ws/session.js';
 

@@ -5,7 +5,7 @@
  * through here, so what a party is in can never disagree with what the book holds.
  */
 import { newCall, type Call, type CallSpec, type QueuedSignal } from './call.js';
-import type { Party } from './party.js';
+import type { Party } from './model.js';
 
 export class CallBook {
   private readonly calls = new Map<string, Call>();

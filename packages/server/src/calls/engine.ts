@@ -22,7 +22,7 @@ import { CallBook } from './book.js';
 import { peerOf, roleOf, type Call, type SignalKind } from './call.js';
 import type { CallCommand } from './commands.js';
 import { assertNever, transition, type CallEvent } from './machine.js';
-import type { Party } from './party.js';
+import type { Party } from './model.js';
 import { SINGLE_NODE, type InviteTarget, type RemoteCalls } from './remote.js';
 
 export interface EngineOptions {

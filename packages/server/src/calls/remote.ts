@@ -8,7 +8,7 @@
 import type { MediaValue } from '@callwire/protocol';
 import type { Call } from './call.js';
 import type { CallCommand } from './commands.js';
-import type { Party } from './party.js';
+import type { Party } from './model.js';
 
 export interface InviteTarget {
   readonly key: string;

@@ -4,7 +4,7 @@
  */
 import type { ResumedCallValue } from '@callwire/protocol';
 import { peerOf, roleOf } from './call.js';
-import type { Party } from './party.js';
+import type { Party } from './model.js';
 
 /** `party` lost its connection but may resume (away), or resumed: tell the peer of its call. */
 export function announcePeerState(party: Party, away: boolean): void {

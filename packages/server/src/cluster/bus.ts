@@ -10,7 +10,7 @@
  * link is back, so that neither side keeps a call the other has dropped.
  */
 import type { Logger } from 'pino';
-import type { CallOutEvent } from '../calls/events.js';
+import type { CallOutEvent } from '../calls/model.js';
 import { K } from './keys.js';
 import type { RedisLink } from './redis-link.js';
 import type { RemoteParty } from './remote-party.js';

@@ -16,7 +16,7 @@ import type { Call } from '../calls/call.js';
 import type { CallCommand } from '../calls/commands.js';
 import type { Engine } from '../calls/engine.js';
 import { assertNever } from '../calls/machine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { InviteTarget, RemoteCalls } from '../calls/remote.js';
 import type { Admission, Directory, FrameHandler, Resumed } from '../directory.js';
 import type { Hub } from '../hub.js';

@@ -7,7 +7,7 @@
  * Only a clustered node wraps its frame handlers with this; a single node never pays for it.
  */
 import type { Logger } from 'pino';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { FrameHandler } from '../directory.js';
 import type { Stats } from '../metrics.js';
 import type { Session } from '../ws/session.js';

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../auth/authenticator.js';
 import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { Hub } from '../hub.js';
 import type { Resumer } from '../resume.js';
 import { Session } from '../ws/session.js';

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Call } from '../calls/call.js';
 import { assertNever } from '../calls/machine.js';
 import type { Engine } from '../calls/engine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { InviteTarget } from '../calls/remote.js';
 import type { Stats } from '../metrics.js';
 import type { Bus } from './bus.js';

@@ -13,7 +13,7 @@
  */
 import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import { announcePeerState } from '../calls/resume-view.js';
 import type { Hub } from '../hub.js';
 import type { Session } from '../ws/session.js';

@@ -9,8 +9,7 @@
  * there (migration.ts).
  */
 import type { Call } from '../calls/call.js';
-import type { CallOutEvent } from '../calls/events.js';
-import type { ClientFamily, Party, PartyTraits } from '../calls/party.js';
+import type { CallOutEvent, ClientFamily, Party, PartyTraits } from '../calls/model.js';
 
 /** What the engine may ask of a remote party's client family: its behaviour, never its words. */
 function traits(name: ClientFamily): PartyTraits {

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Engine } from '../calls/engine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
 import type { Bus } from './bus.js';

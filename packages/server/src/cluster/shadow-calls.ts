@@ -14,7 +14,7 @@ import type { CallBook } from '../calls/book.js';
 import { peerOf, type Call } from '../calls/call.js';
 import type { CallCommand } from '../calls/commands.js';
 import { assertNever } from '../calls/machine.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
 import type { Bus } from './bus.js';

@@ -17,7 +17,7 @@ import { END_REASONS, ERROR_CODES, createDecoder } from '@callwire/protocol';
 import { Type, type Static, type TLiteral } from '@sinclair/typebox';
 import { assertNever } from '../calls/machine.js';
 import { CallCommandSchema, SignalKindSchema } from '../calls/commands.js';
-import type { CallOutEvent } from '../calls/events.js';
+import type { CallOutEvent } from '../calls/model.js';
 
 const literals = <T extends string>(values: readonly T[]) =>
   Type.Union(values.map((v): TLiteral<T> => Type.Literal(v)));

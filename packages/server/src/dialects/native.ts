@@ -8,12 +8,12 @@
 import { ErrorCodes, PROTOCOL_VERSION } from '@callwire/protocol';
 import { assertNever } from '../calls/machine.js';
 import type { OutEvent } from '../events.js';
-import type { Session } from '../ws/session.js';
+import type { Party } from '../calls/model.js';
 import type { Dialect } from './dialect.js';
 
 const str = JSON.stringify;
 
-function encode(event: OutEvent, session: Session, tutorial: boolean): string | null {
+function encode(event: OutEvent, session: Party, tutorial: boolean): string | null {
   switch (event.t) {
     case 'signal': {
       // Hot path: build the message by hand from allowlisted fields; the payload (SDP or

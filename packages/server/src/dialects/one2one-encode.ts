@@ -6,7 +6,7 @@
 import { ErrorCodes, type EndReason } from '@callwire/protocol';
 import { assertNever } from '../calls/machine.js';
 import type { OutEvent } from '../events.js';
-import type { Session } from '../ws/session.js';
+import type { Party } from '../calls/model.js';
 import type { Dialect } from './dialect.js';
 
 const str = JSON.stringify;
@@ -22,7 +22,7 @@ const REASON_TEXT: Record<EndReason, string> = {
   failed: 'Call failed',
 };
 
-function encode(event: OutEvent, session: Session): string | null {
+function encode(event: OutEvent, session: Party): string | null {
   switch (event.t) {
     case 'signal': {
       const { call } = event;

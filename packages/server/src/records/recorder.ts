@@ -21,7 +21,7 @@ import {
   type MissedRef,
   type Store,
 } from '../stores/store.js';
-import type { Party } from '../calls/party.js';
+import type { Party } from '../calls/model.js';
 
 /** Records kept in memory while the store is down; the oldest go first beyond this. */
 const QUEUE_MAX = 10_000;

@@ -32,8 +32,8 @@ const ROUTES = new Map<string, { handler: FrameHandler; dialect: typeof tutorial
 /**
  * Close codes by which a client says it is leaving for good: a normal close (1000), a page
  * going away (1001: tab closed, navigation) and a close without a code (1005). Such a session
- * ends at once; any other close (1006 for a broken connection, 4000 from an SDK that drops a
- * socket it means to resume from) keeps it for resume.
+ * ends at once; any other close (1006 for a broken connection, 4000 `resuming` from an SDK that
+ * drops a socket it means to resume from) keeps it for resume.
  */
 const GOODBYE_CODES = new Set([1000, 1001, 1005]);
 

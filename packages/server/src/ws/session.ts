@@ -7,7 +7,7 @@
 import type { WebSocket } from 'ws';
 import { CLOSE } from '@callwire/protocol';
 import type { Call } from '../calls/call.js';
-import type { Party, PartyState } from '../calls/party.js';
+import type { Party, PartyState } from '../calls/model.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { OutEvent } from '../events.js';
 import { newBucket, type Bucket, type BucketSpec } from '../rate-limit.js';
