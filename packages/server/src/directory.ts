@@ -37,9 +37,19 @@ export interface Directory {
   /** Give back the name of a session admitted but never activated (it left in between). */
   release(session: Session): void;
   /** A resume token this node does not know: the session may be elsewhere. */
-  resumeElsewhere(fresh: Session, key: string, token: string): Promise<Resumed | undefined> | undefined;
+  resumeElsewhere(
+    fresh: Session,
+    key: string,
+    token: string,
+  ): Promise<Resumed | undefined> | undefined;
   /** `users` (native): one page of the online list. */
-  users(session: Session, query: string | undefined, limit: number, cursor: string | undefined, ref: string | undefined): void;
+  users(
+    session: Session,
+    query: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+    ref: string | undefined,
+  ): void;
   /** `list` (one2one): everyone else online, by name. */
   list(session: Session, max: number): void;
   /** The gateway's frame handlers, able to make a session's frames wait while it waits. */
@@ -55,7 +65,9 @@ export class LocalDirectory implements Directory {
   constructor(private readonly hub: Hub) {}
 
   admit(session: Session): Admission {
-    return this.hub.get(session.key) === undefined ? { ok: true } : { ok: false, code: 'name_taken' };
+    return this.hub.get(session.key) === undefined
+      ? { ok: true }
+      : { ok: false, code: 'name_taken' };
   }
 
   release(): void {}
@@ -64,13 +76,23 @@ export class LocalDirectory implements Directory {
     return undefined;
   }
 
-  users(session: Session, query: string | undefined, limit: number, cursor: string | undefined, ref: string | undefined): void {
+  users(
+    session: Session,
+    query: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+    ref: string | undefined,
+  ): void {
     session.send({ t: 'users', ...this.hub.page(query, limit, cursor), ref });
   }
 
   list(session: Session, max: number): void {
     const page = this.hub.page(undefined, max, undefined);
-    session.send({ t: 'users', users: page.users.filter((u) => u.name !== session.name), total: page.total });
+    session.send({
+      t: 'users',
+      users: page.users.filter((u) => u.name !== session.name),
+      total: page.total,
+    });
   }
 
   wrap<C>(handler: FrameHandler<C>): FrameHandler<C> {

@@ -51,7 +51,8 @@ describe('server architecture', () => {
     const reaching: string[] = [];
     for (const file of SOURCES.keys()) {
       if (!file.startsWith('calls/')) continue;
-      for (const target of importsOf(file)) if (!allowed(target)) reaching.push(`${file} -> ${target}`);
+      for (const target of importsOf(file))
+        if (!allowed(target)) reaching.push(`${file} -> ${target}`);
       if (/cluster/i.test(SOURCES.get(file)!.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) {
         reaching.push(`${file} names the cluster in code`);
       }

@@ -9,12 +9,7 @@
  * else (who is where, how an event reaches a party) is the parties' and the seam's business.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  normalizeName,
-  type EndReason,
-  type ErrorCode,
-  type MediaValue,
-} from '@callwire/protocol';
+import { normalizeName, type EndReason, type ErrorCode, type MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Stats } from '../metrics.js';
 import { take, newBucket, type Bucket, type BucketSpec } from '../rate-limit.js';
@@ -110,7 +105,8 @@ export class Engine {
     if (target.ok && target.key === caller.key) return this.error(caller, 'self_call', ref);
     const now = Date.now();
     let bucket = this.inviteBuckets.get(caller);
-    if (bucket === undefined) this.inviteBuckets.set(caller, (bucket = newBucket(this.options.invites, now)));
+    if (bucket === undefined)
+      this.inviteBuckets.set(caller, (bucket = newBucket(this.options.invites, now)));
     if (!take(bucket, this.options.invites, now)) {
       return this.error(caller, 'rate_limited', ref, undefined, 'Too many call invites.');
     }
@@ -218,7 +214,9 @@ export class Engine {
     const offer = call.callee.dialect.ringsWithOffer
       ? call.queued.find((q) => q.signal === 'offer')?.payload
       : undefined;
-    call.callee.send(offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer });
+    call.callee.send(
+      offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer },
+    );
   }
 
   // ---- commands on a call --------------------------------------------------------------
@@ -268,7 +266,8 @@ export class Engine {
   /** How the media of `callId` flows, for its record (also after the call ended). */
   report(party: Party, callId: string, path: 'direct' | 'relay', ref: string | undefined): void {
     const call = party.call;
-    if (call !== null && call.id === callId) return this.execute(party, call, { k: 'report', path, ref });
+    if (call !== null && call.id === callId)
+      return this.execute(party, call, { k: 'report', path, ref });
     this.options.onReport?.(party, callId, path, ref);
   }
 
@@ -286,7 +285,12 @@ export class Engine {
     call = this.resolve(party, selector),
   ): void {
     if (call === undefined) {
-      return this.error(party, 'not_in_call', 'ref' in command ? command.ref : undefined, selector.callId);
+      return this.error(
+        party,
+        'not_in_call',
+        'ref' in command ? command.ref : undefined,
+        selector.callId,
+      );
     }
     this.execute(party, call, command);
   }
@@ -307,7 +311,12 @@ export class Engine {
       case 'accept': {
         const t = transition(call.state, { kind: 'accept', by });
         if (t.action !== 'accept') {
-          return this.error(party, t.action === 'reject' ? t.code : 'invalid_state', command.ref, call.id);
+          return this.error(
+            party,
+            t.action === 'reject' ? t.code : 'invalid_state',
+            command.ref,
+            call.id,
+          );
         }
         this.connect(call, command.ref);
         if (command.answer !== undefined) this.relay(call, party, 'answer', command.answer);
@@ -426,7 +435,10 @@ export class Engine {
     call.caller.send({ t: 'accepted', call, role: 'caller' });
     call.callee.send({ t: 'accepted', call, role: 'callee', ref });
     for (const q of queued) this.relay(call, call.caller, q.signal, q.payload);
-    this.log.info({ callId: call.id, caller: call.caller.name, callee: call.callee.name }, 'call connected');
+    this.log.info(
+      { callId: call.id, caller: call.caller.name, callee: call.callee.name },
+      'call connected',
+    );
   }
 
   private relay(call: Call, from: Party, signal: SignalKind, payload: unknown): void {

@@ -19,7 +19,11 @@ export type CallEvent =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'disconnect'; readonly by: Role }
   | { readonly kind: 'failed' }
-  | { readonly kind: 'signal'; readonly by: Role; readonly signal: 'offer' | 'answer' | 'candidate' };
+  | {
+      readonly kind: 'signal';
+      readonly by: Role;
+      readonly signal: 'offer' | 'answer' | 'candidate';
+    };
 
 export type Transition =
   | { readonly action: 'accept'; readonly state: 'connected' }
@@ -36,11 +40,7 @@ export type Transition =
 
 const both = (reason: EndReason) => ({ caller: reason, callee: reason });
 
-function end(
-  caller: EndReason,
-  callee: EndReason = caller,
-  missed = false,
-): Transition {
+function end(caller: EndReason, callee: EndReason = caller, missed = false): Transition {
   return { action: 'end', state: 'ended', reasons: { caller, callee }, missed };
 }
 
@@ -49,7 +49,8 @@ export function transition(state: CallState, event: CallEvent): Transition {
   if (state === 'ended') return { action: 'reject', state, code: 'not_in_call' };
   switch (event.kind) {
     case 'accept':
-      if (state === 'ringing' && event.by === 'callee') return { action: 'accept', state: 'connected' };
+      if (state === 'ringing' && event.by === 'callee')
+        return { action: 'accept', state: 'connected' };
       return { action: 'reject', state, code: 'invalid_state' };
     case 'decline':
       if (state === 'ringing' && event.by === 'callee') {

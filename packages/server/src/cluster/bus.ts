@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { CallOutEvent } from '../calls/model.js';
+import { TRAVEL } from '../calls/travel.js';
 import { K } from './keys.js';
 import type { RedisLink } from './redis-link.js';
 import type { RemoteParty } from './remote-party.js';
@@ -79,23 +80,21 @@ export class Bus {
       callId: dto.callId,
       e: dto.e,
     };
-    switch (event.t) {
-      case 'ended':
-        return this.sendEventually(to.node, msg);
-      case 'signal': {
-        // The sender learns its signal did not get through (it may retry, or hang up).
-        const unreachable = () =>
-          event.from.send({ t: 'error', code: 'temporarily_unavailable', callId: event.call.id });
-        if (!this.send(to.node, msg, unreachable)) unreachable();
-        return;
-      }
-      case 'incoming': {
-        const failed = () => setImmediate(() => this.onRingFailed(to));
-        if (!this.send(to.node, msg, failed)) failed();
-        return;
-      }
-      default:
-        this.send(to.node, msg);
+    const { effect } = TRAVEL[event.t];
+    // Notices that end something must not be lost to a Redis blip.
+    if (effect === 'ends') return this.sendEventually(to.node, msg);
+    if (effect === 'rings') {
+      const failed = () => setImmediate(() => this.onRingFailed(to));
+      if (!this.send(to.node, msg, failed)) failed();
+      return;
     }
+    if ('from' in event) {
+      // The sender learns its message did not get through (it may retry, or hang up).
+      const callId = 'call' in event ? event.call.id : undefined;
+      const unreachable = () => event.from.send({ t: 'error', code: 'temporarily_unavailable', callId });
+      if (!this.send(to.node, msg, unreachable)) unreachable();
+      return;
+    }
+    this.send(to.node, msg);
   };
 }

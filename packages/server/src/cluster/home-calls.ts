@@ -15,6 +15,7 @@ import type { MediaValue } from '@callwire/protocol';
 import type { Logger } from 'pino';
 import type { Call } from '../calls/call.js';
 import { assertNever } from '../calls/machine.js';
+import { TRAVEL, attach } from '../calls/travel.js';
 import type { Engine } from '../calls/engine.js';
 import type { Party } from '../calls/model.js';
 import type { InviteTarget } from '../calls/remote.js';
@@ -180,6 +181,7 @@ export class HomeCalls {
       callId,
       e: {
         t: 'ended',
+        callId,
         peerName: callerName,
         role: 'callee',
         reason: 'cancelled',
@@ -283,24 +285,25 @@ export class HomeCalls {
     if (this.partyOf(call, sender.key, msg.from) !== sender || !(sender instanceof RemoteParty))
       return;
     const e = msg.e;
-    switch (e.t) {
-      case 'signal':
-        // Relayed only within a connected call, as the engine would (an ended call drops it).
-        if (call.state !== 'connected') return;
-        target.send({ t: 'signal', call, from: sender, signal: e.signal, payload: e.payload });
-        this.deps.stats.relayed++;
-        return;
-      case 'peer-state':
-        target.send({ t: 'peer-state', callId: call.id, name: sender.name, away: e.away });
+    const effect = TRAVEL[e.t].effect;
+    switch (effect) {
+      case 'none':
+        // Signals are relayed only within a connected call, as the engine would (an ended
+        // call drops them).
+        if (e.t === 'signal') {
+          if (call.state !== 'connected') return;
+          this.deps.stats.relayed++;
+        }
+        target.send(attach(e, call, target));
         return;
       // The rest is what a home says to a party, never what a party's node says to a home.
-      case 'incoming':
-      case 'accepted':
-      case 'ended':
-      case 'error':
+      case 'rings':
+      case 'connects':
+      case 'ends':
+      case 'local':
         return;
       default:
-        return assertNever(e);
+        return assertNever(effect);
     }
   }
 

@@ -14,6 +14,7 @@ import type { CallBook } from '../calls/book.js';
 import { peerOf, type Call } from '../calls/call.js';
 import type { CallCommand } from '../calls/commands.js';
 import { assertNever } from '../calls/machine.js';
+import { TRAVEL, attach } from '../calls/travel.js';
 import type { Party } from '../calls/model.js';
 import type { Hub } from '../hub.js';
 import type { Stats } from '../metrics.js';
@@ -77,61 +78,43 @@ export class ShadowCalls {
     answer('ok');
   }
 
-  /** An event from the home node for the local party of a shadow. */
+  /**
+   * An event from the home node for the local party of a shadow: what it means for the shadow
+   * (calls/travel.ts) is applied, then the party hears it.
+   */
   event(e: EventDto, call: Call, session: Party): void {
     const { book } = this.deps;
-    switch (e.t) {
-      case 'incoming':
+    const event = attach(e, call, session);
+    const effect = TRAVEL[e.t].effect;
+    switch (effect) {
+      case 'rings':
         // The home rings the kept user now.
         if (call.calleeNotified) return;
         book.rung(call);
-        session.send(e.offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer: e.offer });
+        session.send(event);
         // A tutorial client has no ringing step: its node accepts for it, as a single node does.
         if (session.dialect.autoAccept) this.deps.accept(session, call.id);
         return;
-      case 'accepted':
+      case 'connects':
         book.connect(call, Date.now());
-        session.send({ t: 'accepted', call, role: e.role, ref: e.ref });
+        session.send(event);
         return;
-      case 'signal':
-        session.send({
-          t: 'signal',
-          call,
-          from: peerOf(call, session),
-          signal: e.signal,
-          payload: e.payload,
-        });
-        return;
-      case 'ended':
+      case 'ends': {
+        const wasConnected = call.state === 'connected';
         this.drop(call);
         // Kept but never rung (a reservation undone, a one2one callee still waiting for the
         // offer): nothing to tell them, as on one node.
-        if (!call.calleeNotified && !e.wasConnected) return this.announce(session);
-        session.send({
-          t: 'ended',
-          callId: call.id,
-          peerName: e.peerName,
-          role: e.role,
-          reason: e.reason,
-          missed: e.missed,
-          self: e.self,
-          wasConnected: e.wasConnected,
-          ref: e.ref,
-        });
+        if (call.calleeNotified || wasConnected) session.send(event);
         this.announce(session);
         return;
-      case 'peer-state':
-        session.send({
-          t: 'peer-state',
-          callId: call.id,
-          name: peerOf(call, session).name,
-          away: e.away,
-        });
+      }
+      case 'none':
+        session.send(event);
         return;
-      case 'error':
-        return; // delivered before a call is looked up (cluster.ts)
+      case 'local':
+        return;
       default:
-        return assertNever(e);
+        return assertNever(effect);
     }
   }
 

@@ -13,11 +13,11 @@
  * and TLS, docs/DEPLOY.md); they are validated all the same, and an invalid one is dropped and
  * logged rather than trusted.
  */
-import { END_REASONS, ERROR_CODES, createDecoder } from '@callwire/protocol';
+import { createDecoder } from '@callwire/protocol';
 import { Type, type Static, type TLiteral } from '@sinclair/typebox';
-import { assertNever } from '../calls/machine.js';
-import { CallCommandSchema, SignalKindSchema } from '../calls/commands.js';
+import { CallCommandSchema } from '../calls/commands.js';
 import type { CallOutEvent } from '../calls/model.js';
+import { TRAVELLING, detach, type WireEvent } from '../calls/travel.js';
 
 const literals = <T extends string>(values: readonly T[]) =>
   Type.Union(values.map((v): TLiteral<T> => Type.Literal(v)));
@@ -33,35 +33,24 @@ const Media = Type.Object({
   audio: Type.Optional(Type.Boolean()),
   video: Type.Optional(Type.Boolean()),
 });
-const Role = Type.Union([Type.Literal('caller'), Type.Literal('callee')]);
-const Family = Type.Union([Type.Literal('native'), Type.Literal('tutorial'), Type.Literal('one2one')]);
+const Family = Type.Union([
+  Type.Literal('native'),
+  Type.Literal('tutorial'),
+  Type.Literal('one2one'),
+]);
 const Millis = Type.Number({ minimum: 0 });
 
-/** A call event for a remote party, without object references. */
-export const EventDtoSchema = Type.Union([
-  /** Ring now (the call was reserved by `ring`), with the offer for a one2one callee. */
-  Type.Object({ t: Type.Literal('incoming'), offer: Type.Optional(Type.Unknown()) }),
-  Type.Object({ t: Type.Literal('accepted'), role: Role, ref: Ref }),
-  Type.Object({ t: Type.Literal('signal'), signal: SignalKindSchema, payload: Type.Unknown() }),
-  Type.Object({
-    t: Type.Literal('ended'),
-    peerName: Name,
-    role: Role,
-    reason: literals(END_REASONS),
-    missed: Type.Boolean(),
-    self: Type.Boolean(),
-    wasConnected: Type.Boolean(),
-    ref: Ref,
-  }),
-  Type.Object({ t: Type.Literal('peer-state'), name: Name, away: Type.Boolean() }),
-  Type.Object({
-    t: Type.Literal('error'),
-    code: literals(ERROR_CODES),
-    message: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Undefined()])),
-    ref: Ref,
-  }),
-]);
-export type EventDto = Static<typeof EventDtoSchema>;
+/**
+ * A call event for a party on the receiving node, as calls/travel.ts detaches it: its type
+ * (one that travels), its call's id, and the event's own data fields. The receiver rebuilds
+ * the event around its own copy of the call and hands it to the party's dialect, which builds
+ * its message from allowlisted fields only.
+ */
+const EventDtoSchema = Type.Object({
+  t: literals(TRAVELLING),
+  callId: Type.Optional(Type.Union([CallId, Type.Undefined()])),
+});
+export type EventDto = WireEvent;
 
 /** A party of a call being handed over: where it is, or null while it is parked. */
 const PartyDtoSchema = Type.Object({
@@ -74,7 +63,11 @@ const PartyDtoSchema = Type.Object({
 });
 export type PartyDto = Static<typeof PartyDtoSchema>;
 
-const RingResultSchema = Type.Union([Type.Literal('ok'), Type.Literal('busy'), Type.Literal('gone')]);
+const RingResultSchema = Type.Union([
+  Type.Literal('ok'),
+  Type.Literal('busy'),
+  Type.Literal('gone'),
+]);
 export type RingResult = Static<typeof RingResultSchema>;
 
 export const NodeMessages = {
@@ -88,7 +81,12 @@ export const NodeMessages = {
     caller: Name,
     media: Media,
   }),
-  rang: Type.Object({ op: Type.Literal('rang'), from: NodeId, callId: CallId, result: RingResultSchema }),
+  rang: Type.Object({
+    op: Type.Literal('rang'),
+    from: NodeId,
+    callId: CallId,
+    result: RingResultSchema,
+  }),
   /** Drain: be this connected call's home from now on (its parties on my node are parked). */
   adopt: Type.Object({
     op: Type.Literal('adopt'),
@@ -172,7 +170,11 @@ export const NodeMessages = {
   }),
 };
 
-export type NodeMessage = Static<(typeof NodeMessages)[keyof typeof NodeMessages]>;
+type Validated = Static<(typeof NodeMessages)[keyof typeof NodeMessages]>;
+/** A validated node message; an event's data is the call event its node detached. */
+export type NodeMessage =
+  | Exclude<Validated, { op: 'event' }>
+  | (Omit<Extract<Validated, { op: 'event' }>, 'e'> & { readonly e: EventDto });
 export type NodeMessageOf<Op extends NodeMessage['op']> = Extract<NodeMessage, { op: Op }>;
 
 const decoder = createDecoder(NodeMessages, 'op');
@@ -180,54 +182,14 @@ const decoder = createDecoder(NodeMessages, 'op');
 /** Decode a message from another node; undefined when it is not a valid one. */
 export function parseNodeMessage(text: string): NodeMessage | undefined {
   const decoded = decoder.decode(text);
-  return decoded.ok ? decoded.msg : undefined;
+  return decoded.ok ? (decoded.msg as NodeMessage) : undefined;
 }
 
-/**
- * The transferable part of an event for a remote party, with its callId; undefined for events
- * that never go to a party on another node. Exhaustive: a new call event must be placed here.
- */
-export function toDto(event: CallOutEvent): { callId: string | undefined; e: EventDto } | undefined {
-  switch (event.t) {
-    case 'incoming':
-      return {
-        callId: event.call.id,
-        e: event.offer !== undefined ? { t: 'incoming', offer: event.offer } : { t: 'incoming' },
-      };
-    case 'accepted':
-      return { callId: event.call.id, e: { t: 'accepted', role: event.role, ref: event.ref } };
-    case 'signal':
-      return {
-        callId: event.call.id,
-        e: { t: 'signal', signal: event.signal, payload: event.payload },
-      };
-    case 'ended':
-      return {
-        callId: event.callId,
-        e: {
-          t: 'ended',
-          peerName: event.peerName,
-          role: event.role,
-          reason: event.reason,
-          missed: event.missed,
-          self: event.self,
-          wasConnected: event.wasConnected,
-          ref: event.ref,
-        },
-      };
-    case 'peer-state':
-      return { callId: event.callId, e: { t: 'peer-state', name: event.name, away: event.away } };
-    case 'error':
-      return {
-        callId: event.callId,
-        e: { t: 'error', code: event.code, message: event.message, ref: event.ref },
-      };
-    // A remote party is never the caller of a call driven here (`ringing`), nor waits in a
-    // room here (`joined`): its own node tells it those.
-    case 'ringing':
-    case 'joined':
-      return undefined;
-    default:
-      return assertNever(event);
-  }
+/** The transferable part of an event for a remote party, with its callId; undefined for an
+ * event that never goes to a party on another node. */
+export function toDto(
+  event: CallOutEvent,
+): { callId: string | undefined; e: EventDto } | undefined {
+  const e = detach(event);
+  return e === undefined ? undefined : { callId: 'callId' in e ? e.callId : undefined, e };
 }

@@ -17,7 +17,9 @@ export interface CorkableSocket {
  */
 export function rawSocketOf(ws: WebSocket): CorkableSocket | null {
   const socket = (ws as unknown as { _socket?: CorkableSocket | null })._socket;
-  return socket !== undefined && socket !== null && typeof socket.cork === 'function' ? socket : null;
+  return socket !== undefined && socket !== null && typeof socket.cork === 'function'
+    ? socket
+    : null;
 }
 
 /**
