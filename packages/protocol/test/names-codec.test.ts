@@ -44,7 +44,7 @@ describe('decoders', () => {
       { type: 'login', name: 'UserA' },
       { type: 'offer', offer: { type: 'offer', sdp: 'v=0' }, name: 'UserB' },
       { type: 'answer', answer: { type: 'answer', sdp: 'v=0' }, name: 'UserA' },
-      { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 }, name: 'UserB' },
+      { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2122260223 192.168.1.2 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 }, name: 'UserB' },
       { type: 'leave', name: 'UserB' },
       { type: 'leave' },
     ]) {
