@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redisTarget } from '../src/cluster/redis-link.js';
+import { ConfigError, parseConfig } from '../src/config.js';
 import { NodeProcess, login, until } from './cluster-support.js';
 import { candidate, connectedCall, type TestClient } from './support.js';
 
@@ -78,6 +80,40 @@ async function sentinel(port: number, primaryPort: number): Promise<void> {
   );
   await redisServer([file, '--sentinel'], /Sentinel ID is|monitor master/i);
 }
+
+describe('--redis redis-sentinel://', () => {
+  it('names the Sentinels, the master and the data nodes’ credentials', () => {
+    expect(
+      redisTarget('redis-sentinel://u:p%40ss@10.0.0.1:26379,[::1]:26380/my-master'),
+    ).toMatchObject({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'my-master',
+      username: 'u',
+      password: 'p@ss',
+    });
+    expect(redisTarget('redis://127.0.0.1:6379')).toEqual({ url: 'redis://127.0.0.1:6379' });
+  });
+
+  it('refuses a malformed Sentinel URL, and --store redis with Sentinel', () => {
+    for (const bad of [
+      'redis-sentinel://host/master',
+      'redis-sentinel://host:99999/master',
+      'redis-sentinel://host:26379',
+      'redis-sentinel://host:26379/',
+    ]) {
+      expect(() => parseConfig(['--redis', bad], {}), bad).toThrow(ConfigError);
+    }
+    expect(() =>
+      parseConfig(['--redis', 'redis-sentinel://h:26379/m', '--store', 'redis'], {}),
+    ).toThrow(ConfigError);
+    expect(parseConfig(['--redis', 'redis-sentinel://h:26379/m'], {}).redis).toBe(
+      'redis-sentinel://h:26379/m',
+    );
+  });
+});
 
 describe('Redis behind Sentinel', () => {
   it('keeps cross-node calls through a failover of the primary, and reports the time to recover', async () => {
