@@ -360,8 +360,8 @@ export class Call {
     session.events.on('description', (d) => {
       this.#ctx.send(
         d.type === 'offer'
-          ? { type: 'offer', callId: this.#id, offer: d }
-          : { type: 'answer', callId: this.#id, answer: d },
+          ? { type: 'offer', callId: this.#id, offer: { type: 'offer', sdp: d.sdp } }
+          : { type: 'answer', callId: this.#id, answer: { type: 'answer', sdp: d.sdp } },
       );
     });
     session.events.on('candidate', (candidate) => {

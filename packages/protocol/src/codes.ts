@@ -10,8 +10,10 @@ export const ErrorCodes = {
   unknown_type: 'The message type is not part of the protocol.',
   not_logged_in: 'Only login and ping are accepted before a successful login.',
   already_logged_in: 'This connection is already logged in.',
-  name_invalid: 'The name is not 1-32 letters, digits, ".", "_", "-" or inner spaces after NFKC.',
-  name_taken: 'Somebody else is logged in with that name (names are compared case-insensitively).',
+  name_invalid:
+    'The name is not 1-32 letters, digits, ".", "_", "-" or inner spaces after NFKC, has an invisible character, or mixes scripts.',
+  name_taken:
+    'Somebody else is logged in with that name, or one that looks the same (case-insensitive, confusable skeleton).',
   invalid_credentials: 'The password or token is wrong, or the user does not exist (never said which).',
   not_in_call: 'The message names a call (or a peer) the sender is not a party of.',
   invalid_state: 'The call is not in a state that allows this message (e.g. an answer while ringing).',

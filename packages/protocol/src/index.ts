@@ -1,5 +1,6 @@
 export * from './codes.js';
 export * from './names.js';
 export * from './messages.js';
+export * from './sdp.js';
 export * from './one2one.js';
 export * from './codec.js';

@@ -11,14 +11,21 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { END_REASONS, ERROR_CODES } from './codes.js';
+import {
+  AnswerDescription,
+  CANDIDATE_MAX_CHARS,
+  IceCandidate,
+  OfferDescription,
+  SDP_MAX_CHARS,
+} from './sdp.js';
 
 export const PROTOCOL_VERSION = 1;
 
 /** Limits a schema can express; the frame limit itself is enforced by the transport. */
 export const LIMITS = {
   frameBytes: 64 * 1024,
-  sdpChars: 60_000,
-  candidateChars: 2_048,
+  sdpChars: SDP_MAX_CHARS,
+  candidateChars: CANDIDATE_MAX_CHARS,
   nameRawChars: 256,
   refChars: 64,
   passwordChars: 1_024,
@@ -35,37 +42,6 @@ const Media = Type.Object({
   audio: Type.Optional(Type.Boolean()),
   video: Type.Optional(Type.Boolean()),
 });
-
-/**
- * A session description as browsers serialize RTCSessionDescription (`{type, sdp}`), or a bare
- * SDP string. It is relayed as received: the server never rewrites SDP (it carries the DTLS
- * fingerprint that authenticates the media).
- */
-export const SessionDescription = Type.Union([
-  Type.Object({
-    type: Type.Union([
-      Type.Literal('offer'),
-      Type.Literal('answer'),
-      Type.Literal('pranswer'),
-      Type.Literal('rollback'),
-    ]),
-    sdp: Type.Optional(Type.String({ maxLength: LIMITS.sdpChars })),
-  }),
-  Type.String({ maxLength: LIMITS.sdpChars }),
-]);
-
-/** An RTCIceCandidateInit; `null` (end of candidates) is allowed too. */
-export const IceCandidate = Type.Union([
-  Type.Object({
-    candidate: Type.String({ maxLength: LIMITS.candidateChars }),
-    sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-    sdpMLineIndex: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 0, maximum: 1024 }), Type.Null()]),
-    ),
-    usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
-  }),
-  Type.Null(),
-]);
 
 // ---------------------------------------------------------------------------------------------
 // Client -> server
@@ -93,7 +69,7 @@ export const ClientMessages = {
       type: Type.Literal('call'),
       to: RawName,
       media: Type.Optional(Media),
-      offer: Type.Optional(SessionDescription),
+      offer: Type.Optional(OfferDescription),
       ref: Type.Optional(Ref),
     },
     { description: 'Invite `to` to a call. Replied to with `ringing` or `leave`.' },
@@ -136,7 +112,7 @@ export const ClientMessages = {
   offer: Type.Object(
     {
       type: Type.Literal('offer'),
-      offer: SessionDescription,
+      offer: OfferDescription,
       callId: Type.Optional(CallId),
       name: Type.Optional(RawName),
       media: Type.Optional(Media),
@@ -151,7 +127,7 @@ export const ClientMessages = {
   answer: Type.Object(
     {
       type: Type.Literal('answer'),
-      answer: SessionDescription,
+      answer: AnswerDescription,
       callId: Type.Optional(CallId),
       name: Type.Optional(RawName),
       ref: Type.Optional(Ref),
@@ -330,7 +306,7 @@ export const ServerMessages = {
       callId: CallId,
       name: Type.String(),
       from: Type.String(),
-      offer: SessionDescription,
+      offer: OfferDescription,
     },
     { description: 'An offer from the peer, relayed byte for byte.' },
   ),
@@ -340,7 +316,7 @@ export const ServerMessages = {
       callId: CallId,
       name: Type.String(),
       from: Type.String(),
-      answer: SessionDescription,
+      answer: AnswerDescription,
     },
     { description: 'An answer from the peer, relayed byte for byte.' },
   ),
@@ -423,8 +399,6 @@ export type ClientMessage = ClientMessageMap[keyof ClientMessageMap];
 export type ServerMessage = ServerMessageMap[keyof ServerMessageMap];
 export type ClientMessageType = keyof ClientMessageMap;
 export type ServerMessageType = keyof ServerMessageMap;
-export type SessionDescriptionValue = Static<typeof SessionDescription>;
-export type IceCandidateValue = Static<typeof IceCandidate>;
 export type MediaValue = Static<typeof Media>;
 export type UserEntryValue = Static<typeof UserEntry>;
 export type IceServerValue = Static<typeof IceServer>;

@@ -4,7 +4,8 @@
  * translates them at the edge into the same call engine the native protocol uses.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { IceCandidate, LIMITS, SessionDescription } from './messages.js';
+import { LIMITS } from './messages.js';
+import { AnswerDescription, IceCandidate, OfferDescription } from './sdp.js';
 
 const RawName = Type.String({ minLength: 1, maxLength: LIMITS.nameRawChars });
 
@@ -31,7 +32,7 @@ export const One2OneClientMessages = {
       id: Type.Literal('call'),
       to: RawName,
       from: Type.Optional(Type.String({ maxLength: LIMITS.nameRawChars })),
-      sdpOffer: SessionDescription,
+      sdpOffer: OfferDescription,
     },
     { description: 'Call `to` with an offer. `from` is ignored: the server stamps the caller.' },
   ),
@@ -40,7 +41,8 @@ export const One2OneClientMessages = {
       id: Type.Literal('incomingCallResponse'),
       from: RawName,
       callResponse: Type.Union([Type.Literal('accept'), Type.Literal('reject')]),
-      sdpOffer: Type.Optional(SessionDescription),
+      // The sample's field name, but it carries the callee's answer.
+      sdpOffer: Type.Optional(AnswerDescription),
       message: Type.Optional(Type.Unknown()),
     },
     { description: 'Accept (with the callee ANSWER in `sdpOffer`) or reject the call from `from`.' },
@@ -67,12 +69,12 @@ export const One2OneServerMessages = {
   incomingCall: Type.Object({
     id: Type.Literal('incomingCall'),
     from: Type.String(),
-    offer: SessionDescription,
+    offer: OfferDescription,
   }),
   callResponse: Type.Object({
     id: Type.Literal('callResponse'),
     response: Type.Union([Type.Literal('accepted'), Type.Literal('rejected')]),
-    sdpAnswer: Type.Optional(SessionDescription),
+    sdpAnswer: Type.Optional(AnswerDescription),
     message: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String()),
   }),

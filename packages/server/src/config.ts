@@ -3,6 +3,7 @@
  * be given as the environment variable `CALLWIRE_SOME_FLAG`; a flag on the command line wins.
  */
 import { parseArgs } from 'node:util';
+import { redisTarget } from './cluster/redis-link.js';
 
 export type AuthMode = 'open' | 'password' | 'jwt';
 
@@ -65,7 +66,7 @@ export const FLAGS = {
   'jwt-public-key': ['string', '', 'RS256/ES256 public key file (PEM) for --auth jwt'],
   'jwt-audience': ['string', '', 'Required `aud` of tokens for --auth jwt'],
   'jwt-issuer': ['string', '', 'Required `iss` of tokens for --auth jwt'],
-  redis: ['string', '', 'redis://... : join a cluster (and optionally store users there)'],
+  redis: ['string', '', 'redis://... or redis-sentinel://host:port,host:port/<master> : join a cluster (and optionally store users there)'],
   store: ['string', 'sqlite', 'Accounts and call records: sqlite (in --data-dir) | redis (at --redis)'],
   'node-ttl-ms': ['number', '6000', 'Cluster: a node whose heartbeat is this old is dead'],
   'cluster-heartbeat-ms': ['number', '2000', 'Cluster: heartbeat and watchdog interval (at most half of --node-ttl-ms)'],
@@ -175,8 +176,18 @@ export function parseConfig(
     throw new ConfigError('--jwt-secret must be at least 32 bytes (e.g. `openssl rand -base64 32`)');
   }
   const store = oneOf('store', ['sqlite', 'redis'] as const);
-  if (store === 'redis' && opt('redis') === undefined) {
+  const redis = opt('redis');
+  if (store === 'redis' && redis === undefined) {
     throw new ConfigError('--store redis needs --redis');
+  }
+  if (redis !== undefined && redis.startsWith('redis-sentinel://')) {
+    try {
+      redisTarget(redis);
+    } catch (e) {
+      throw new ConfigError(`--redis: ${(e as Error).message}`);
+    }
+    // The store keeps its own connection, which speaks to one server only.
+    if (store === 'redis') throw new ConfigError('--store redis needs a redis:// URL, not Sentinel');
   }
   const nodeTtlMs = num('node-ttl-ms', 200, 600_000);
   const clusterHeartbeatMs = num('cluster-heartbeat-ms', 50, 300_000);

@@ -25,10 +25,10 @@ describe('callwire users', () => {
     const users = (args: string[], input?: string) =>
       runCli(['users', ...args, '--data-dir', dir], input);
 
-    expect(await users(['add', 'Alice'], 'a long enough password\n')).toMatchObject({
-      code: 0,
-      stdout: 'added Alice\n',
-    });
+    const added = await users(['add', 'Alice'], 'a long enough password\n');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^added Alice /);
+    expect(added.stdout + added.stderr).not.toContain('a long enough password');
     expect(await users(['add', 'alice'], 'another password\n')).toMatchObject({ code: 1 });
     expect((await users(['add', 'bob'], 'short\n')).code).toBe(1);
     expect((await users(['add', 'bob'], 'x'.repeat(2000))).code).toBe(1);
@@ -47,6 +47,34 @@ describe('callwire users', () => {
     expect(await users(['remove', 'ALICE'])).toMatchObject({ code: 0, stdout: 'removed Alice\n' });
     expect((await users(['remove', 'alice'])).code).toBe(1);
     expect(await users(['list'])).toMatchObject({ code: 0, stdout: 'bob\n' });
+  }, 90_000);
+
+  it('takes a piped password as one line or the same line twice, never with its line breaks', async () => {
+    const dir = tempDir();
+    const users = (args: string[], input?: string) =>
+      runCli(['users', ...args, '--data-dir', dir], input);
+    // What the prompt asks for, piped: the password, then the same again.
+    const twice = await users(['add', 'carol'], 'carols password\ncarols password\n');
+    expect(twice.code).toBe(0);
+    expect(twice.stdout).toContain(`${'carols password'.length} characters`);
+    expect(twice.stdout + twice.stderr).not.toContain('carols password');
+    const once = await users(['add', 'dave'], 'daves password\r\n');
+    expect(once.code).toBe(0);
+    // Two different lines, or more than two, are refused and nothing is stored.
+    expect((await users(['add', 'erin'], 'erins password\nsomething else\n')).code).toBe(1);
+    expect((await users(['add', 'erin'], 'pw one\npw one\npw one\n')).code).toBe(1);
+    expect((await users(['list'])).stdout).toBe('carol\ndave\n');
+
+    ts = await startWithData(['--auth', 'password'], dir);
+    await signIn(ts, 'carol', 'carols password');
+    await signIn(ts, 'dave', 'daves password');
+    const wrong = await attemptLogin(ts, {
+      type: 'login',
+      name: 'carol',
+      password: 'carols password\ncarols password',
+      protocol: 1,
+    });
+    expect(wrong.reply).toMatchObject({ success: false, code: 'invalid_credentials' });
   }, 90_000);
 
   it('refuses bad usage with exit code 2', async () => {

@@ -37,6 +37,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** A grammatical candidate that names its call and side, so a misrouted one is recognised. */
+const cand = (ref: string, side: string, i: number) =>
+  `candidate:${i} 1 udp 2122260223 127.0.0.1 ${50000 + i} typ host ${side} ${ref}`;
+
 /** One call from `caller` to `callee`, start to end, checking each message as it comes. */
 async function exchange(
   caller: TestClient,
@@ -54,31 +58,31 @@ async function exchange(
   callee.send({ type: 'accept', callId });
   await caller.next(inCall('accepted', callId));
   await callee.next(inCall('accepted', callId));
-  caller.send({ type: 'offer', callId, offer: { type: 'offer', sdp: `offer ${ref}` } });
+  caller.send({ type: 'offer', callId, offer: { type: 'offer', sdp: `v=0\r\ns=offer ${ref}\r\n` } });
   for (let i = 0; i < CANDIDATES; i++) {
-    caller.send({ type: 'candidate', callId, candidate: { candidate: `${ref} caller ${i}` } });
+    caller.send({ type: 'candidate', callId, candidate: { candidate: cand(ref, 'caller', i) } });
   }
   expect((await callee.next(inCall('offer', callId))).offer).toEqual({
     type: 'offer',
-    sdp: `offer ${ref}`,
+    sdp: `v=0\r\ns=offer ${ref}\r\n`,
   });
-  callee.send({ type: 'answer', callId, answer: { type: 'answer', sdp: `answer ${ref}` } });
+  callee.send({ type: 'answer', callId, answer: { type: 'answer', sdp: `v=0\r\ns=answer ${ref}\r\n` } });
   for (let i = 0; i < CANDIDATES; i++) {
-    callee.send({ type: 'candidate', callId, candidate: { candidate: `${ref} callee ${i}` } });
+    callee.send({ type: 'candidate', callId, candidate: { candidate: cand(ref, 'callee', i) } });
   }
   // In order: the next candidate of this call is always the next one sent.
   for (let i = 0; i < CANDIDATES; i++) {
     expect((await callee.next(inCall('candidate', callId))).candidate).toEqual({
-      candidate: `${ref} caller ${i}`,
+      candidate: cand(ref, 'caller', i),
     });
   }
   expect((await caller.next(inCall('answer', callId))).answer).toEqual({
     type: 'answer',
-    sdp: `answer ${ref}`,
+    sdp: `v=0\r\ns=answer ${ref}\r\n`,
   });
   for (let i = 0; i < CANDIDATES; i++) {
     expect((await caller.next(inCall('candidate', callId))).candidate).toEqual({
-      candidate: `${ref} callee ${i}`,
+      candidate: cand(ref, 'callee', i),
     });
   }
   (k % 2 === 0 ? caller : callee).send({ type: 'hangup', callId });

@@ -182,9 +182,13 @@ describe('malformed frames', () => {
     const c = await nativeUser(ts, 'longwinded');
     const long: unknown[] = [
       { type: 'call', to: 'b'.repeat(257) },
-      { type: 'offer', name: 'bystander-y', offer: { type: 'offer', sdp: 's'.repeat(60_001) } },
-      { type: 'offer', name: 'bystander-y', offer: 's'.repeat(60_001) },
-      { type: 'candidate', callId: by.callId, candidate: { candidate: 'c'.repeat(2049) } },
+      { type: 'offer', name: 'bystander-y', offer: { type: 'offer', sdp: `v=0\r\na=${'s'.repeat(60_000)}` } },
+      { type: 'offer', name: 'bystander-y', offer: `v=0\r\na=${'s'.repeat(60_000)}` },
+      {
+        type: 'candidate',
+        callId: by.callId,
+        candidate: { candidate: `${candidate(1).candidate} x ${'c'.repeat(1_024)}` },
+      },
       { type: 'accept', callId: 'i'.repeat(65) },
       { type: 'users', query: 'q'.repeat(65) },
       { type: 'join', room: 'r'.repeat(65) },
@@ -279,8 +283,8 @@ describe('limits', () => {
     const a = await nativeUser(ts, 'bigsdp-a');
     const b = await nativeUser(ts, 'bigsdp-b');
     const callId = await connectedCall(a, b, 'bigsdp-b');
-    // 57,600 characters of SDP, ~62,500 bytes as JSON: under both the SDP and the frame limit.
-    const offer = { type: 'offer', sdp: `a=${'x'.repeat(20)}\r\n`.repeat(2_400) };
+    // 57,605 characters of SDP, ~62,500 bytes as JSON: under both the SDP and the frame limit.
+    const offer = { type: 'offer', sdp: `v=0\r\n${`a=${'x'.repeat(20)}\r\n`.repeat(2_400)}` };
     a.send({ type: 'offer', callId, offer });
     expect((await b.next('offer')).offer).toEqual(offer);
     await bystandersUnaffected();
@@ -345,7 +349,7 @@ describe('limits', () => {
     const callId = await connectedCall(talker, sleeper, 'sleeper');
     (sleeper.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
 
-    const offer = { type: 'offer', sdp: `a=${'y'.repeat(1000)}\r\n`.repeat(55) }; // ~55 KB per frame
+    const offer = { type: 'offer', sdp: `v=0\r\n${`a=${'y'.repeat(1000)}\r\n`.repeat(55)}` }; // ~55 KB per frame
     const bufferedSum = () => sessions().reduce((n, s) => n + s.ws.bufferedAmount, 0);
     const baseline = bufferedSum();
     let peak = 0;

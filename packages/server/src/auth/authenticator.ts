@@ -3,8 +3,10 @@
  * - `open`: any valid name that is not online (as the tutorial).
  * - `password`: an account in the store whose argon2id hash matches. Unknown names are checked
  *   against a dummy hash with the same parameters, so both failures cost the same time and get
- *   the same reply (`invalid_credentials`). Failures are throttled per account and per client
- *   network; hashes run through a bounded limiter.
+ *   the same reply (`invalid_credentials`). Failures are throttled per (account, client network)
+ *   and per client network, so a third party cannot lock an owner out by failing on purpose;
+ *   failures for an account from anywhere only slow its logins, by a capped delay. Hashes run
+ *   through a bounded limiter.
  * - `jwt`: a token from the operator's backend, in the login message or with the upgrade.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,7 +24,7 @@ import {
   verifyPassword,
   type Argon2Params,
 } from './passwords.js';
-import { Throttle, networkKey } from './throttle.js';
+import { Throttle, networkKey, pairKey } from './throttle.js';
 
 export interface Identity {
   readonly key: string;
@@ -52,8 +54,17 @@ export interface LoginAttempt {
   readonly address: string;
 }
 
-const ACCOUNT_FAILURES_BEFORE_DELAY = 5;
+/** Failures for one account from one client network before that pair must wait. */
+const PAIR_FAILURES_BEFORE_DELAY = 5;
+/** Failures from one client network, whatever the accounts, before it must wait. */
 const NETWORK_FAILURES_BEFORE_DELAY = 30;
+/**
+ * Failures for one account from all networks together before its logins are slowed. Slowing
+ * (never refusing) is all the account-wide count does, and it is capped: OWASP's advice, since
+ * a refusal keyed on the account alone lets anybody lock its owner out.
+ */
+const ACCOUNT_FAILURES_BEFORE_SLOWING = 10;
+const ACCOUNT_SLOWING_MAX_MS = 2_000;
 const MAX_DELAY_MS = 15 * 60_000;
 const FORGET_AFTER_MS = 60 * 60_000;
 /** Logins that may wait for a hashing slot before further ones are refused. */
@@ -66,8 +77,9 @@ export class Authenticator {
   readonly mode: AuthMode;
   readonly argon2: Argon2Params;
   readonly limiter: HashLimiter;
-  private readonly accounts: Throttle;
+  private readonly pairs: Throttle;
   private readonly networks: Throttle;
+  private readonly accounts: Throttle;
   private readonly jwt: JwtVerifier | undefined;
   private dummyHash: Promise<string> | undefined;
   private readonly upgradeTokens = new WeakMap<object, VerifiedToken>();
@@ -86,8 +98,13 @@ export class Authenticator {
     };
     this.limiter = new HashLimiter(config.loginConcurrency, HASH_QUEUE_MAX);
     const rule = { baseMs: config.loginThrottleMs, maxMs: MAX_DELAY_MS, forgetMs: FORGET_AFTER_MS };
-    this.accounts = new Throttle({ ...rule, threshold: ACCOUNT_FAILURES_BEFORE_DELAY });
+    this.pairs = new Throttle({ ...rule, threshold: PAIR_FAILURES_BEFORE_DELAY });
     this.networks = new Throttle({ ...rule, threshold: NETWORK_FAILURES_BEFORE_DELAY });
+    this.accounts = new Throttle({
+      ...rule,
+      threshold: ACCOUNT_FAILURES_BEFORE_SLOWING,
+      maxMs: ACCOUNT_SLOWING_MAX_MS,
+    });
     this.jwt =
       config.auth === 'jwt'
         ? new JwtVerifier({
@@ -104,8 +121,9 @@ export class Authenticator {
     }
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
-      this.accounts.sweep(now);
+      this.pairs.sweep(now);
       this.networks.sweep(now);
+      this.accounts.sweep(now);
     }, 60_000);
     this.sweepTimer.unref();
   }
@@ -174,11 +192,12 @@ export class Authenticator {
     if (prepared === null) return fail('invalid_credentials');
     const now = Date.now();
     const network = networkKey(attempt.address);
-    const wait = Math.max(
-      this.accounts.waitMs(attempt.key, now),
-      this.networks.waitMs(network, now),
-    );
+    const pair = pairKey(attempt.key, network);
+    const wait = Math.max(this.pairs.waitMs(pair, now), this.networks.waitMs(network, now));
     if (wait > 0) return fail('rate_limited', wait);
+    // Failures from elsewhere only make this login wait a little (at most 2 s), never refuse it.
+    const slowing = this.accounts.waitMs(attempt.key, now);
+    if (slowing > 0) await new Promise((r) => setTimeout(r, slowing));
 
     let user: UserRecord | undefined;
     try {
@@ -196,10 +215,12 @@ export class Authenticator {
     if (checked.value === undefined) return fail('invalid_credentials');
     if (user === undefined || !checked.value) {
       const at = Date.now();
-      this.accounts.fail(attempt.key, at);
+      this.pairs.fail(pair, at);
       this.networks.fail(network, at);
+      this.accounts.fail(attempt.key, at);
       return fail('invalid_credentials');
     }
+    this.pairs.succeed(pair);
     this.accounts.succeed(attempt.key);
     if (needsRehash(user.hash, this.argon2)) void this.rehash(user, prepared);
     return {

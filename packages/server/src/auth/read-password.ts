@@ -1,7 +1,8 @@
 /**
- * A password for `callwire users add|passwd`: from stdin when it is a pipe (`echo "$PW" |
- * callwire users add alice`, one trailing newline removed), else from a prompt on the
- * terminal that does not echo what is typed.
+ * A password for `callwire users add|passwd`: from stdin when it is a pipe, else from a prompt
+ * on the terminal that does not echo what is typed. A pipe carries one line (`echo "$PW" |
+ * callwire users add alice`) or, as the prompt asks, the same line twice (`printf '%s\n%s\n'
+ * "$PW" "$PW"`); anything else is refused rather than stored with its line breaks.
  */
 import { stdin, stderr } from 'node:process';
 
@@ -22,9 +23,18 @@ export async function readPasswordFromPipe(input: NodeJS.ReadableStream = stdin)
       throw new PasswordInputError('the password on stdin is far too long');
     chunks.push(buf);
   }
-  return Buffer.concat(chunks)
+  const lines = Buffer.concat(chunks)
     .toString('utf8')
-    .replace(/\r?\n$/, '');
+    .replace(/\r?\n$/, '')
+    .split(/\r?\n/);
+  if (lines.length === 1) return lines[0]!;
+  if (lines.length === 2) {
+    if (lines[0] !== lines[1]) throw new PasswordInputError('the two passwords on stdin differ');
+    return lines[0]!;
+  }
+  throw new PasswordInputError(
+    'stdin must hold the password on one line, or the same password on two lines',
+  );
 }
 
 /** Prompt on the terminal without echo. Ctrl-C or Ctrl-D abort. */
@@ -55,11 +65,17 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
+export interface NewPassword {
+  readonly password: string;
+  /** Where it came from, to tell the operator what was stored (never the password itself). */
+  readonly source: 'stdin' | 'prompt';
+}
+
 /** A new password: piped, or typed twice at a prompt. */
-export async function readNewPassword(name: string): Promise<string> {
-  if (!stdin.isTTY) return readPasswordFromPipe();
+export async function readNewPassword(name: string): Promise<NewPassword> {
+  if (!stdin.isTTY) return { password: await readPasswordFromPipe(), source: 'stdin' };
   const first = await promptHidden(`New password for ${name}: `);
   const second = await promptHidden('Type it again: ');
   if (first !== second) throw new PasswordInputError('the two passwords differ');
-  return first;
+  return { password: first, source: 'prompt' };
 }

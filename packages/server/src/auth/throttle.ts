@@ -1,6 +1,6 @@
 /**
- * Failed-login throttling. After `threshold` failures for one key (an account name, or a
- * client network), each further attempt must wait `baseMs * 2^(failures - threshold)`, capped
+ * Failed-login throttling. After `threshold` failures for one key (an account on one client
+ * network, a client network, or an account from anywhere), each further attempt must wait `baseMs * 2^(failures - threshold)`, capped
  * at `maxMs`: guessing gets exponentially slower, while the real owner is never locked out for
  * good (the delay is capped, and a key is forgotten `forgetMs` after its last failure).
  * Attempts made while a key must wait are refused without hashing and do not count.
@@ -82,6 +82,11 @@ export class Throttle {
     }
     return e;
   }
+}
+
+/** The key of one account tried from one client network (a name cannot contain a newline). */
+export function pairKey(accountKey: string, network: string): string {
+  return `${network}\n${accountKey}`;
 }
 
 /**

@@ -70,8 +70,10 @@ export async function usersCommand(argv: readonly string[]): Promise<number> {
         if (action === 'add' && existing !== undefined)
           return fail(`${existing.name} already exists`);
         if (action === 'passwd' && existing === undefined) return fail(`no user ${name!.display}`);
-        const password = await readNewPassword(name!.display);
+        const { password, source } = await readNewPassword(name!.display);
         const problem = passwordProblem(password);
+        // What was stored, so a pipe that fed something unexpected shows up (never the password).
+        const stored = `a password of ${[...password].length} characters from ${source === 'stdin' ? 'stdin' : 'the prompt'}`;
         if (problem !== null) return fail(problem);
         const hash = await hashPassword(password, params);
         // A new epoch ends sessions signed in with the old password (or an older account).
@@ -85,11 +87,11 @@ export async function usersCommand(argv: readonly string[]): Promise<number> {
             createdAtMs: Date.now(),
           });
           if (!added) return fail(`${name!.display} already exists`);
-          out(`added ${name!.display}`);
+          out(`added ${name!.display} with ${stored}`);
         } else {
           if (!(await store.setPassword(name!.key, hash, epoch)))
             return fail(`no user ${name!.display}`);
-          out(`password set for ${name!.display}`);
+          out(`password set for ${name!.display}: ${stored}`);
         }
         return 0;
       }

@@ -20,6 +20,36 @@ export interface LinkHandlers {
   message(channel: string, text: string): void;
 }
 
+/**
+ * Where Redis is. `redis://`, `rediss://` and `unix://` URLs name one server; a Sentinel
+ * deployment is named as `redis-sentinel://[[user]:password@]host:port[,host:port...]/<master>`,
+ * and then every connection asks the Sentinels which server is the primary, and asks again
+ * after a failover. The password, if any, is the data nodes' (Sentinels are reached without
+ * one).
+ */
+export function redisTarget(url: string): RedisOptions & { readonly url?: string } {
+  if (!url.startsWith('redis-sentinel://')) return { url };
+  const match = /^redis-sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/?#]+)\/?$/.exec(url);
+  if (match === null) throw new TypeError('expected redis-sentinel://host:port[,host:port...]/<master>');
+  const [, user, password, hosts = '', name = ''] = match;
+  const sentinels = hosts.split(',').map((hostPort) => {
+    const at = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort);
+    const port = Number(at?.[2]);
+    if (at === null || !(port > 0 && port < 65536)) {
+      throw new TypeError(`a Sentinel must be host:port, not "${hostPort}"`);
+    }
+    return { host: at[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  return {
+    sentinels,
+    name: decodeURIComponent(name),
+    ...(user ? { username: decodeURIComponent(user) } : {}),
+    ...(password !== undefined ? { password: decodeURIComponent(password) } : {}),
+    // Ask the Sentinels again soon after losing the primary: a failover takes seconds.
+    sentinelRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+  };
+}
+
 /** Reconnect quickly (the cluster must be whole again within seconds of Redis returning). */
 const retryStrategy = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
 
@@ -47,10 +77,15 @@ export class RedisLink {
       connectTimeout: 2000,
       retryStrategy,
     };
-    this.cmd = new Redis(url, { ...options, commandTimeout: 3000 });
+    const { url: single, ...target } = redisTarget(url);
+    const open = (extra: RedisOptions) =>
+      single !== undefined
+        ? new Redis(single, { ...options, ...extra })
+        : new Redis({ ...target, ...options, ...extra });
+    this.cmd = open({ commandTimeout: 3000 });
     // Messages published in one tick leave in one write (order is the connection's either way).
-    this.pub = new Redis(url, { ...options, commandTimeout: 3000, enableAutoPipelining: true });
-    this.sub = new Redis(url, options);
+    this.pub = open({ commandTimeout: 3000, enableAutoPipelining: true });
+    this.sub = open({});
     for (const conn of [this.cmd, this.pub, this.sub]) {
       conn.on('ready', () => this.connectionReady(conn));
       conn.on('close', () => this.connectionLost(conn));

@@ -4,6 +4,7 @@
  * IMMEDIATE transaction, so two processes starting on a fresh data directory at the same time
  * (a server and `callwire users add`) cannot both apply them.
  */
+import { nameKey } from '@callwire/protocol';
 import type { Database } from 'better-sqlite3';
 
 export const MIGRATIONS: readonly string[] = [
@@ -45,10 +46,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX calls_missed_pending ON calls (callee_key, ended_at DESC) WHERE missed_pending = 1;
   CREATE INDEX calls_by_end ON calls (ended_at);
   `,
+  // 2: identity became the confusable skeleton of a name (a look-alike is the same user), so
+  // every stored key is recomputed from the display name it belongs to. Of two accounts that
+  // now share a key (look-alikes registered before), one keeps the name (an account whose
+  // key did not change always does); the other stays under its old key, listed but
+  // unreachable, for an administrator to remove.
+  `
+  UPDATE OR IGNORE users SET key = callwire_name_key(name) WHERE key <> callwire_name_key(name);
+  UPDATE calls SET caller_key = callwire_name_key(caller_name), callee_key = callwire_name_key(callee_name);
+  `,
 ];
 
 /** Bring the database up to date. Throws when it was written by a newer callwire. */
 export function migrate(db: Database): void {
+  // The identity key as the protocol package computes it, for migrations that rekey names.
+  db.function('callwire_name_key', { deterministic: true }, (name: unknown) =>
+    nameKey(String(name)),
+  );
   const run = db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
