@@ -17,7 +17,7 @@
  */
 import {
   PROTOCOL_VERSION,
-  serverDecoder,
+  plainServerDecoder,
   type ClientMessage,
   type ServerMessage,
   type ServerMessageMap,
@@ -293,7 +293,7 @@ export class Signaling {
       );
       return;
     }
-    const decoded = serverDecoder.decode(data);
+    const decoded = plainServerDecoder.decode(data);
     if (!decoded.ok) {
       this.events.emit(
         'error',

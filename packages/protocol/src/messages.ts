@@ -11,22 +11,10 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { END_REASONS, ERROR_CODES } from './codes.js';
+import { LIMITS, PROTOCOL_VERSION } from './limits.js';
 
-export const PROTOCOL_VERSION = 1;
-
-/** Limits a schema can express; the frame limit itself is enforced by the transport. */
-export const LIMITS = {
-  frameBytes: 64 * 1024,
-  sdpChars: 60_000,
-  candidateChars: 2_048,
-  nameRawChars: 256,
-  refChars: 64,
-  passwordChars: 1_024,
-  tokenChars: 8_192,
-  queryChars: 64,
-  usersPageMax: 100,
-  watchMax: 500,
-} as const;
+// The constants live in their own file so the SDK can import them without the schemas.
+export { LIMITS, PROTOCOL_VERSION } from './limits.js';
 
 const Ref = Type.String({ maxLength: LIMITS.refChars, description: 'Echoed on the reply.' });
 const CallId = Type.String({ minLength: 1, maxLength: 64 });
