@@ -37,10 +37,19 @@ export interface RouteDeps {
   readonly ready: () => boolean;
 }
 
-/** The built web app: --web-root, or packages/web/dist next to this package. */
+/**
+ * The built web app: --web-root; else the copy inside this package (dist/web, what an installed
+ * `callwire` has); else packages/web/dist next to it in a clone whose build did not copy it.
+ */
 export function webRoot(config: Config): string | undefined {
-  const dir = config.webRoot ?? fileURLToPath(new URL('../../../web/dist/', import.meta.url));
-  return existsSync(`${dir}/index.html`) ? dir : undefined;
+  const candidates =
+    config.webRoot !== undefined
+      ? [config.webRoot]
+      : [
+          fileURLToPath(new URL('../web/', import.meta.url)),
+          fileURLToPath(new URL('../../../web/dist/', import.meta.url)),
+        ];
+  return candidates.find((dir) => existsSync(`${dir}/index.html`));
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
