@@ -84,10 +84,7 @@ async function serve(config: Config): Promise<number> {
     return fail(err);
   }
   const running = server;
-  // The plain line for people: on stdout next to plain logs, on stderr when stdout is JSON.
-  (format === 'plain' ? process.stdout : process.stderr).write(text);
-
-  return new Promise<number>((resolve) => {
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
@@ -120,4 +117,9 @@ async function serve(config: Config): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  // Only now, with the signal handlers in place: whoever reads this line may stop us at once.
+  // The plain line for people: on stdout next to plain logs, on stderr when stdout is JSON.
+  (format === 'plain' ? process.stdout : process.stderr).write(text);
+
+  return stopped;
 }
