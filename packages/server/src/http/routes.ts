@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { registerNotFound } from './not-found.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -57,6 +58,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
   });
 
+  registerNotFound(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (deps.ready()) return { status: 'ready' };
