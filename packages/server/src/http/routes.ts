@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { runsFromClone } from '../data-dir.js';
 import { registerNotFound } from './not-found.js';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -39,17 +40,19 @@ export interface RouteDeps {
 }
 
 /**
- * The built web app: --web-root; else the copy inside this package (dist/web, what an installed
- * `callwire` has); else packages/web/dist next to it in a clone whose build did not copy it.
+ * The built web app: --web-root; else, for an installed `callwire`, the copy inside this package
+ * (dist/web, made by the build for the tarball). In a clone, packages/web/dist comes first: it is
+ * what `vite build` (and the browser suites' rebuild) refreshes, and the copy may lag behind it.
  */
 export function webRoot(config: Config): string | undefined {
+  const bundled = fileURLToPath(new URL('../web/', import.meta.url));
+  const workspace = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
   const candidates =
     config.webRoot !== undefined
       ? [config.webRoot]
-      : [
-          fileURLToPath(new URL('../web/', import.meta.url)),
-          fileURLToPath(new URL('../../../web/dist/', import.meta.url)),
-        ];
+      : runsFromClone()
+        ? [workspace, bundled]
+        : [bundled, workspace];
   return candidates.find((dir) => existsSync(`${dir}/index.html`));
 }
 
