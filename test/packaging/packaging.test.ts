@@ -24,6 +24,7 @@ const SDK_BUDGET_BYTES = 24 * 1024;
 
 let work: string;
 let app: string;
+let installed: { stdout: string; stderr: string };
 let packed: Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
 const version = (dir: string): string =>
   (JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { version: string })
@@ -73,7 +74,7 @@ beforeAll(async () => {
     join(app, 'package.json'),
     JSON.stringify({ name: 'app', private: true, type: 'module' }),
   );
-  await run(
+  installed = await run(
     'npm',
     [
       'install',
@@ -123,6 +124,26 @@ describe('the packed packages', { timeout: 120_000 }, () => {
     expect(server).toEqual(
       expect.arrayContaining(['bin/callwire.js', 'dist/cli.js', 'dist/web/index.html']),
     );
+  });
+
+  it('install on Node 20 without engine warnings, with patch-release ranges between them', () => {
+    // fastify's light-my-request >= 6.7 pulls cookie 2, which wants Node 22: callwire pins it.
+    expect(installed.stderr).not.toContain('EBADENGINE');
+    for (const name of ['callwire', '@callwire/client', '@callwire/protocol']) {
+      const pkg = JSON.parse(
+        readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8'),
+      ) as {
+        license: string;
+        engines: { node: string };
+        private?: boolean;
+        dependencies: Record<string, string>;
+      };
+      expect(pkg, name).toMatchObject({ license: 'MIT', engines: { node: '>=20.11' } });
+      expect(pkg.private, name).toBeUndefined();
+      for (const [dep, range] of Object.entries(pkg.dependencies)) {
+        if (dep.startsWith('@callwire/')) expect(range, `${name} -> ${dep}`).toMatch(/^[~^]/);
+      }
+    }
   });
 
   it('npx callwire --version and --help work in the installed project', async () => {
