@@ -20,13 +20,11 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# npm packages: install when package-lock.json is newer than what node_modules holds. This is
-# `npm install`, not `npm ci`: with omit-lockfile-registry-resolved (set on our machines) npm
-# leaves other platforms' optional packages out of the lock, and `npm ci` then refuses a lock it
-# wrote itself. `npm install` still installs exactly the locked versions.
+# npm packages: `npm ci` (exactly the lock, nothing rewritten) when node_modules is missing or
+# older than package-lock.json.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "test: npm install"
-  npm install --no-audit --no-fund
+  echo "test: npm ci"
+  npm ci --no-audit --no-fund
 fi
 
 npm run -s build

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { turnCredentials } from '@callwire/server';
+import { turnCredentials } from 'callwire';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium } from './support/chromium.js';

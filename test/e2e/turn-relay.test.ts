@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { createHmac } from 'node:crypto';
-import { turnCredentials } from '@callwire/server';
+import { turnCredentials } from 'callwire';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startCallwire, type CallwireProcess } from './support/callwire-process.js';

@@ -18,7 +18,7 @@
 import {
   CLOSE,
   PROTOCOL_VERSION,
-  serverDecoder,
+  plainServerDecoder,
   type ClientMessage,
   type ServerMessage,
   type ServerMessageMap,
@@ -294,7 +294,7 @@ export class Signaling {
       );
       return;
     }
-    const decoded = serverDecoder.decode(data);
+    const decoded = plainServerDecoder.decode(data);
     if (!decoded.ok) {
       this.events.emit(
         'error',

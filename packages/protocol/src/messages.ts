@@ -11,29 +11,11 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { END_REASONS, ERROR_CODES } from './codes.js';
-import {
-  AnswerDescription,
-  CANDIDATE_MAX_CHARS,
-  IceCandidate,
-  OfferDescription,
-  SDP_MAX_CHARS,
-} from './sdp.js';
+import { LIMITS, PROTOCOL_VERSION } from './limits.js';
+import { AnswerDescription, IceCandidate, OfferDescription } from './sdp.js';
 
-export const PROTOCOL_VERSION = 1;
-
-/** Limits a schema can express; the frame limit itself is enforced by the transport. */
-export const LIMITS = {
-  frameBytes: 64 * 1024,
-  sdpChars: SDP_MAX_CHARS,
-  candidateChars: CANDIDATE_MAX_CHARS,
-  nameRawChars: 256,
-  refChars: 64,
-  passwordChars: 1_024,
-  tokenChars: 8_192,
-  queryChars: 64,
-  usersPageMax: 100,
-  watchMax: 500,
-} as const;
+// The constants live in their own file so the SDK can import them without the schemas.
+export { LIMITS, PROTOCOL_VERSION } from './limits.js';
 
 const Ref = Type.String({ maxLength: LIMITS.refChars, description: 'Echoed on the reply.' });
 const CallId = Type.String({ minLength: 1, maxLength: 64 });

@@ -6,15 +6,16 @@
  * patterns, so the server, the SDK and the JSON schema all apply the same rule.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { LIMITS } from './limits.js';
 
 /** 60,000 characters: an SDP with many m-lines fits, and so does the 64 KiB frame around it. */
-export const SDP_MAX_CHARS = 60_000;
+export const SDP_MAX_CHARS = LIMITS.sdpChars;
 
 /**
  * 1,024 characters. A browser candidate line is 100-250 characters; the longest a peer may
  * legitimately send (a 256-character ufrag per RFC 8839 and an IPv6 raddr) stays under 600.
  */
-export const CANDIDATE_MAX_CHARS = 1_024;
+export const CANDIDATE_MAX_CHARS = LIMITS.candidateChars;
 
 /**
  * SDP (RFC 8866 section 5): the first line is `v=0`, and every line is `<type>=<value>` with a

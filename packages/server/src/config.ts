@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { redisTarget } from './cluster/redis-link.js';
+import { defaultDataDir } from './data-dir.js';
 
 export type AuthMode = 'open' | 'password' | 'jwt';
 
@@ -40,6 +41,8 @@ export interface Config {
   readonly stunUrls: readonly string[];
   readonly origins: readonly string[];
   readonly logLevel: string;
+  /** undefined = choose by whether stdout is a terminal (the CLI decides). */
+  readonly logFormat: 'plain' | 'json' | undefined;
   readonly presence: boolean;
   readonly presenceBroadcastBelow: number;
   readonly ringTimeoutMs: number;
@@ -60,7 +63,7 @@ export interface Config {
 export const FLAGS = {
   port: ['number', '9090', 'TCP port for HTTP and WebSocket (0 = any free port)'],
   host: ['string', '', 'Address to listen on (default: loopback only, 127.0.0.1 and ::1)'],
-  'data-dir': ['string', './data', 'Directory for the embedded store and generated files'],
+  'data-dir': ['string', '', 'Directory for the embedded store, keys and certificates (default: ./data in a clone of the repository, else ~/.local/share/callwire or $XDG_DATA_HOME/callwire; macOS ~/Library/Application Support/callwire; Windows %LOCALAPPDATA%\\callwire)'],
   auth: ['string', 'open', 'open (names only) | password (accounts: callwire users) | jwt (your backend signs tokens)'],
   'jwt-secret': ['string', '', 'HS256 secret for --auth jwt'],
   'jwt-public-key': ['string', '', 'RS256/ES256 public key file (PEM) for --auth jwt'],
@@ -80,6 +83,7 @@ export const FLAGS = {
   'stun-urls': ['string', '', 'Comma-separated stun: URLs handed to clients'],
   origins: ['string', '', 'Comma-separated allowed page origins for WebSocket upgrades'],
   'log-level': ['string', 'info', 'fatal | error | warn | info | debug | trace | silent'],
+  'log-format': ['string', '', 'plain (one readable line per event) | json (one JSON object per line); default: plain on a terminal, json otherwise'],
   presence: ['string', 'on', 'on | off: live presence events'],
   'presence-broadcast-below': ['number', '1000', 'Send every presence change to everyone while fewer are online'],
   'ring-timeout-ms': ['number', '45000', 'Unanswered calls end after this long'],
@@ -203,7 +207,7 @@ export function parseConfig(
   return Object.freeze({
     port: num('port', 0, 65535),
     host: opt('host'),
-    dataDir: raw('data-dir'),
+    dataDir: opt('data-dir') ?? defaultDataDir(env),
     auth,
     jwtSecret,
     jwtPublicKey: opt('jwt-public-key'),
@@ -224,6 +228,7 @@ export function parseConfig(
     turnTtlSeconds: num('turn-ttl-seconds', 2, 7 * 24 * 3600),
     stunUrls: list(raw('stun-urls')),
     origins: list(raw('origins')),
+    logFormat: opt('log-format') === undefined ? undefined : oneOf('log-format', ['plain', 'json'] as const),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     presence: oneOf('presence', ['on', 'off'] as const) === 'on',
     presenceBroadcastBelow: num('presence-broadcast-below', 0, 1_000_000),
@@ -260,7 +265,7 @@ export function helpText(): string {
     '                                               same --data-dir / --store / --redis as the server)',
     '  callwire token NAME [--ttl-seconds 3600]     mint a development token for --auth jwt',
     '                                               (signed with --jwt-secret, or --jwt-private-key FILE)',
-    '  callwire --help',
+    '  callwire --help | --version',
     '',
     'Flags (each also read from CALLWIRE_<FLAG>, e.g. CALLWIRE_PORT):',
   ];

@@ -38,7 +38,11 @@ export function createRegistry(stats: Stats, gauges: Gauges): Registry {
   const registry = new Registry();
   // The event-loop delay histogram samples every 10 ms by default: a wake-up 100 times a second
   // on an idle server. 100 ms is precise enough for a signaling server's dashboard.
-  collectDefaultMetrics({ register: registry, prefix: 'callwire_process_', eventLoopMonitoringPrecision: 100 });
+  // Process and runtime metrics keep the standard names every Node.js exporter uses
+  // (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), so stock dashboards and
+  // alerts work; a prefix only doubled them (callwire_process_process_...). The job and
+  // instance labels say which server they come from.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   const setTotal = (counter: Counter, value: number, labels?: Record<string, string | number>) => {
     counter.reset();
     if (labels) counter.inc(labels, value);

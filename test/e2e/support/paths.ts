@@ -14,15 +14,24 @@ export const repoRoot = path.resolve(
 export const callwireBin = path.join(repoRoot, 'packages', 'server', 'bin', 'callwire.js');
 
 /**
- * The project's shared folder sits beside the clone (locally and in CI), so the seeds are
- * read from there at test time and never copied into the repository.
+ * The tutorial seeds the compatibility tests replay: `CALLWIRE_SEEDS` when set, else the
+ * project's shared folder beside the clone (`../shared/seeds`, as in CI). They are read at test
+ * time and never copied into the repository (see README, "Tests").
  */
-export const seedsDir = path.resolve(repoRoot, '..', 'shared', 'seeds');
+export const seedsDir = path.resolve(
+  process.env['CALLWIRE_SEEDS'] ?? path.resolve(repoRoot, '..', 'shared', 'seeds'),
+);
 
-/** The one seed file whose name starts with `<prefix>_` (e.g. `004`); throws if not exactly one. */
+/**
+ * The one seed file whose name starts with `<prefix>_` (e.g. `004`). Without the seeds it throws
+ * one line saying where they were looked for: the test fails rather than pass without them.
+ */
 export function findSeedFile(prefix: string): string {
   if (!existsSync(seedsDir)) {
-    throw new Error(`seed folder not found at ${seedsDir} (expected shared/ beside the clone)`);
+    throw new Error(
+      `tutorial seeds not found at ${seedsDir}: put the project's shared/ folder beside the ` +
+        `clone or set CALLWIRE_SEEDS to its seeds/ folder; this test cannot pass without them`,
+    );
   }
   const matches = readdirSync(seedsDir).filter(
     (name) => name.startsWith(`${prefix}_`) && name.endsWith('.txt'),

@@ -8,6 +8,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { runsFromClone } from '../data-dir.js';
+import { registerNotFound } from './not-found.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -37,10 +39,21 @@ export interface RouteDeps {
   readonly ready: () => boolean;
 }
 
-/** The built web app: --web-root, or packages/web/dist next to this package. */
+/**
+ * The built web app: --web-root; else, for an installed `callwire`, the copy inside this package
+ * (dist/web, made by the build for the tarball). In a clone, packages/web/dist comes first: it is
+ * what `vite build` (and the browser suites' rebuild) refreshes, and the copy may lag behind it.
+ */
 export function webRoot(config: Config): string | undefined {
-  const dir = config.webRoot ?? fileURLToPath(new URL('../../../web/dist/', import.meta.url));
-  return existsSync(`${dir}/index.html`) ? dir : undefined;
+  const bundled = fileURLToPath(new URL('../web/', import.meta.url));
+  const workspace = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+  const candidates =
+    config.webRoot !== undefined
+      ? [config.webRoot]
+      : runsFromClone()
+        ? [workspace, bundled]
+        : [bundled, workspace];
+  return candidates.find((dir) => existsSync(`${dir}/index.html`));
 }
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -48,6 +61,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
   });
 
+  registerNotFound(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (deps.ready()) return { status: 'ready' };

@@ -1,0 +1,19 @@
+/** The protocol version a native client announces at login. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Limits a schema can express; the frame limit itself is enforced by the transport. The SDP and
+ * candidate bounds are explained in sdp.ts, which uses these.
+ */
+export const LIMITS = {
+  frameBytes: 64 * 1024,
+  sdpChars: 60_000,
+  candidateChars: 1_024,
+  nameRawChars: 256,
+  refChars: 64,
+  passwordChars: 1_024,
+  tokenChars: 8_192,
+  queryChars: 64,
+  usersPageMax: 100,
+  watchMax: 500,
+} as const;
