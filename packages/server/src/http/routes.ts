@@ -1,6 +1,6 @@
 /**
- * HTTP on the signaling port: health, readiness, Prometheus metrics, and the web app with
- * security headers (a Content-Security-Policy without inline script).
+ * HTTP on the signaling port: health, readiness, Prometheus metrics, the public config, and
+ * the web app with security headers (a Content-Security-Policy without inline script).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { registerPublicConfig } from './public-config.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -57,6 +58,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     reply.header('content-type', deps.registry.contentType);
     return deps.registry.metrics();
   });
+
+  registerPublicConfig(app, deps.config);
 
   const root = webRoot(deps.config);
   if (root === undefined) {
