@@ -9,6 +9,9 @@ import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, signalingUrl } from './environment.js';
 import { errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
+import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
+import { fetchServerConfig, type ServerConfig } from './server-config.js';
+import { MessageScreen } from './views/message-screen.js';
 import { HomeView } from './views/home-view.js';
 import { IncomingDialog, type IncomingChoice } from './views/incoming-dialog.js';
 import type { Banners, Notices } from './views/notices.js';
@@ -19,6 +22,10 @@ export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ri
 
 type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void };
 
+/** An open server may still hold the name of the page we replaced: wait this long between tries. */
+const NAME_RETRY_MS = 1_000;
+const NAME_RETRIES = 3;
+
 export class PhoneApp {
   private client: CallwireClient | null = null;
   private history: CallHistory | null = null;
@@ -26,18 +33,62 @@ export class PhoneApp {
   private ringing: Ringing | null = null;
   private clientOffs: Array<() => void> = [];
   private signingOut = false;
+  private config: ServerConfig = { auth: 'unknown' };
+  private stopRenewing: (() => void) | null = null;
 
   constructor(private readonly deps: AppDeps) {}
 
   start(): void {
-    this.showSignIn();
+    void this.begin();
+  }
+
+  private async begin(): Promise<void> {
+    this.config = await fetchServerConfig();
+    const saved = savedSession();
+    // A jwt server's session tokens do not sign in again: its own site does that.
+    if (saved && this.config.auth !== 'jwt' && (this.config.auth !== 'password' || saved.token !== undefined)) {
+      await this.resumeSaved(saved);
+    } else {
+      this.showSignIn();
+    }
   }
 
   // --- sign in / out -------------------------------------------------------------------------
 
-  private showSignIn(): void {
-    const view = new SignInView(lastName(), (req) => void this.signIn(view, req));
+  private showSignIn(problem?: string): void {
+    const view = new SignInView(lastName(), this.config, (req) => void this.signIn(view, req));
     this.deps.host.show(view, 'Sign in');
+    if (problem !== undefined) view.showError(problem, this.config.auth === 'password' ? 'password' : null);
+  }
+
+  /** Sign in again after a reload, with what the last sign-in left in this browser. */
+  private async resumeSaved(saved: SavedSession): Promise<void> {
+    this.deps.host.show(new MessageScreen('Signing in…', `Signing you in as ${saved.name}.`, [], 'phone'), 'Sign in');
+    const request = saved.token !== undefined ? { name: saved.name, token: saved.token } : { name: saved.name };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = await connect(signalingUrl(), request);
+        this.onSignedIn(client);
+        return;
+      } catch (err) {
+        const code = errorCode(err);
+        // The page this one replaced may not have left yet (its socket closes as we connect).
+        if (code === 'name_taken' && attempt < NAME_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, NAME_RETRY_MS));
+          continue;
+        }
+        if (code === 'invalid_credentials') {
+          forgetSession();
+          this.showSignIn('Your session has ended. Sign in again.');
+        } else if (code === 'connection_failed' || code === 'disconnected' || code === 'timeout') {
+          this.showSignIn('Cannot reach the server. Check your connection and try again.');
+        } else {
+          forgetSession();
+          this.showSignIn(errorText(err));
+        }
+        return;
+      }
+    }
   }
 
   private async signIn(view: SignInView, req: SignInRequest): Promise<void> {
@@ -47,7 +98,6 @@ export class PhoneApp {
     view.setBusy(true);
     try {
       const client = await connect(signalingUrl(), req);
-      rememberName(client.name);
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);
@@ -66,6 +116,8 @@ export class PhoneApp {
   }
 
   private onSignedIn(client: CallwireClient): void {
+    rememberName(client.name);
+    this.keepSession(client);
     this.client = client;
     this.signingOut = false;
     this.history = new CallHistory(client.name);
@@ -77,8 +129,26 @@ export class PhoneApp {
     this.showHome();
   }
 
+  /** Keep what signs this person in again after a reload (see saved-session.ts). */
+  private keepSession(client: CallwireClient): void {
+    this.stopRenewing?.();
+    this.stopRenewing = null;
+    if (this.config.auth === 'jwt') return;
+    const token = client.sessionToken;
+    if (token === undefined) {
+      if (this.config.auth !== 'password') saveSession({ name: client.name });
+      return;
+    }
+    const session = { name: client.name, token };
+    saveSession(session);
+    if (this.config.auth === 'password') this.stopRenewing = keepSessionFresh(session);
+  }
+
   private signOut(): void {
     this.signingOut = true;
+    forgetSession();
+    this.stopRenewing?.();
+    this.stopRenewing = null;
     this.endRinging();
     this.session?.hangup();
     this.teardownClient();
