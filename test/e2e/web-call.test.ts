@@ -89,9 +89,9 @@ describe('web app: calls', () => {
       await alice.page.getByRole('button', { name: 'Call statistics' }).click();
       await alice.page.locator('.side-panel').waitFor({ state: 'hidden' });
 
-      // A third person sees both as "in a call", and calling one of them gets "busy".
-      await onlineEntry(carol.page, 'bob').locator('.presence', { hasText: 'In a call' }).waitFor();
-      await onlineEntry(carol.page, 'alice').locator('.presence', { hasText: 'In a call' }).waitFor();
+      // A third person sees both as busy, and calling one of them gets "busy".
+      await onlineEntry(carol.page, 'bob').locator('.presence', { hasText: 'Busy' }).waitFor();
+      await onlineEntry(carol.page, 'alice').locator('.presence', { hasText: 'Busy' }).waitFor();
       await callFromList(carol, 'bob', false);
       await expectNotice(carol.page, 'bob is in another call');
       await carol.page.getByRole('heading', { name: 'Online now' }).waitFor();

@@ -63,10 +63,12 @@ describe('web app: meet by link', () => {
       expect(secondSees).toMatch(/^guest-[0-9a-f]{6}$/);
       expect(firstSees).not.toBe(secondSees);
 
-      // A third visitor is told the room is full.
+      // A third visitor is told the room is full, and when trying again can work.
       await third.page.goto(link);
-      await third.page.getByRole('heading', { name: 'Could not join' }).waitFor();
-      await third.page.getByText('This meeting already has two people in it.').waitFor();
+      await third.page.getByRole('heading', { name: 'This meeting is full' }).waitFor();
+      await third.page.getByText('Try again when one of them has left.').waitFor();
+      expect(await third.page.getByText('Rejoin to wait').count()).toBe(0);
+      await screenshot(third.page, 'meeting-full');
 
       // The second leaves: the first is told, and can wait for someone else.
       await second.page.getByRole('button', { name: 'Hang up' }).click();
@@ -75,7 +77,7 @@ describe('web app: meet by link', () => {
       await first.page.getByText(`${firstSees} left the meeting.`, { exact: false }).waitFor();
       await first.page.getByRole('button', { name: 'Rejoin' }).click();
       await first.page.locator('.call-screen[data-state="waiting"]').waitFor();
-      await third.page.getByRole('button', { name: 'Rejoin' }).click();
+      await third.page.getByRole('button', { name: 'Try again' }).click();
       await Promise.all([waitConnected(first.page), waitConnected(third.page)]);
       assertClean(host, first, second, third);
     } finally {

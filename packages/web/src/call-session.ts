@@ -28,8 +28,11 @@ export type SessionOptions = {
   direction: 'in' | 'out';
   video: boolean;
   room?: string;
-  /** The call ended (or never started); the notice is what the person should read. */
-  onEnded: (summary: CallSummary | null, notice: Notice) => void;
+  /**
+   * The call ended (or never started); the notice is what the person should read. `onScreen`:
+   * the call screen stays (with its transcript) and already says it, so it needs no toast too.
+   */
+  onEnded: (summary: CallSummary | null, notice: Notice, onScreen: boolean) => void;
   /** The screen should go away (right away, or after "Done" on a kept transcript). */
   onLeave: () => void;
 };
@@ -87,7 +90,7 @@ export class CallSession {
     if (this.finished) return;
     this.finished = true;
     this.stopTones();
-    this.opts.onEnded(null, { text: errorText(err), tone: 'error' });
+    this.opts.onEnded(null, { text: errorText(err), tone: 'error' }, false);
     this.leave();
   }
 
@@ -101,7 +104,7 @@ export class CallSession {
     if (this.finished) return;
     this.finished = true;
     this.stopTones();
-    this.opts.onEnded(null, { text: 'Call cancelled.', tone: 'info' });
+    this.opts.onEnded(null, { text: 'Call cancelled.', tone: 'info' }, false);
     this.leave();
   }
 
@@ -125,10 +128,11 @@ export class CallSession {
       endedByMe: this.hangupRequested,
     };
     const notice = endNotice(reason, summary.peer, call?.role ?? (this.opts.direction === 'out' ? 'caller' : 'callee'), summary.connectedMs, this.hangupRequested);
-    this.opts.onEnded(summary, notice);
-    for (const off of this.offs.splice(0)) off();
     // Keep the screen when something was said or sent, so received files can still be saved.
-    if (this.view.hasTranscript) this.view.showEnded(notice);
+    const keep = this.view.hasTranscript;
+    this.opts.onEnded(summary, notice, keep);
+    for (const off of this.offs.splice(0)) off();
+    if (keep) this.view.showEnded(notice);
     else this.leave();
   }
 

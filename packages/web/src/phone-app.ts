@@ -224,7 +224,7 @@ export class PhoneApp {
       peer,
       direction,
       video,
-      onEnded: (summary, notice) => this.onCallEnded(summary, notice),
+      onEnded: (summary, notice, onScreen) => this.onCallEnded(summary, notice, onScreen),
       onLeave: () => {
         if (this.session === session) this.session = null;
         // Signing out shows the sign-in screen itself once the call is hung up.
@@ -315,8 +315,10 @@ export class PhoneApp {
     this.history?.add({ peer, direction: 'in', video, at: Date.now(), durationMs: 0, outcome: 'cancelled', missed: true });
   }
 
-  private onCallEnded(summary: CallSummary | null, notice: Notice): void {
-    if (summary?.reason === 'disconnected') {
+  private onCallEnded(summary: CallSummary | null, notice: Notice, onScreen: boolean): void {
+    if (onScreen) {
+      // The call screen stays and says how the call ended: the same sentence twice is noise.
+    } else if (summary?.reason === 'disconnected') {
       // The SDK ends calls before it reports its own connection state; once that has settled,
       // tell apart "the other person's connection was lost" from "ours was".
       queueMicrotask(() => {

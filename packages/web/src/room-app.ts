@@ -18,6 +18,8 @@ export class RoomApp {
   private session: CallSession | null = null;
   /** How the last call in the room ended, for the screen that follows it. */
   private outcome: { title: string; text: string } | null = null;
+  /** Why the last join was refused (an error code), if it was. */
+  private refusal: string | null = null;
 
   constructor(
     private readonly deps: AppDeps,
@@ -99,21 +101,41 @@ export class RoomApp {
       },
     });
     this.session = session;
+    this.refusal = null;
     session.show();
     client.join(this.room, callMedia(true)).then(
       (call) => session.attach(call),
-      (err: unknown) => session.fail(err),
+      (err: unknown) => {
+        this.refusal = errorCode(err);
+        session.fail(err);
+      },
     );
   }
 
   private showEnded(): void {
+    if (this.refusal === 'room_full') return this.showFull();
     const outcome = this.outcome ?? { title: 'You left the meeting', text: '' };
     this.outcome = null;
     const screen = new MessageScreen(
       outcome.title,
-      `${outcome.text} Rejoin to wait for someone to open ${roomUrl(this.room)} again.`.trim(),
+      `${outcome.text} The link still works: rejoin to wait there until someone opens ${roomUrl(this.room)}.`.trim(),
       [
         { label: 'Rejoin', primary: true, run: () => void this.enter() },
+        { label: 'Go to callwire home', run: () => location.assign('/') },
+      ],
+      'link',
+    );
+    this.deps.host.show(screen, 'Meeting');
+  }
+
+  /** Rejoining a full meeting would only be refused again: say when it can work. */
+  private showFull(): void {
+    this.outcome = null;
+    const screen = new MessageScreen(
+      'This meeting is full',
+      'Two people are already in this meeting, and a meeting link is for two. Try again when one of them has left.',
+      [
+        { label: 'Try again', primary: true, run: () => void this.enter() },
         { label: 'Go to callwire home', run: () => location.assign('/') },
       ],
       'link',

@@ -280,8 +280,19 @@ export class CallView {
   private tick(): void {
     const text = formatDuration(this.connectedMs);
     this.status.textContent = text;
-    this.voiceStatus.textContent = this.call?.remoteMedia.video ? text : `Voice call · ${text}`;
+    this.voiceStatus.textContent = this.voiceLabel(text);
     this.status.setAttribute('aria-label', `Connected for ${text}`);
+  }
+
+  /**
+   * The line under the peer's name while no video of theirs shows. A video call whose peer
+   * turned the camera off is still a video call: only a call without any camera is "Voice call".
+   */
+  private voiceLabel(duration: string): string {
+    const remote = this.call?.remoteMedia;
+    if (remote?.video || remote?.screen) return duration;
+    const videoCall = this.sawRemoteVideo || (this.call?.localMedia.video ?? false);
+    return videoCall ? `Camera off · ${duration}` : `Voice call · ${duration}`;
   }
 
   private stopTimer(): void {
