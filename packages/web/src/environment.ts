@@ -24,6 +24,17 @@ export function isConstrainedDevice(): boolean {
   );
 }
 
+/**
+ * Whether this browser can share a screen. Phone browsers either lack getDisplayMedia or have
+ * one that only fails (nothing to pick on a phone), so a touch-only device without a mouse does
+ * not offer it either.
+ */
+export function screenShareSupported(): boolean {
+  if (typeof navigator.mediaDevices?.getDisplayMedia !== 'function') return false;
+  const touchOnly = window.matchMedia('(pointer: coarse)').matches && !window.matchMedia('(any-pointer: fine)').matches;
+  return !touchOnly;
+}
+
 export function videoConstraints(): MediaTrackConstraints {
   return isConstrainedDevice()
     ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } }

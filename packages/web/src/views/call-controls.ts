@@ -6,6 +6,7 @@
 import type { Call } from '@callwire/client';
 import { Disposer, h, setShown } from '../dom.js';
 import { icon, type IconName } from '../icons.js';
+import { screenShareSupported } from '../environment.js';
 import { errorText } from '../messages.js';
 
 export type PanelName = 'chat' | 'stats' | 'devices';
@@ -68,7 +69,7 @@ export class CallControls {
     this.panels.chat.button.append(this.unread);
     this.hangup = h('button', { type: 'button', class: 'control control-hangup', 'aria-label': 'Cancel call', onclick: () => this.onHangup() }, icon('hangup'));
     this.error = h('p', { class: 'control-error', role: 'alert', hidden: true });
-    if (typeof navigator.mediaDevices?.getDisplayMedia !== 'function') setShown(this.screen.button, false);
+    if (!screenShareSupported()) setShown(this.screen.button, false);
     this.root = h(
       'div',
       { class: 'control-bar', role: 'toolbar', 'aria-label': 'Call controls' },
