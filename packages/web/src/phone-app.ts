@@ -6,7 +6,7 @@ import { connect, type CallwireClient, type IncomingCall } from '@callwire/clien
 import { assertNever } from './assert-never.js';
 import { CallHistory, lastName, rememberName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
-import { callMedia, signalingUrl } from './environment.js';
+import { callMedia, nextRoomPath, signalingUrl } from './environment.js';
 import { errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
 import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
@@ -118,6 +118,14 @@ export class PhoneApp {
   private onSignedIn(client: CallwireClient): void {
     rememberName(client.name);
     this.keepSession(client);
+    // Signed in on the way to a meeting link: the meeting page signs in again with the kept
+    // session, so this connection makes way for it.
+    const next = nextRoomPath();
+    if (next !== null && this.config.auth !== 'jwt') {
+      client.close();
+      location.assign(next);
+      return;
+    }
     this.client = client;
     this.signingOut = false;
     this.history = new CallHistory(client.name);
