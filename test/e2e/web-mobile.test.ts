@@ -44,7 +44,7 @@ describe('web app: call controls on a phone', () => {
 
       const mute = page.getByRole('button', { name: 'Mute microphone' });
       for (const sheet of ['Chat', 'Devices', 'Call statistics']) {
-        await page.getByRole('button', { name: sheet, exact: true }).click();
+        await page.getByRole('button', { name: sheet }).click();
         await page.locator('.side-panel').waitFor({ state: 'visible' });
         // A click lands only on the element on top at that point: a sheet over the control bar
         // would take it (and Playwright would wait for the control until the timeout).

@@ -62,7 +62,8 @@ export class CallControls {
     this.screen.button.classList.add('control-screen');
     this.panels = {
       chat: toggle('Chat', ['Chat', 'Chat'], 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
-      stats: toggle('Call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
+      // The name holds the visible caption, so speech input ("click Stats") finds it (axe).
+      stats: toggle('Stats: call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
       devices: toggle('Devices', ['Devices', 'Devices'], 'devices', 'devices', 'aria-expanded', () => onPanel('devices')),
     };
     this.unread = h('span', { class: 'dot', hidden: true, 'aria-hidden': 'true' });

@@ -28,7 +28,9 @@ export class ChatPanel {
     private readonly me: string,
     private readonly onActivity: () => void,
   ) {
-    this.log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages' });
+    // The live region is the scroller, so the list keeps its list semantics (role=log on the
+    // <ol> itself would leave its <li>s outside any list).
+    this.log = h('ol', { class: 'chat-log' });
     this.empty = h('p', { class: 'empty chat-empty' }, 'Messages and files you send here go straight to the other person.');
     this.input = h('input', {
       type: 'text',
@@ -56,7 +58,7 @@ export class ChatPanel {
     this.root = h(
       'section',
       { class: 'chat-panel', 'aria-label': 'Chat' },
-      h('div', { class: 'chat-scroll' }, this.empty, this.log),
+      h('div', { class: 'chat-scroll', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages' }, this.empty, this.log),
       this.error,
       this.form,
     );
