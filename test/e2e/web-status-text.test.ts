@@ -12,6 +12,7 @@ import {
   incomingDialog,
   launchBrowser,
   onlineEntry,
+  screenshot,
   signIn,
   startServer,
   waitConnected,
@@ -90,6 +91,40 @@ describe('web app: status text', () => {
       assertClean(alice, bob, carol);
     } finally {
       await closeAll(alice, bob, carol);
+    }
+  });
+
+  it('shows a message that arrives with the chat closed as a preview, and counts the unread ones', async () => {
+    const dora = await signIn(browser, server, 'dora');
+    const eli = await signIn(browser, server, 'eli');
+    try {
+      await onlineEntry(dora.page, 'eli').waitFor();
+      await callFromList(dora, 'eli', false);
+      await incomingDialog(eli.page).waitFor();
+      await eli.page.getByRole('button', { name: 'Accept voice only' }).click();
+      await Promise.all([waitConnected(dora.page), waitConnected(eli.page)]);
+
+      await dora.page.getByRole('button', { name: 'Chat', exact: true }).click();
+      for (const text of ['lunch?', 'at noon, the usual place']) {
+        await dora.page.getByLabel('Message', { exact: true }).fill(text);
+        await dora.page.keyboard.press('Enter');
+      }
+      // eli's chat is closed: a preview of the latest message, and a count on the Chat button.
+      const preview = eli.page.locator('.chat-toast');
+      await preview.filter({ hasText: 'dora: at noon, the usual place' }).waitFor();
+      const chatButton = eli.page.getByRole('button', { name: 'Chat, 2 unread messages' });
+      await chatButton.waitFor();
+      expect(await chatButton.locator('.unread-count').textContent()).toBe('2');
+      await screenshot(eli.page, 'chat-preview');
+
+      // The preview opens the chat; the count goes.
+      await preview.click();
+      await eli.page.locator('.chat-log .message-text', { hasText: 'lunch?' }).waitFor();
+      await preview.waitFor({ state: 'hidden' });
+      await eli.page.getByRole('button', { name: 'Chat', exact: true }).waitFor();
+      assertClean(dora, eli);
+    } finally {
+      await closeAll(dora, eli);
     }
   });
 });

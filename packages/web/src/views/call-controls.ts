@@ -66,7 +66,7 @@ export class CallControls {
       stats: toggle('Stats: call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
       devices: toggle('Devices', ['Devices', 'Devices'], 'devices', 'devices', 'aria-expanded', () => onPanel('devices')),
     };
-    this.unread = h('span', { class: 'dot', hidden: true, 'aria-hidden': 'true' });
+    this.unread = h('span', { class: 'dot unread-count', hidden: true, 'aria-hidden': 'true' });
     this.panels.chat.button.append(this.unread);
     this.hangup = h('button', { type: 'button', class: 'control control-hangup', 'aria-label': 'Cancel call', onclick: () => this.onHangup() }, icon('hangup'));
     this.error = h('p', { class: 'control-error', role: 'alert', hidden: true });
@@ -104,13 +104,16 @@ export class CallControls {
 
   setPanel(open: PanelName | null): void {
     for (const [name, t] of Object.entries(this.panels) as Array<[PanelName, Toggle]>) t.set(name === open);
-    if (open === 'chat') this.setUnread(false);
+    if (open === 'chat') this.setUnread(0);
   }
 
-  setUnread(unread: boolean): void {
-    setShown(this.unread, unread);
-    // The dot is visual; screen readers hear it in the button's name.
-    this.panels.chat.button.setAttribute('aria-label', unread ? 'Chat, unread messages' : 'Chat');
+  /** How many messages and files arrived while the chat was closed (0 clears the badge). */
+  setUnread(count: number): void {
+    setShown(this.unread, count > 0);
+    this.unread.textContent = count > 99 ? '99+' : String(count);
+    // The badge is visual; screen readers hear the count in the button's name.
+    const label = count === 0 ? 'Chat' : `Chat, ${count} unread ${count === 1 ? 'message' : 'messages'}`;
+    this.panels.chat.button.setAttribute('aria-label', label);
   }
 
   focusPanelButton(panel: PanelName): void {

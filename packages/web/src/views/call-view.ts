@@ -68,6 +68,10 @@ export class CallView {
   /** What the peer's media flags say (muted, camera off, sharing). */
   private mediaFlags: string[] = [];
   private ownReconnecting = false;
+  private unread = 0;
+  /** A message that arrived with the chat closed, shown for a few seconds; a click opens the chat. */
+  private readonly chatToast: HTMLButtonElement;
+  private chatToastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: CallViewOptions) {
     this.remoteVideo = h('video', { class: 'remote-video', autoplay: true, playsinline: true, 'aria-label': `Video from ${opts.peer}` });
@@ -97,6 +101,14 @@ export class CallView {
       'Turn on sound',
     );
     this.controls = new CallControls(null, (p) => this.togglePanel(p), opts.onHangup);
+    this.chatToast = h('button', {
+      type: 'button',
+      class: 'chat-toast',
+      hidden: true,
+      onclick: () => {
+        if (this.panel !== 'chat') this.togglePanel('chat');
+      },
+    });
     this.sideTitle = h('h2', { id: 'side-title', tabindex: '-1' });
     this.sideBody = h('div', { class: 'side-body' });
     this.side = h(
@@ -138,6 +150,7 @@ export class CallView {
         this.unmute,
         this.localVideo,
         this.controls.error,
+        this.chatToast,
         this.announcer,
       ),
       this.side,
@@ -167,8 +180,11 @@ export class CallView {
   attach(call: Call): void {
     this.call = call;
     this.controls.attach(call);
-    this.chat = new ChatPanel(call, this.opts.me, () => {
-      if (this.panel !== 'chat') this.controls.setUnread(true);
+    this.chat = new ChatPanel(call, this.opts.me, (preview) => {
+      if (this.panel === 'chat') return;
+      this.unread++;
+      this.controls.setUnread(this.unread);
+      this.showChatPreview(preview);
     });
     this.devices = new DevicePicker(call, this.remoteVideo);
     this.disposer.add(call.on('stateChanged', (state) => this.onState(state)));
@@ -218,6 +234,7 @@ export class CallView {
 
   dispose(): void {
     this.stopTimer();
+    this.hideChatPreview();
     this.disposer.dispose();
     this.controls.dispose();
     this.chat?.dispose();
@@ -384,8 +401,28 @@ export class CallView {
     this.graph.push(sample);
   }
 
+  private showChatPreview(preview: string): void {
+    // Long messages are cut for the preview; the chat has them whole.
+    const text = preview.length > 120 ? `${preview.slice(0, 119)}…` : preview;
+    this.chatToast.replaceChildren(icon('chat', 'icon icon-inline'), h('span', { class: 'chat-toast-text' }, text), h('span', { class: 'visually-hidden' }, ' (open the chat)'));
+    setShown(this.chatToast, true);
+    this.announcer.textContent = text;
+    if (this.chatToastTimer !== null) clearTimeout(this.chatToastTimer);
+    this.chatToastTimer = setTimeout(() => this.hideChatPreview(), 6000);
+  }
+
+  private hideChatPreview(): void {
+    if (this.chatToastTimer !== null) clearTimeout(this.chatToastTimer);
+    this.chatToastTimer = null;
+    setShown(this.chatToast, false);
+  }
+
   private togglePanel(panel: PanelName | null): void {
     const next = panel === this.panel ? null : panel;
+    if (next === 'chat') {
+      this.unread = 0;
+      this.hideChatPreview();
+    }
     const previous = this.panel;
     this.panel = next;
     this.controls.setPanel(next);

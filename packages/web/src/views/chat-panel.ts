@@ -26,7 +26,8 @@ export class ChatPanel {
   constructor(
     private readonly call: Call,
     private readonly me: string,
-    private readonly onActivity: () => void,
+    /** Something arrived from the peer; `preview` is a one-line summary of it. */
+    private readonly onActivity: (preview: string) => void,
   ) {
     // The live region is the scroller, so the list keeps its list semantics (role=log on the
     // <ol> itself would leave its <li>s outside any list).
@@ -73,13 +74,13 @@ export class ChatPanel {
     this.disposer.add(
       call.on('chat', (message) => {
         this.addText(message.from, message.text, message.at, 'peer');
-        this.onActivity();
+        this.onActivity(`${message.from}: ${message.text}`);
       }),
     );
     this.disposer.add(
       call.on('fileOffered', (file) => {
         this.add(incomingFileRow(file, call.peer, (url) => this.urls.push(url)));
-        this.onActivity();
+        this.onActivity(`${call.peer} sent a file: ${file.name}`);
       }),
     );
     this.setEnabled(call.state === 'connected');
