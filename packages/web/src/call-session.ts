@@ -7,6 +7,7 @@ import type { Call } from '@callwire/client';
 import { applyCapturePolicy } from './capture-policy.js';
 import { endNotice, errorText, type EndReason, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
+import type { Shortcuts } from './shortcuts.js';
 import { CallView } from './views/call-view.js';
 import type { ScreenHost } from './views/screen-host.js';
 
@@ -23,6 +24,7 @@ export type CallSummary = {
 export type SessionOptions = {
   host: ScreenHost;
   ringtone: Ringtone;
+  shortcuts: Shortcuts;
   me: string;
   peer: string;
   direction: 'in' | 'out';
@@ -49,6 +51,7 @@ export class CallSession {
     this.view = new CallView({
       peer: opts.peer,
       me: opts.me,
+      shortcuts: opts.shortcuts,
       ...(opts.room !== undefined ? { room: opts.room } : {}),
       onHangup: () => this.hangup(),
       onClose: () => this.leave(),

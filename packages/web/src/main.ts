@@ -8,6 +8,7 @@ import { mediaAvailable, parseRoute } from './environment.js';
 import { PhoneApp, type AppDeps } from './phone-app.js';
 import { Ringtone } from './ringtone.js';
 import { RoomApp } from './room-app.js';
+import { Shortcuts } from './shortcuts.js';
 import { MessageScreen } from './views/message-screen.js';
 import { Banners, Notices } from './views/notices.js';
 import { ScreenHost } from './views/screen-host.js';
@@ -35,6 +36,7 @@ const deps: AppDeps = {
   banners: new Banners(element('banners')),
   notices: new Notices(element('notices')),
   ringtone: new Ringtone(),
+  shortcuts: new Shortcuts(),
 };
 
 if (!mediaAvailable()) deps.banners.set('insecure', insecureContextText(), 'error');

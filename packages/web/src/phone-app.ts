@@ -9,6 +9,7 @@ import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, nextRoomPath, signalingUrl } from './environment.js';
 import { errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
+import type { Shortcuts } from './shortcuts.js';
 import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
 import { fetchServerConfig, type ServerConfig } from './server-config.js';
 import { MessageScreen } from './views/message-screen.js';
@@ -18,9 +19,9 @@ import type { Banners, Notices } from './views/notices.js';
 import type { ScreenHost } from './views/screen-host.js';
 import { SignInView, type SignInRequest } from './views/sign-in-view.js';
 
-export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone };
+export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone; shortcuts: Shortcuts };
 
-type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void };
+type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void; offKeys: () => void };
 
 /** An open server may still hold the name of the page we replaced: wait this long between tries. */
 const NAME_RETRY_MS = 1_000;
@@ -228,6 +229,7 @@ export class PhoneApp {
     const session = new CallSession({
       host: this.deps.host,
       ringtone: this.deps.ringtone,
+      shortcuts: this.deps.shortcuts,
       me: client.name,
       peer,
       direction,
@@ -273,7 +275,14 @@ export class PhoneApp {
       this.recordMissed(incoming.from, video);
       this.deps.notices.show({ text: `Missed call from ${incoming.from}.`, tone: 'warn' });
     });
-    this.ringing = { incoming, dialog, off };
+    // A accepts the way the caller asked (video or voice), D declines.
+    const offKeys = this.deps.shortcuts.push((key) => {
+      if (key === 'a') this.answer(video ? 'video' : 'voice');
+      else if (key === 'd') this.answer('decline');
+      else return false;
+      return true;
+    });
+    this.ringing = { incoming, dialog, off, offKeys };
     this.deps.ringtone.start('ring');
     dialog.setRinging(this.deps.ringtone.audible ? 'playing' : 'blocked');
     this.deps.host.setTitle(`Incoming call from ${incoming.from}`);
@@ -314,6 +323,7 @@ export class PhoneApp {
     if (!ringing) return;
     this.ringing = null;
     ringing.off();
+    ringing.offKeys();
     ringing.dialog.close();
     this.deps.ringtone.stop();
     this.deps.host.setTitle(this.client?.name ?? '');

@@ -176,6 +176,7 @@ export class RoomApp {
     const session = new CallSession({
       host: this.deps.host,
       ringtone: this.deps.ringtone,
+      shortcuts: this.deps.shortcuts,
       me: client.name,
       peer: 'Meeting',
       direction: 'out',

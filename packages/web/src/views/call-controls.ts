@@ -116,6 +116,15 @@ export class CallControls {
     this.panels.chat.button.setAttribute('aria-label', label);
   }
 
+  /** A keyboard shortcut (see shortcuts.ts): the same as clicking the control, if it can be. */
+  shortcut(key: string): boolean {
+    const button =
+      key === 'm' ? this.mic.button : key === 'v' ? this.camera.button : key === 'c' ? this.panels.chat.button : key === 'h' ? this.hangup : null;
+    if (button === null || button.disabled || button.hidden || this.root.hidden) return false;
+    button.click();
+    return true;
+  }
+
   focusPanelButton(panel: PanelName): void {
     this.panels[panel].button.focus();
   }

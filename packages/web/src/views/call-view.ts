@@ -23,10 +23,13 @@ import { DevicePicker } from './device-picker.js';
 import { copyText } from './meeting-link.js';
 import { QualityIndicator } from './quality-indicator.js';
 import { StatsGraph } from './stats-graph.js';
+import type { Shortcuts } from '../shortcuts.js';
 
 export type CallViewOptions = {
   peer: string;
   me: string;
+  /** M, V, C and H work on this screen while it is shown. */
+  shortcuts: Shortcuts;
   /** Meet by link: the room, whose link is offered while waiting. */
   room?: string;
   onHangup: () => void;
@@ -157,6 +160,7 @@ export class CallView {
       this.controls.root,
     );
     this.graph.root.id = 'call-stats';
+    this.disposer.add(opts.shortcuts.push((key) => this.controls.shortcut(key)));
     if (opts.room) this.showRoomLink(opts.room);
   }
 
