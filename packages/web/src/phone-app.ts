@@ -4,6 +4,7 @@
  */
 import { connect, type CallwireClient, type IncomingCall } from '@callwire/client';
 import { assertNever } from './assert-never.js';
+import { CallAlerts } from './call-alerts.js';
 import { CallHistory, lastName, rememberName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, nextRoomPath, signalingUrl } from './environment.js';
@@ -36,6 +37,7 @@ export class PhoneApp {
   private signingOut = false;
   private config: ServerConfig = { auth: 'unknown' };
   private stopRenewing: (() => void) | null = null;
+  private readonly alerts = new CallAlerts();
 
   constructor(private readonly deps: AppDeps) {}
 
@@ -286,6 +288,7 @@ export class PhoneApp {
     this.deps.ringtone.start('ring');
     dialog.setRinging(this.deps.ringtone.audible ? 'playing' : 'blocked');
     this.deps.host.setTitle(`Incoming call from ${incoming.from}`);
+    this.alerts.start(incoming.from, video);
   }
 
   private answer(choice: IncomingChoice): void {
@@ -324,6 +327,7 @@ export class PhoneApp {
     this.ringing = null;
     ringing.off();
     ringing.offKeys();
+    this.alerts.stop();
     ringing.dialog.close();
     this.deps.ringtone.stop();
     this.deps.host.setTitle(this.client?.name ?? '');
