@@ -119,6 +119,8 @@ export class PhoneApp {
   }
 
   private onSignedIn(client: CallwireClient): void {
+    // Reaching the server is the surest sign of being online again.
+    this.deps.banners.remove('offline');
     rememberName(client.name);
     this.keepSession(client);
     // Signed in on the way to a meeting link: the meeting page signs in again with the kept

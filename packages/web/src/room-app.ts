@@ -104,6 +104,7 @@ export class RoomApp {
       }
       if (!this.client) {
         this.client = await this.connectAs(identity, choice.name);
+        this.deps.banners.remove('offline');
         this.watchConnection(this.client);
       }
     } catch (err) {

@@ -7,9 +7,11 @@
 
 export type AuthMode = 'open' | 'password' | 'jwt';
 
-export type ServerConfig = { auth: AuthMode | 'unknown' };
+/** `reachable: false`: the request failed (offline, or the server is down). */
+export type ServerConfig = { auth: AuthMode | 'unknown'; reachable?: false };
 
 const UNKNOWN: ServerConfig = { auth: 'unknown' };
+const UNREACHABLE: ServerConfig = { auth: 'unknown', reachable: false };
 
 export async function fetchServerConfig(): Promise<ServerConfig> {
   try {
@@ -19,6 +21,6 @@ export async function fetchServerConfig(): Promise<ServerConfig> {
     const auth = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).auth : undefined;
     return auth === 'open' || auth === 'password' || auth === 'jwt' ? { auth } : UNKNOWN;
   } catch {
-    return UNKNOWN;
+    return UNREACHABLE;
   }
 }

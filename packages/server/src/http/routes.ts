@@ -18,6 +18,9 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' blob: mediastream:",
   "connect-src 'self'",
   "font-src 'self'",
+  // The installable app: its manifest and its service worker (/sw.js), from this origin only.
+  "manifest-src 'self'",
+  "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
