@@ -100,8 +100,8 @@ describe('web app: chat and files', () => {
 
     const hostile = '<img src=x onerror="window.__pwned=1"> hi bob <b>bold?</b>';
     await say(alice.page, hostile);
-    // Bob's chat button shows unread activity (a dot, and in its name) before he opens the panel.
-    await bob.page.getByRole('button', { name: 'Chat, unread messages' }).locator('.dot').waitFor();
+    // Bob's chat button counts unread messages (a badge, and in its name) before he opens the panel.
+    await bob.page.getByRole('button', { name: 'Chat, 1 unread message' }).locator('.unread-count', { hasText: '1' }).waitFor();
     await openChat(bob.page);
     await bob.page.locator('.chat-log .message-peer .message-text').first().waitFor();
     expect(await chatTexts(bob.page)).toEqual([hostile]);
