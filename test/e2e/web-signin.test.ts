@@ -167,6 +167,7 @@ describe('web app: a server with passwords', () => {
       // Both fields from the start: nobody has to fail a sign-in to learn a password is needed.
       await page.getByLabel('Password').waitFor();
       await page.getByText('sign in with the name and password you were given').waitFor();
+      await screenshot(page, 'signin-password');
       await page.getByLabel('Your name').fill('ivy');
       await page.getByLabel('Password').fill('wrong password');
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -176,7 +177,6 @@ describe('web app: a server with passwords', () => {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
-      await screenshot(page, 'signin-password-home');
       assertClean(ivy);
     } finally {
       await closeAll(ivy);
