@@ -190,7 +190,7 @@ describe('web app: meet by link on a server with accounts', () => {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
 
-      // Back at the link, as themselves.
+      // Back at the link, as themselves. (The home page said so: links here are for accounts.)
       await page.getByRole('heading', { name: 'Ready to join?' }).waitFor({ timeout: 20_000 });
       expect(new URL(page.url()).pathname).toBe('/r/teamroom');
       await page.getByText('You join as ivy.').waitFor();

@@ -177,6 +177,8 @@ describe('web app: a server with passwords', () => {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+      // Meeting links on this server are for people with an account, and the home page says so.
+      await page.getByText('Anyone with an account on this server who opens the link joins you in a call.').waitFor();
       assertClean(ivy);
     } finally {
       await closeAll(ivy);

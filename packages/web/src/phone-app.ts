@@ -219,6 +219,7 @@ export class PhoneApp {
       history,
       (name, video) => this.placeCall(name, video),
       () => this.signOut(),
+      this.config.auth === 'password' || this.config.auth === 'jwt',
     );
     this.deps.host.show(home, client.name);
     // The missed calls have now been seen; the badge clears next time the list renders.

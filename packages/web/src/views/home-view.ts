@@ -35,6 +35,8 @@ export class HomeView {
     history: CallHistory,
     onCall: CallAction,
     onSignOut: () => void,
+    /** Meeting links need an account on this server (password and jwt modes). */
+    accountsOnly = false,
   ) {
     this.watchlist = new Watchlist(client, history);
     this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
@@ -108,7 +110,7 @@ export class HomeView {
           h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, this.heading, dialForm),
           this.online.root,
         ),
-        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink().root, alertsUndecided() ? alertsCard() : null),
+        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink(accountsOnly).root, alertsUndecided() ? alertsCard() : null),
       ),
     );
   }
