@@ -19,7 +19,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // The few root and bin scripts have no tsconfig of their own; everything else does.
-        projectService: { allowDefaultProject: ['*.js', '*.ts', 'packages/server/bin/*.js', 'scripts/*.js', 'packages/server/scripts/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', '*.ts', 'packages/server/bin/*.js', 'scripts/*.js', 'packages/server/scripts/*.js', 'packages/web/public/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

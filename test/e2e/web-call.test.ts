@@ -9,6 +9,7 @@ import {
   assertClean,
   callFromList,
   closeAll,
+  connectVideoCall,
   expectNotice,
   expectRemoteVideoPlaying,
   incomingDialog,
@@ -19,7 +20,6 @@ import {
   signIn,
   startServer,
   waitConnected,
-  type Person,
   type Server,
 } from './web-harness.js';
 
@@ -39,15 +39,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function connectVideoCall(caller: Person, callee: Person): Promise<void> {
-  await onlineEntry(caller.page, callee.name).waitFor();
-  await callFromList(caller, callee.name, true);
-  const dialog = incomingDialog(callee.page);
-  await dialog.waitFor();
-  await callee.page.getByRole('button', { name: 'Accept with video' }).click();
-  await Promise.all([waitConnected(caller.page), waitConnected(callee.page)]);
-}
 
 describe('web app: calls', () => {
   it('video call: ringing, both sides decode video, peer sees mute, camera off and screen share, busy, hang up', async () => {
@@ -89,9 +80,9 @@ describe('web app: calls', () => {
       await alice.page.getByRole('button', { name: 'Call statistics' }).click();
       await alice.page.locator('.side-panel').waitFor({ state: 'hidden' });
 
-      // A third person sees both as "in a call", and calling one of them gets "busy".
-      await onlineEntry(carol.page, 'bob').locator('.presence', { hasText: 'In a call' }).waitFor();
-      await onlineEntry(carol.page, 'alice').locator('.presence', { hasText: 'In a call' }).waitFor();
+      // A third person sees both as busy, and calling one of them gets "busy".
+      await onlineEntry(carol.page, 'bob').locator('.presence', { hasText: 'Busy' }).waitFor();
+      await onlineEntry(carol.page, 'alice').locator('.presence', { hasText: 'Busy' }).waitFor();
       await callFromList(carol, 'bob', false);
       await expectNotice(carol.page, 'bob is in another call');
       await carol.page.getByRole('heading', { name: 'Online now' }).waitFor();

@@ -13,7 +13,6 @@ import {
   assertClean,
   callFromList,
   closeAll,
-  expectNotice,
   incomingDialog,
   launchBrowser,
   onlineEntry,
@@ -101,8 +100,8 @@ describe('web app: chat and files', () => {
 
     const hostile = '<img src=x onerror="window.__pwned=1"> hi bob <b>bold?</b>';
     await say(alice.page, hostile);
-    // Bob's chat button shows unread activity (a dot, and in its name) before he opens the panel.
-    await bob.page.getByRole('button', { name: 'Chat, unread messages' }).locator('.dot').waitFor();
+    // Bob's chat button counts unread messages (a badge, and in its name) before he opens the panel.
+    await bob.page.getByRole('button', { name: 'Chat, 1 unread message' }).locator('.unread-count', { hasText: '1' }).waitFor();
     await openChat(bob.page);
     await bob.page.locator('.chat-log .message-peer .message-text').first().waitFor();
     expect(await chatTexts(bob.page)).toEqual([hostile]);
@@ -167,8 +166,10 @@ describe('web app: chat and files', () => {
 
   it('after hang-up the transcript stays until "Done", so received files can still be saved', async () => {
     await alice.page.getByRole('button', { name: 'Hang up' }).click();
-    await expectNotice(bob.page, /Call with alice ended/);
     await bob.page.locator('.call-screen[data-state="ended"]').waitFor();
+    // The screen says how the call ended, once: no toast repeating it.
+    await bob.page.locator('.voice-status', { hasText: /^Call with alice ended \(\d+:\d\d\)\.$/ }).waitFor();
+    expect(await bob.page.locator('.notices .notice-text', { hasText: 'Call with alice ended' }).count()).toBe(0);
     expect(await bob.page.getByRole('link', { name: 'Save report.bin' }).count()).toBe(1);
     await bob.page.getByRole('button', { name: 'Done' }).click();
     await bob.page.getByRole('heading', { name: 'Online now' }).waitFor();

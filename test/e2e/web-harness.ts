@@ -280,6 +280,15 @@ export function incomingDialog(page: Page) {
   return page.getByRole('dialog');
 }
 
+/** `caller` places a video call from the online list and `callee` accepts it with video. */
+export async function connectVideoCall(caller: Person, callee: Person): Promise<void> {
+  await onlineEntry(caller.page, callee.name).waitFor();
+  await callFromList(caller, callee.name, true);
+  await incomingDialog(callee.page).waitFor();
+  await callee.page.getByRole('button', { name: 'Accept with video' }).click();
+  await Promise.all([waitConnected(caller.page), waitConnected(callee.page)]);
+}
+
 /** Wait until the call screen says connected (the timer runs) on this page. */
 export async function waitConnected(page: Page, timeoutMs = 20_000): Promise<void> {
   await page.locator('.call-screen[data-state="connected"]').waitFor({ timeout: timeoutMs });

@@ -3,7 +3,7 @@
  * who open it are connected without signing in; a third is told the room is full; a bad link
  * says so.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertClean,
@@ -31,6 +31,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** On the pre-join screen: type the name others will see, and join. */
+async function joinAs(page: Page, name: string): Promise<void> {
+  await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
+
 describe('web app: meet by link', () => {
   it('connects the two people who open a copied link, without signing in', async () => {
     const host = await signIn(browser, server, 'hannah');
@@ -42,8 +49,10 @@ describe('web app: meet by link', () => {
     await host.page.getByRole('button', { name: 'Copy link' }).click();
     expect(await host.page.evaluate(() => navigator.clipboard.readText())).toBe(link);
 
-    // Opening the link joins at once; the others wait on the home page until their turn.
+    // Opening the link shows the pre-join screen; Join joins. The others wait on the home page
+    // until their turn.
     const first = await openPerson(browser, link, 'first');
+    await joinAs(first.page, 'Fern');
     const second = await openPerson(browser, server.url, 'second');
     const third = await openPerson(browser, server.url, 'third');
     try {
@@ -55,18 +64,21 @@ describe('web app: meet by link', () => {
 
       // The second one opening the link connects both, with video both ways, as guests.
       await second.page.goto(link);
+      await joinAs(second.page, 'Gus');
       await Promise.all([waitConnected(first.page), waitConnected(second.page)]);
       await Promise.all([expectRemoteVideoPlaying(first.page), expectRemoteVideoPlaying(second.page)]);
+      // Each sees the name the other typed.
       const firstSees = await first.page.locator('.call-peer').textContent();
-      const secondSees = await second.page.locator('.call-peer').textContent();
-      expect(firstSees).toMatch(/^guest-[0-9a-f]{6}$/);
-      expect(secondSees).toMatch(/^guest-[0-9a-f]{6}$/);
-      expect(firstSees).not.toBe(secondSees);
+      expect(firstSees).toBe('Gus');
+      expect(await second.page.locator('.call-peer').textContent()).toBe('Fern');
 
-      // A third visitor is told the room is full.
+      // A third visitor is told the room is full, and when trying again can work.
       await third.page.goto(link);
-      await third.page.getByRole('heading', { name: 'Could not join' }).waitFor();
-      await third.page.getByText('This meeting already has two people in it.').waitFor();
+      await joinAs(third.page, 'Hal');
+      await third.page.getByRole('heading', { name: 'This meeting is full' }).waitFor();
+      await third.page.getByText('Try again when one of them has left.').waitFor();
+      expect(await third.page.getByText('Rejoin to wait').count()).toBe(0);
+      await screenshot(third.page, 'meeting-full');
 
       // The second leaves: the first is told, and can wait for someone else.
       await second.page.getByRole('button', { name: 'Hang up' }).click();
@@ -74,12 +86,69 @@ describe('web app: meet by link', () => {
       await first.page.getByRole('heading', { name: 'The meeting ended' }).waitFor();
       await first.page.getByText(`${firstSees} left the meeting.`, { exact: false }).waitFor();
       await first.page.getByRole('button', { name: 'Rejoin' }).click();
+      // Back through the pre-join screen, the name kept.
+      expect(await first.page.getByLabel('Your name').inputValue()).toBe('Fern');
+      await first.page.getByRole('button', { name: 'Join' }).click();
       await first.page.locator('.call-screen[data-state="waiting"]').waitFor();
-      await third.page.getByRole('button', { name: 'Rejoin' }).click();
+      await third.page.getByRole('button', { name: 'Try again' }).click();
+      await third.page.getByRole('button', { name: 'Join' }).click();
       await Promise.all([waitConnected(first.page), waitConnected(third.page)]);
       assertClean(host, first, second, third);
     } finally {
       await closeAll(host, first, second, third);
+    }
+  });
+
+  it('asks first: a name (remembered), a camera preview, a microphone level, devices, camera and microphone off', async () => {
+    const room = `prejoin${Date.now()}`;
+    const link = `${server.url}/r/${room}`;
+    const vera = await openPerson(browser, link, 'vera');
+    const wes = await openPerson(browser, link, 'wes');
+    try {
+      const { page } = vera;
+      await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+      // Nobody is named for them, and nothing is sent before Join.
+      expect(await page.getByLabel('Your name').inputValue()).toBe('');
+      await page.waitForFunction(() => {
+        const v = document.querySelector<HTMLVideoElement>('.prejoin-video');
+        return !!v && v.videoWidth > 0 && v.currentTime > 0;
+      });
+      // The fake microphone's beep moves the level meter.
+      await page.waitForFunction(() => (document.querySelector<HTMLMeterElement>('meter[aria-label="Microphone level"]')?.value ?? 0) > 0.01);
+      expect(await page.getByLabel('Microphone', { exact: true }).locator('option').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.getByLabel('Camera', { exact: true }).locator('option').count()).toBeGreaterThanOrEqual(1);
+      await screenshot(page, 'meeting-prejoin');
+
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Enter the name the other person will see.' }).waitFor();
+
+      // Camera off and microphone muted before joining.
+      await page.getByRole('button', { name: 'Turn camera off' }).click();
+      await page.getByText('Your camera is off').waitFor();
+      expect(await page.locator('.prejoin-video').isVisible()).toBe(false);
+      await page.getByRole('button', { name: 'Mute microphone' }).click();
+      expect(await page.getByRole('button', { name: 'Microphone muted' }).getAttribute('aria-pressed')).toBe('true');
+      await page.waitForFunction(() => document.querySelector<HTMLMeterElement>('meter[aria-label="Microphone level"]')?.value === 0);
+
+      await page.getByLabel('Your name').fill('Vera');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.locator('.call-screen[data-state="waiting"]').waitFor();
+      await joinAs(wes.page, 'Wes');
+      await Promise.all([waitConnected(page), waitConnected(wes.page)]);
+      // Wes sees Vera by name, muted, without a picture; Vera sends no camera.
+      expect(await wes.page.locator('.call-peer').textContent()).toBe('Vera');
+      await wes.page.locator('.peer-flags li', { hasText: 'Vera is muted' }).waitFor();
+      expect(await wes.page.locator('.call-screen').getAttribute('data-layout')).toBe('voice');
+      expect(await page.locator('.local-video').isVisible()).toBe(false);
+
+      // The name is remembered in this browser.
+      await page.getByRole('button', { name: 'Hang up' }).click();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+      expect(await page.getByLabel('Your name').inputValue()).toBe('Vera');
+      assertClean(vera, wes);
+    } finally {
+      await closeAll(vera, wes);
     }
   });
 
@@ -92,6 +161,45 @@ describe('web app: meet by link', () => {
       assertClean(visitor);
     } finally {
       await closeAll(visitor);
+    }
+  });
+});
+
+describe('web app: meet by link on a server with accounts', () => {
+  let secured: Server;
+
+  beforeAll(async () => {
+    secured = await startServer(['--auth', 'password'], { ivy: 'correct horse battery staple' });
+  });
+
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('says an account is needed, and after signing in joins as that account', async () => {
+    const link = `${secured.url}/r/teamroom`;
+    const ivy = await openPerson(browser, link, 'ivy');
+    const { page } = ivy;
+    try {
+      // Not "Wrong name or password" with only "Try again": what is needed, and the way there.
+      await page.getByRole('heading', { name: 'Sign in to join this meeting' }).waitFor();
+      await page.getByText('only people with an account join meetings').waitFor();
+      await screenshot(page, 'meeting-needs-account');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Your name').fill('ivy');
+      await page.getByLabel('Password').fill('correct horse battery staple');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+
+      // Back at the link, as themselves. (The home page said so: links here are for accounts.)
+      await page.getByRole('heading', { name: 'Ready to join?' }).waitFor({ timeout: 20_000 });
+      expect(new URL(page.url()).pathname).toBe('/r/teamroom');
+      await page.getByText('You join as ivy.').waitFor();
+      expect(await page.getByLabel('Your name').count()).toBe(0);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.locator('.call-screen[data-state="waiting"]').waitFor();
+      assertClean(ivy);
+    } finally {
+      await closeAll(ivy);
     }
   });
 });

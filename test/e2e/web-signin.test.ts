@@ -6,7 +6,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertClean,
+  callFromList,
   closeAll,
+  incomingDialog,
   launchBrowser,
   onlineEntry,
   openPerson,
@@ -111,6 +113,29 @@ describe('web app: sign in and presence', () => {
     await closeAll(alice, bob, carol);
   });
 
+  it('stays signed in across a reload, recent calls included', async () => {
+    const alice = await signIn(browser, server, 'amy');
+    const bob = await signIn(browser, server, 'ben');
+    try {
+      await onlineEntry(alice.page, 'ben').waitFor();
+      await callFromList(alice, 'ben', false);
+      await incomingDialog(bob.page).waitFor();
+      await bob.page.getByRole('button', { name: 'Decline' }).click();
+      const declined = alice.page.locator('.history-item', { hasText: 'ben' }).locator('.history-meta', { hasText: 'Declined' });
+      await declined.waitFor();
+
+      await alice.page.reload();
+      // Back on the home screen without typing anything, under the same name, and still online.
+      await alice.page.getByRole('heading', { name: 'Online now' }).waitFor();
+      expect(await alice.page.locator('.me-name').textContent()).toBe('amy');
+      await declined.waitFor();
+      await onlineEntry(bob.page, 'amy').waitFor();
+      assertClean(alice, bob);
+    } finally {
+      await closeAll(alice, bob);
+    }
+  });
+
   it('warns that calls cannot work on a plain-http LAN address', async () => {
     // lan.test resolves to loopback (see CHROMIUM_ARGS) but is not localhost: not a secure context.
     const person = await openPerson(browser, `http://lan.test:${server.port}/`, 'lan');
@@ -133,19 +158,17 @@ describe('web app: a server with passwords', () => {
     await secured?.stop();
   });
 
-  it('asks for the password when the server needs one, and says when it is wrong', async () => {
+  it('asks for the password at once, because the page asks the server how it signs people in', async () => {
     const ivy = await openPerson(browser, secured.url, 'ivy');
     const { page } = ivy;
     try {
-      await page.getByLabel('Your name').waitFor();
-      expect(await page.getByLabel('Password').isVisible()).toBe(false);
-      await page.getByLabel('Your name').fill('ivy');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      // Refused with invalid_credentials: the password field appears, focused.
+      const config = await page.request.get(`${secured.url}/api/config`);
+      expect(await config.json()).toEqual({ auth: 'password' });
+      // Both fields from the start: nobody has to fail a sign-in to learn a password is needed.
       await page.getByLabel('Password').waitFor();
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('signin-password');
-      expect(await page.getByRole('alert').textContent()).toMatch(/needs a password/);
-
+      await page.getByText('sign in with the name and password you were given').waitFor();
+      await screenshot(page, 'signin-password');
+      await page.getByLabel('Your name').fill('ivy');
       await page.getByLabel('Password').fill('wrong password');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('alert').filter({ hasText: 'Wrong name or password.' }).waitFor();
@@ -154,9 +177,82 @@ describe('web app: a server with passwords', () => {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+      // Meeting links on this server are for people with an account, and the home page says so.
+      await page.getByText('Anyone with an account on this server who opens the link joins you in a call.').waitFor();
       assertClean(ivy);
     } finally {
       await closeAll(ivy);
+    }
+  });
+
+  it('keeps a person signed in across a reload until they sign out, and says when the session ended', async () => {
+    const ivy = await openPerson(browser, secured.url, 'ivy');
+    const { page } = ivy;
+    try {
+      await page.getByLabel('Your name').fill('ivy');
+      await page.getByLabel('Password').fill('correct horse battery staple');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+      // The browser keeps a session token, never the password.
+      const stored = await page.evaluate(() => JSON.stringify(Object.values(localStorage)));
+      expect(stored).not.toContain('correct horse');
+      // An open page renews its token before it expires (POST /api/session); nobody else can.
+      const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('callwire:session') ?? '{}') as { token?: string }).token);
+      const renewed = await page.request.post(`${secured.url}/api/session`, { headers: { authorization: `Bearer ${token}` } });
+      expect(renewed.status()).toBe(200);
+      expect(((await renewed.json()) as { sessionToken?: unknown }).sessionToken).toEqual(expect.any(String));
+      expect((await page.request.post(`${secured.url}/api/session`)).status()).toBe(401);
+
+      await page.reload();
+      await page.getByRole('heading', { name: 'Online now' }).waitFor();
+      expect(await page.locator('.me-name').textContent()).toBe('ivy');
+
+      // Signing out forgets the session: a reload shows the form, with the name filled in.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await page.reload();
+      await page.getByLabel('Password').waitFor();
+      expect(await page.getByLabel('Your name').inputValue()).toBe('ivy');
+
+      // A token the server no longer takes (here: altered) ends the session with a word why.
+      await page.getByLabel('Password').fill('correct horse battery staple');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+      await page.evaluate(() => {
+        const saved = JSON.parse(localStorage.getItem('callwire:session') ?? '{}') as { token?: string };
+        localStorage.setItem('callwire:session', JSON.stringify({ ...saved, token: `${saved.token ?? ''}x` }));
+      });
+      await page.reload();
+      await page.getByRole('alert').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
+      expect(await page.getByLabel('Your name').inputValue()).toBe('ivy');
+      assertClean(ivy);
+    } finally {
+      await closeAll(ivy);
+    }
+  });
+});
+
+describe('web app: a server whose own site signs people in (jwt)', () => {
+  let jwtServer: Server;
+
+  beforeAll(async () => {
+    jwtServer = await startServer(['--auth', 'jwt', '--jwt-secret', 'a-test-secret-that-is-long-enough-0123456789']);
+  });
+
+  afterAll(async () => {
+    await jwtServer?.stop();
+  });
+
+  it('explains that the site signs people in instead of showing a form that cannot work', async () => {
+    const visitor = await openPerson(browser, jwtServer.url, 'visitor');
+    const { page } = visitor;
+    try {
+      await page.getByText('People sign in to this callwire server through its own website.').waitFor();
+      expect(await page.getByLabel('Your name').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(0);
+      assertClean(visitor);
+    } finally {
+      await closeAll(visitor);
     }
   });
 });

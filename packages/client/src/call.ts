@@ -98,6 +98,8 @@ export class Call {
   #state: CallState;
   #endReason: EndReason | undefined;
   #remoteMedia: RemoteMedia = { audio: false, video: false, screen: false };
+  /** Whether the peer has said what it sends yet (its first word may be "nothing"). */
+  #remoteAnnounced = false;
   #remoteTracks: MediaStreamTrack[] = [];
   #remoteStream: MediaStream | null = null;
   #session: PeerSession | null = null;
@@ -500,8 +502,11 @@ export class Call {
 
   #onRemoteMedia(state: MediaState): void {
     const prev = this.#remoteMedia;
-    if (prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen)
-      return;
+    // The first announcement always counts: a peer that joins muted with its camera off says
+    // the same as the "nothing known yet" default, and still has to be shown as muted.
+    const same = prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen;
+    if (same && this.#remoteAnnounced) return;
+    this.#remoteAnnounced = true;
     this.#remoteMedia = state;
     this.#events.emit('peerMediaChanged', { ...state });
   }

@@ -79,6 +79,7 @@ export interface ClientEvents {
 export class CallwireClient {
   #name: string;
   #iceServers: RTCIceServer[] = [];
+  #sessionToken: string | undefined;
   #online = new Map<string, 'online' | 'busy'>();
   readonly #calls = new Map<string, Call>();
   readonly #incoming = new Map<string, IncomingCall>();
@@ -142,6 +143,19 @@ export class CallwireClient {
   }
   get state(): ConnectionState {
     return this.#signaling.state;
+  }
+  /**
+   * The short-lived token from the last login reply (password and jwt servers; undefined in
+   * open mode). It authenticates the HTTP API, and on a password server a later login
+   * (`connect(url, { name, token })`), so an app can stay signed in across a page reload.
+   *
+   * @example
+   * ```ts
+   * if (client.sessionToken) localStorage.setItem('session', client.sessionToken);
+   * ```
+   */
+  get sessionToken(): string | undefined {
+    return this.#sessionToken;
   }
   /** STUN/TURN servers from the login reply (refreshed on every login). */
   get iceServers(): RTCIceServer[] {
@@ -319,6 +333,7 @@ export class CallwireClient {
   #onLogin(reply: LoginSuccess): void {
     if (reply.name !== undefined) this.#name = reply.name;
     this.#iceServers = (reply.iceServers ?? []).map((s) => ({ ...s }));
+    if (reply.sessionToken !== undefined) this.#sessionToken = reply.sessionToken;
     this.#online = new Map((reply.users ?? []).map((u) => [u.name, u.status]));
     if (this.#watched !== null) this.#signaling.send({ type: 'watch', names: this.#watched });
   }

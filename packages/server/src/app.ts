@@ -91,7 +91,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     stats,
     log,
     store,
-    auth: new Authenticator(config, store, log),
+    auth: new Authenticator(config, store, log, sessionTokens),
     guard: new SessionGuard(
       store,
       log,

@@ -284,6 +284,38 @@ describe('accounts that change while signed in', () => {
   });
 });
 
+describe('signing in again with a session token', () => {
+  it("takes the account's own token in place of the password, and no longer once the password changed", async () => {
+    const ts = await passwordServer();
+    const first = await signIn(ts, 'alice', ALICE_PW);
+    const token = first.reply.sessionToken as string;
+    first.client.close();
+    await first.client.closed;
+
+    const again = await attemptLogin(ts, { type: 'login', name: 'alice', token, protocol: 1 });
+    expect(again.reply).toMatchObject({ success: true, name: 'Alice' });
+    // A fresh token comes with it, so a page that signs in this way keeps one.
+    expect(again.reply.sessionToken).toEqual(expect.any(String));
+    again.client.close();
+    await again.client.closed;
+
+    // A token is not a pass for another name, nor is anything else that looks like one.
+    expect((await attemptLogin(ts, { type: 'login', name: 'bob', token, protocol: 1 })).reply).toMatchObject({
+      code: 'invalid_credentials',
+    });
+    expect((await attemptLogin(ts, { type: 'login', name: 'alice', token: `${token}x`, protocol: 1 })).reply).toMatchObject({
+      code: 'invalid_credentials',
+    });
+
+    await withSqlite(ts.dataDir, async (s) => {
+      await s.setPassword('alice', (await s.getUser('alice'))!.hash, 'a-new-epoch');
+    });
+    expect((await attemptLogin(ts, { type: 'login', name: 'alice', token, protocol: 1 })).reply).toMatchObject({
+      code: 'invalid_credentials',
+    });
+  });
+});
+
 describe('accounts that change while a session resumes', () => {
   const resumable = async (ts: AccountServer, name: string, password: string) => {
     const { client, reply } = await attemptLogin(ts, { ...loginMsg(name, password), resume: true });

@@ -7,6 +7,7 @@ import type { Call } from '@callwire/client';
 import { applyCapturePolicy } from './capture-policy.js';
 import { endNotice, errorText, type EndReason, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
+import type { Shortcuts } from './shortcuts.js';
 import { CallView } from './views/call-view.js';
 import type { ScreenHost } from './views/screen-host.js';
 
@@ -23,13 +24,17 @@ export type CallSummary = {
 export type SessionOptions = {
   host: ScreenHost;
   ringtone: Ringtone;
+  shortcuts: Shortcuts;
   me: string;
   peer: string;
   direction: 'in' | 'out';
   video: boolean;
   room?: string;
-  /** The call ended (or never started); the notice is what the person should read. */
-  onEnded: (summary: CallSummary | null, notice: Notice) => void;
+  /**
+   * The call ended (or never started); the notice is what the person should read. `onScreen`:
+   * the call screen stays (with its transcript) and already says it, so it needs no toast too.
+   */
+  onEnded: (summary: CallSummary | null, notice: Notice, onScreen: boolean) => void;
   /** The screen should go away (right away, or after "Done" on a kept transcript). */
   onLeave: () => void;
 };
@@ -46,6 +51,7 @@ export class CallSession {
     this.view = new CallView({
       peer: opts.peer,
       me: opts.me,
+      shortcuts: opts.shortcuts,
       ...(opts.room !== undefined ? { room: opts.room } : {}),
       onHangup: () => this.hangup(),
       onClose: () => this.leave(),
@@ -87,7 +93,7 @@ export class CallSession {
     if (this.finished) return;
     this.finished = true;
     this.stopTones();
-    this.opts.onEnded(null, { text: errorText(err), tone: 'error' });
+    this.opts.onEnded(null, { text: errorText(err), tone: 'error' }, false);
     this.leave();
   }
 
@@ -101,7 +107,7 @@ export class CallSession {
     if (this.finished) return;
     this.finished = true;
     this.stopTones();
-    this.opts.onEnded(null, { text: 'Call cancelled.', tone: 'info' });
+    this.opts.onEnded(null, { text: 'Call cancelled.', tone: 'info' }, false);
     this.leave();
   }
 
@@ -125,10 +131,11 @@ export class CallSession {
       endedByMe: this.hangupRequested,
     };
     const notice = endNotice(reason, summary.peer, call?.role ?? (this.opts.direction === 'out' ? 'caller' : 'callee'), summary.connectedMs, this.hangupRequested);
-    this.opts.onEnded(summary, notice);
-    for (const off of this.offs.splice(0)) off();
     // Keep the screen when something was said or sent, so received files can still be saved.
-    if (this.view.hasTranscript) this.view.showEnded(notice);
+    const keep = this.view.hasTranscript;
+    this.opts.onEnded(summary, notice, keep);
+    for (const off of this.offs.splice(0)) off();
+    if (keep) this.view.showEnded(notice);
     else this.leave();
   }
 

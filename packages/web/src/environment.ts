@@ -24,6 +24,17 @@ export function isConstrainedDevice(): boolean {
   );
 }
 
+/**
+ * Whether this browser can share a screen. Phone browsers either lack getDisplayMedia or have
+ * one that only fails (nothing to pick on a phone), so a touch-only device without a mouse does
+ * not offer it either.
+ */
+export function screenShareSupported(): boolean {
+  if (typeof navigator.mediaDevices?.getDisplayMedia !== 'function') return false;
+  const touchOnly = window.matchMedia('(pointer: coarse)').matches && !window.matchMedia('(any-pointer: fine)').matches;
+  return !touchOnly;
+}
+
 export function videoConstraints(): MediaTrackConstraints {
   return isConstrainedDevice()
     ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } }
@@ -41,11 +52,6 @@ export function newRoomId(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
-export function guestName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(3));
-  return `guest-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
 export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type Route = { kind: 'home' } | { kind: 'room'; room: string } | { kind: 'bad-room' };
@@ -60,6 +66,13 @@ export function parseRoute(pathname: string): Route {
     return { kind: 'bad-room' };
   }
   return ROOM_RE.test(room) ? { kind: 'room', room } : { kind: 'bad-room' };
+}
+
+/** `?next=/r/<room>`: where to go after signing in (only ever a meeting link of this site). */
+export function nextRoomPath(loc: Location = location): string | null {
+  const next = new URLSearchParams(loc.search).get('next');
+  const route = next === null ? null : parseRoute(next);
+  return route?.kind === 'room' ? `/r/${encodeURIComponent(route.room)}` : null;
 }
 
 export function roomUrl(room: string, loc: Location = location): string {

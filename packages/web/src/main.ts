@@ -8,9 +8,11 @@ import { mediaAvailable, parseRoute } from './environment.js';
 import { PhoneApp, type AppDeps } from './phone-app.js';
 import { Ringtone } from './ringtone.js';
 import { RoomApp } from './room-app.js';
+import { Shortcuts } from './shortcuts.js';
 import { MessageScreen } from './views/message-screen.js';
 import { Banners, Notices } from './views/notices.js';
 import { ScreenHost } from './views/screen-host.js';
+import { fetchServerConfig } from './server-config.js';
 
 function element(id: string): HTMLElement {
   const el = document.getElementById(id);
@@ -35,9 +37,30 @@ const deps: AppDeps = {
   banners: new Banners(element('banners')),
   notices: new Notices(element('notices')),
   ringtone: new Ringtone(),
+  shortcuts: new Shortcuts(),
 };
 
 if (!mediaAvailable()) deps.banners.set('insecure', insecureContextText(), 'error');
+
+// Installable, and opens without a network (public/sw.js keeps the app shell). Service workers
+// exist only in a secure context, like camera and microphone.
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/sw.js').catch((err: unknown) => console.warn('callwire: no offline support:', err));
+}
+
+// Offline means "cannot reach the server", asked of the server itself: navigator.onLine says
+// only whether a network interface is up, and is false on a machine that runs callwire on
+// localhost with no network at all.
+const OFFLINE_TEXT = 'You are offline. callwire needs a connection to its server for calls; it comes back when you are online.';
+const checkServer = (): void => {
+  void fetchServerConfig().then((config) => {
+    if (config.reachable === false) deps.banners.set('offline', OFFLINE_TEXT, 'warn', { label: 'Try again', run: () => location.reload() });
+    else deps.banners.remove('offline');
+  });
+};
+window.addEventListener('offline', checkServer);
+window.addEventListener('online', checkServer);
+checkServer();
 
 const route = parseRoute(location.pathname);
 switch (route.kind) {

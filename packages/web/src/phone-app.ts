@@ -4,20 +4,29 @@
  */
 import { connect, type CallwireClient, type IncomingCall } from '@callwire/client';
 import { assertNever } from './assert-never.js';
+import { CallAlerts } from './call-alerts.js';
 import { CallHistory, lastName, rememberName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
-import { callMedia, signalingUrl } from './environment.js';
+import { callMedia, nextRoomPath, signalingUrl } from './environment.js';
 import { errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
+import type { Shortcuts } from './shortcuts.js';
+import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
+import { fetchServerConfig, type ServerConfig } from './server-config.js';
+import { MessageScreen } from './views/message-screen.js';
 import { HomeView } from './views/home-view.js';
 import { IncomingDialog, type IncomingChoice } from './views/incoming-dialog.js';
 import type { Banners, Notices } from './views/notices.js';
 import type { ScreenHost } from './views/screen-host.js';
 import { SignInView, type SignInRequest } from './views/sign-in-view.js';
 
-export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone };
+export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone; shortcuts: Shortcuts };
 
-type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void };
+type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void; offKeys: () => void };
+
+/** An open server may still hold the name of the page we replaced: wait this long between tries. */
+const NAME_RETRY_MS = 1_000;
+const NAME_RETRIES = 3;
 
 export class PhoneApp {
   private client: CallwireClient | null = null;
@@ -26,18 +35,63 @@ export class PhoneApp {
   private ringing: Ringing | null = null;
   private clientOffs: Array<() => void> = [];
   private signingOut = false;
+  private config: ServerConfig = { auth: 'unknown' };
+  private stopRenewing: (() => void) | null = null;
+  private readonly alerts = new CallAlerts();
 
   constructor(private readonly deps: AppDeps) {}
 
   start(): void {
-    this.showSignIn();
+    void this.begin();
+  }
+
+  private async begin(): Promise<void> {
+    this.config = await fetchServerConfig();
+    const saved = savedSession();
+    // A jwt server's session tokens do not sign in again: its own site does that.
+    if (saved && this.config.auth !== 'jwt' && (this.config.auth !== 'password' || saved.token !== undefined)) {
+      await this.resumeSaved(saved);
+    } else {
+      this.showSignIn();
+    }
   }
 
   // --- sign in / out -------------------------------------------------------------------------
 
-  private showSignIn(): void {
-    const view = new SignInView(lastName(), (req) => void this.signIn(view, req));
+  private showSignIn(problem?: string): void {
+    const view = new SignInView(lastName(), this.config, (req) => void this.signIn(view, req));
     this.deps.host.show(view, 'Sign in');
+    if (problem !== undefined) view.showError(problem, this.config.auth === 'password' ? 'password' : null);
+  }
+
+  /** Sign in again after a reload, with what the last sign-in left in this browser. */
+  private async resumeSaved(saved: SavedSession): Promise<void> {
+    this.deps.host.show(new MessageScreen('Signing in…', `Signing you in as ${saved.name}.`, [], 'phone'), 'Sign in');
+    const request = saved.token !== undefined ? { name: saved.name, token: saved.token } : { name: saved.name };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = await connect(signalingUrl(), request);
+        this.onSignedIn(client);
+        return;
+      } catch (err) {
+        const code = errorCode(err);
+        // The page this one replaced may not have left yet (its socket closes as we connect).
+        if (code === 'name_taken' && attempt < NAME_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, NAME_RETRY_MS));
+          continue;
+        }
+        if (code === 'invalid_credentials') {
+          forgetSession();
+          this.showSignIn('Your session has ended. Sign in again.');
+        } else if (code === 'connection_failed' || code === 'disconnected' || code === 'timeout') {
+          this.showSignIn('Cannot reach the server. Check your connection and try again.');
+        } else {
+          forgetSession();
+          this.showSignIn(errorText(err));
+        }
+        return;
+      }
+    }
   }
 
   private async signIn(view: SignInView, req: SignInRequest): Promise<void> {
@@ -47,7 +101,6 @@ export class PhoneApp {
     view.setBusy(true);
     try {
       const client = await connect(signalingUrl(), req);
-      rememberName(client.name);
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);
@@ -66,6 +119,18 @@ export class PhoneApp {
   }
 
   private onSignedIn(client: CallwireClient): void {
+    // Reaching the server is the surest sign of being online again.
+    this.deps.banners.remove('offline');
+    rememberName(client.name);
+    this.keepSession(client);
+    // Signed in on the way to a meeting link: the meeting page signs in again with the kept
+    // session, so this connection makes way for it.
+    const next = nextRoomPath();
+    if (next !== null && this.config.auth !== 'jwt') {
+      client.close();
+      location.assign(next);
+      return;
+    }
     this.client = client;
     this.signingOut = false;
     this.history = new CallHistory(client.name);
@@ -77,8 +142,26 @@ export class PhoneApp {
     this.showHome();
   }
 
+  /** Keep what signs this person in again after a reload (see saved-session.ts). */
+  private keepSession(client: CallwireClient): void {
+    this.stopRenewing?.();
+    this.stopRenewing = null;
+    if (this.config.auth === 'jwt') return;
+    const token = client.sessionToken;
+    if (token === undefined) {
+      if (this.config.auth !== 'password') saveSession({ name: client.name });
+      return;
+    }
+    const session = { name: client.name, token };
+    saveSession(session);
+    if (this.config.auth === 'password') this.stopRenewing = keepSessionFresh(session);
+  }
+
   private signOut(): void {
     this.signingOut = true;
+    forgetSession();
+    this.stopRenewing?.();
+    this.stopRenewing = null;
     this.endRinging();
     this.session?.hangup();
     this.teardownClient();
@@ -136,6 +219,7 @@ export class PhoneApp {
       history,
       (name, video) => this.placeCall(name, video),
       () => this.signOut(),
+      this.config.auth === 'password' || this.config.auth === 'jwt',
     );
     this.deps.host.show(home, client.name);
     // The missed calls have now been seen; the badge clears next time the list renders.
@@ -150,11 +234,12 @@ export class PhoneApp {
     const session = new CallSession({
       host: this.deps.host,
       ringtone: this.deps.ringtone,
+      shortcuts: this.deps.shortcuts,
       me: client.name,
       peer,
       direction,
       video,
-      onEnded: (summary, notice) => this.onCallEnded(summary, notice),
+      onEnded: (summary, notice, onScreen) => this.onCallEnded(summary, notice, onScreen),
       onLeave: () => {
         if (this.session === session) this.session = null;
         // Signing out shows the sign-in screen itself once the call is hung up.
@@ -195,10 +280,18 @@ export class PhoneApp {
       this.recordMissed(incoming.from, video);
       this.deps.notices.show({ text: `Missed call from ${incoming.from}.`, tone: 'warn' });
     });
-    this.ringing = { incoming, dialog, off };
+    // A accepts the way the caller asked (video or voice), D declines.
+    const offKeys = this.deps.shortcuts.push((key) => {
+      if (key === 'a') this.answer(video ? 'video' : 'voice');
+      else if (key === 'd') this.answer('decline');
+      else return false;
+      return true;
+    });
+    this.ringing = { incoming, dialog, off, offKeys };
     this.deps.ringtone.start('ring');
     dialog.setRinging(this.deps.ringtone.audible ? 'playing' : 'blocked');
     this.deps.host.setTitle(`Incoming call from ${incoming.from}`);
+    this.alerts.start(incoming.from, video);
   }
 
   private answer(choice: IncomingChoice): void {
@@ -236,6 +329,8 @@ export class PhoneApp {
     if (!ringing) return;
     this.ringing = null;
     ringing.off();
+    ringing.offKeys();
+    this.alerts.stop();
     ringing.dialog.close();
     this.deps.ringtone.stop();
     this.deps.host.setTitle(this.client?.name ?? '');
@@ -245,8 +340,10 @@ export class PhoneApp {
     this.history?.add({ peer, direction: 'in', video, at: Date.now(), durationMs: 0, outcome: 'cancelled', missed: true });
   }
 
-  private onCallEnded(summary: CallSummary | null, notice: Notice): void {
-    if (summary?.reason === 'disconnected') {
+  private onCallEnded(summary: CallSummary | null, notice: Notice, onScreen: boolean): void {
+    if (onScreen) {
+      // The call screen stays and says how the call ended: the same sentence twice is noise.
+    } else if (summary?.reason === 'disconnected') {
       // The SDK ends calls before it reports its own connection state; once that has settled,
       // tell apart "the other person's connection was lost" from "ours was".
       queueMicrotask(() => {

@@ -1,23 +1,42 @@
 /**
- * Meet by link: /r/<room> connects the two people who open it, without signing in. The page
- * signs in under a generated guest name (the server needs one), joins the room and shows the
- * call screen; while alone it offers the link to copy.
+ * Meet by link: /r/<room> connects the two people who open it. First a pre-join screen (name,
+ * camera preview, microphone level, devices, camera and microphone on or off); Join signs in
+ * and joins the room, and the call screen shows; while alone it offers the link to copy.
+ *
+ * Who may join follows the server's sign-in (`GET /api/config`): on an open server anyone, under
+ * the name they type (remembered in this browser); on a password server people with an
+ * account, as themselves (the session kept by the home page), and the page says so to anyone
+ * else; on a jwt server people signed in through the operator's site.
  */
 import { connect, type CallwireClient } from '@callwire/client';
 import { assertNever } from './assert-never.js';
+import { lastName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
-import { callMedia, guestName, roomUrl, signalingUrl } from './environment.js';
+import { callMedia, roomUrl, signalingUrl } from './environment.js';
 import { errorCode, errorText } from './messages.js';
 import type { AppDeps } from './phone-app.js';
+import { forgetSession, savedSession } from './saved-session.js';
+import { fetchServerConfig, type ServerConfig } from './server-config.js';
 import { MessageScreen } from './views/message-screen.js';
+import { PreJoinView, type PreJoinChoice, type PreJoinIdentity } from './views/pre-join-view.js';
 
-const NAME_ATTEMPTS = 3;
+const GUEST_NAME_KEY = 'callwire:meeting-name';
+const NAME_RETRY_MS = 1_000;
+const NAME_RETRIES = 2;
+
+type Identity = PreJoinIdentity & { token?: string };
 
 export class RoomApp {
   private client: CallwireClient | null = null;
   private session: CallSession | null = null;
+  private config: ServerConfig = { auth: 'unknown' };
+  private identity: Identity | null = null;
+  /** The stream the pre-join screen captured, owned by the app while a call uses it. */
+  private stream: MediaStream | null = null;
   /** How the last call in the room ended, for the screen that follows it. */
   private outcome: { title: string; text: string } | null = null;
+  /** Why the last join was refused (an error code), if it was. */
+  private refusal: string | null = null;
 
   constructor(
     private readonly deps: AppDeps,
@@ -25,19 +44,106 @@ export class RoomApp {
   ) {}
 
   start(): void {
-    void this.enter();
+    void this.begin();
   }
 
-  private async enter(): Promise<void> {
-    this.deps.host.show(new MessageScreen('Joining the meeting…', 'Connecting to the server.', [], 'link'), 'Meeting');
+  private async begin(): Promise<void> {
+    this.deps.host.show(new MessageScreen('Opening the meeting…', '', [], 'link'), 'Meeting');
+    this.config = await fetchServerConfig();
+    const saved = savedSession();
+    switch (this.config.auth) {
+      case 'open':
+      case 'unknown':
+        this.identity = { kind: 'guest', name: rememberedGuestName() };
+        break;
+      case 'password':
+        if (saved?.token === undefined) return this.showNeedsAccount(null);
+        this.identity = { kind: 'account', name: saved.name, token: saved.token };
+        break;
+      case 'jwt':
+        return this.showNeedsAccount(null);
+      default:
+        assertNever(this.config.auth);
+    }
+    this.showPreJoin();
+  }
+
+  private showPreJoin(): void {
+    const identity = this.identity;
+    if (!identity) return;
+    const view = new PreJoinView(identity, (choice) => void this.enter(view, choice));
+    this.deps.host.show(view, 'Meeting');
+    void view.start();
+  }
+
+  /** Accounts only (password and jwt servers): say what is needed, and how to get it. */
+  private showNeedsAccount(problem: string | null): void {
+    const jwt = this.config.auth === 'jwt';
+    const text = jwt
+      ? 'This server lets people join meetings once they are signed in through its own website. Open callwire from that site, then open this link again.'
+      : 'This server lets only people with an account join meetings. Sign in with your name and password, and you come back here to join.';
+    const next = `/?next=${encodeURIComponent(`/r/${this.room}`)}`;
+    this.deps.host.show(
+      new MessageScreen(
+        problem ?? 'Sign in to join this meeting',
+        text,
+        jwt ? [{ label: 'Go to callwire home', run: () => location.assign('/') }] : [{ label: 'Sign in', primary: true, run: () => location.assign(next) }],
+        'link',
+      ),
+      'Meeting',
+    );
+  }
+
+  private async enter(view: PreJoinView, choice: PreJoinChoice): Promise<void> {
+    const identity = this.identity;
+    if (!identity) return;
     try {
-      if (!this.client || this.client.state === 'closed') {
-        this.client = await this.connectAsGuest();
+      if (this.client && (this.client.state === 'closed' || this.client.name !== choice.name)) {
+        this.client.close();
+        this.client = null;
+      }
+      if (!this.client) {
+        this.client = await this.connectAs(identity, choice.name);
+        this.deps.banners.remove('offline');
         this.watchConnection(this.client);
       }
-      this.join(this.client);
     } catch (err) {
-      this.showProblem(err);
+      this.client = null;
+      const code = errorCode(err);
+      if (identity.kind === 'guest') {
+        if (code === 'name_taken') return view.joinFailed('Somebody here already uses that name. Pick another one.', true);
+        return view.joinFailed(errorText(err), code === 'name_invalid');
+      }
+      if (code === 'name_taken') {
+        return view.joinFailed(`You are signed in as ${identity.name} in another tab or window. Close it (or sign out there), then join here.`);
+      }
+      if (code === 'invalid_credentials') {
+        forgetSession();
+        return this.showNeedsAccount('Your session has ended');
+      }
+      return view.joinFailed(errorText(err));
+    }
+    if (identity.kind === 'guest') {
+      rememberGuestName(choice.name);
+      this.identity = { kind: 'guest', name: choice.name };
+    }
+    this.stream = choice.stream;
+    this.join(this.client, choice);
+  }
+
+  /**
+   * Sign in for the meeting. An account's own home page may have just left for this one (after
+   * "Sign in" here): its connection can take a moment to close, so a taken name is tried again.
+   */
+  private async connectAs(identity: Identity, name: string): Promise<CallwireClient> {
+    if (identity.kind === 'guest' || identity.token === undefined) return connect(signalingUrl(), { name });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await connect(signalingUrl(), { name: identity.name, token: identity.token });
+      } catch (err) {
+        if (errorCode(err) !== 'name_taken' || attempt >= NAME_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, NAME_RETRY_MS));
+      }
     }
   }
 
@@ -67,53 +173,58 @@ export class RoomApp {
     });
   }
 
-  /** A generated name can collide with someone online; try a few before giving up. */
-  private async connectAsGuest(): Promise<CallwireClient> {
-    let lastError: unknown;
-    for (let i = 0; i < NAME_ATTEMPTS; i++) {
-      try {
-        return await connect(signalingUrl(), { name: guestName() });
-      } catch (err) {
-        lastError = err;
-        if (errorCode(err) !== 'name_taken') break;
-      }
-    }
-    throw lastError;
-  }
-
-  private join(client: CallwireClient): void {
+  private join(client: CallwireClient, choice: PreJoinChoice): void {
     const session = new CallSession({
       host: this.deps.host,
       ringtone: this.deps.ringtone,
+      shortcuts: this.deps.shortcuts,
       me: client.name,
       peer: 'Meeting',
       direction: 'out',
-      video: true,
+      video: choice.cameraOn,
       room: this.room,
       onEnded: (summary, notice) => {
         this.outcome = summary ? roomOutcome(summary, notice.text) : { title: 'Could not join', text: notice.text };
       },
       onLeave: () => {
         if (this.session === session) this.session = null;
+        this.releaseStream();
         this.showEnded();
       },
     });
     this.session = session;
+    this.refusal = null;
     session.show();
-    client.join(this.room, callMedia(true)).then(
-      (call) => session.attach(call),
-      (err: unknown) => session.fail(err),
+    const stream = choice.stream;
+    const options = stream ? { audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0, localStream: stream } : callMedia(choice.cameraOn);
+    client.join(this.room, options).then(
+      (call) => {
+        // Muted before joining stays muted: the other side sees it from the start.
+        if (!choice.micOn) call.setMicrophoneEnabled(false);
+        session.attach(call);
+      },
+      (err: unknown) => {
+        this.refusal = errorCode(err);
+        session.fail(err);
+      },
     );
   }
 
+  /** The SDK never stops tracks it was given: the app does, once the call is over. */
+  private releaseStream(): void {
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    this.stream = null;
+  }
+
   private showEnded(): void {
+    if (this.refusal === 'room_full') return this.showFull();
     const outcome = this.outcome ?? { title: 'You left the meeting', text: '' };
     this.outcome = null;
     const screen = new MessageScreen(
       outcome.title,
-      `${outcome.text} Rejoin to wait for someone to open ${roomUrl(this.room)} again.`.trim(),
+      `${outcome.text} The link still works: rejoin to wait there until someone opens ${roomUrl(this.room)}.`.trim(),
       [
-        { label: 'Rejoin', primary: true, run: () => void this.enter() },
+        { label: 'Rejoin', primary: true, run: () => this.showPreJoin() },
         { label: 'Go to callwire home', run: () => location.assign('/') },
       ],
       'link',
@@ -121,13 +232,35 @@ export class RoomApp {
     this.deps.host.show(screen, 'Meeting');
   }
 
-  private showProblem(err: unknown): void {
-    const code = errorCode(err);
-    const text = code === 'connection_failed' ? 'Cannot reach the server. Check your connection and try again.' : errorText(err);
-    this.deps.host.show(
-      new MessageScreen('Could not join', text, [{ label: 'Try again', primary: true, run: () => void this.enter() }], 'warning'),
-      'Meeting',
+  /** Rejoining a full meeting would only be refused again: say when it can work. */
+  private showFull(): void {
+    this.outcome = null;
+    const screen = new MessageScreen(
+      'This meeting is full',
+      'Two people are already in this meeting, and a meeting link is for two. Try again when one of them has left.',
+      [
+        { label: 'Try again', primary: true, run: () => this.showPreJoin() },
+        { label: 'Go to callwire home', run: () => location.assign('/') },
+      ],
+      'link',
     );
+    this.deps.host.show(screen, 'Meeting');
+  }
+}
+
+function rememberedGuestName(): string {
+  try {
+    return window.localStorage.getItem(GUEST_NAME_KEY) ?? lastName();
+  } catch {
+    return '';
+  }
+}
+
+function rememberGuestName(name: string): void {
+  try {
+    window.localStorage.setItem(GUEST_NAME_KEY, name);
+  } catch {
+    /* not essential */
   }
 }
 

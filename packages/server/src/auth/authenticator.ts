@@ -6,7 +6,10 @@
  *   the same reply (`invalid_credentials`). Failures are throttled per (account, client network)
  *   and per client network, so a third party cannot lock an owner out by failing on purpose;
  *   failures for an account from anywhere only slow its logins, by a capped delay. Hashes run
- *   through a bounded limiter.
+ *   through a bounded limiter. Instead of the password, a login may carry the `sessionToken` of
+ *   an earlier login of the same account (how the web app stays signed in across a reload):
+ *   valid until it expires, or at once no longer once the account is removed or its password
+ *   changed (the epoch in the token no longer matches).
  * - `jwt`: a token from the operator's backend, in the login message or with the upgrade.
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +27,7 @@ import {
   verifyPassword,
   type Argon2Params,
 } from './passwords.js';
+import type { SessionTokens } from './session-tokens.js';
 import { Throttle, networkKey, pairKey } from './throttle.js';
 
 export interface Identity {
@@ -89,6 +93,8 @@ export class Authenticator {
     config: Config,
     private readonly store: Store,
     private readonly log: Logger,
+    /** Accepts session tokens in place of a password (password mode); none: passwords only. */
+    private readonly sessionTokens?: SessionTokens,
   ) {
     this.mode = config.auth;
     this.argon2 = {
@@ -186,6 +192,9 @@ export class Authenticator {
   }
 
   private async byPassword(session: Session, attempt: LoginAttempt): Promise<AuthOutcome> {
+    if (attempt.password === undefined && attempt.token !== undefined) {
+      return this.bySessionToken(attempt.key, attempt.token);
+    }
     if (attempt.password === undefined) return fail('invalid_credentials');
     // Over-long passwords are refused before any work (argon2 would hash them all).
     const prepared = preparePassword(attempt.password);
@@ -223,6 +232,29 @@ export class Authenticator {
     this.pairs.succeed(pair);
     this.accounts.succeed(attempt.key);
     if (needsRehash(user.hash, this.argon2)) void this.rehash(user, prepared);
+    return {
+      ok: true,
+      identity: { key: user.key, display: user.name, mode: 'password', epoch: user.epoch },
+    };
+  }
+
+  /**
+   * A session token stands for the password it was issued after. No throttle: checking one
+   * costs a signature, not a hash, and a guess at a 256-bit HMAC is not worth slowing down.
+   */
+  private async bySessionToken(key: string, token: string): Promise<AuthOutcome> {
+    const claims = this.sessionTokens === undefined ? null : await this.sessionTokens.verify(token);
+    if (claims === null || claims.key !== key || claims.epoch === undefined) {
+      return fail('invalid_credentials');
+    }
+    let user: UserRecord | undefined;
+    try {
+      user = await this.store.getUser(key);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return fail('service_unavailable');
+    }
+    if (user === undefined || user.epoch !== claims.epoch) return fail('invalid_credentials');
     return {
       ok: true,
       identity: { key: user.key, display: user.name, mode: 'password', epoch: user.epoch },

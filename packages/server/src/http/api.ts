@@ -3,6 +3,9 @@
  * `?limit=&before=`. Authenticated with the short-lived `sessionToken` from the native login
  * reply as a bearer token; in password mode the token is also checked against the account, so
  * a removed account or a changed password ends access at once, not when the token expires.
+ *
+ * `POST /api/session` (password mode) trades a valid token for a fresh one, so a page that
+ * stays open keeps a token it can sign in with again after a reload.
  */
 import type { EndReason } from '@callwire/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -80,6 +83,24 @@ const unauthorized = (reply: FastifyReply) =>
     .send({ error: 'unauthorized' });
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  app.post('/api/session', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    // Only accounts renew: a jwt session must end with the operator's token, not outlive it.
+    if (deps.mode !== 'password') return unauthorized(reply);
+    const token = bearer(req.headers.authorization);
+    const claims = token === undefined ? null : await deps.tokens.verify(token);
+    if (claims === null) return unauthorized(reply);
+    try {
+      const user = await deps.store.getUser(claims.key);
+      if (user === undefined || user.epoch !== claims.epoch) return unauthorized(reply);
+      const sessionToken = await deps.tokens.issue({ key: user.key, display: user.name, epoch: user.epoch });
+      return { sessionToken };
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return reply.code(503).send({ error: 'service_unavailable' });
+    }
+  });
+
   app.get('/api/calls', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // In open mode names are not identities: no history is handed out, whatever the token.

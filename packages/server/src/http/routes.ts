@@ -1,6 +1,6 @@
 /**
- * HTTP on the signaling port: health, readiness, Prometheus metrics, and the web app with
- * security headers (a Content-Security-Policy without inline script).
+ * HTTP on the signaling port: health, readiness, Prometheus metrics, the public config, and
+ * the web app with security headers (a Content-Security-Policy without inline script).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { runsFromClone } from '../data-dir.js';
 import { registerNotFound } from './not-found.js';
+import { registerPublicConfig } from './public-config.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -19,6 +20,9 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' blob: mediastream:",
   "connect-src 'self'",
   "font-src 'self'",
+  // The installable app: its manifest and its service worker (/sw.js), from this origin only.
+  "manifest-src 'self'",
+  "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
@@ -71,6 +75,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     reply.header('content-type', deps.registry.contentType);
     return deps.registry.metrics();
   });
+
+  registerPublicConfig(app, deps.config);
 
   const root = webRoot(deps.config);
   if (root === undefined) {

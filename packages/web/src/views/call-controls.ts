@@ -6,6 +6,7 @@
 import type { Call } from '@callwire/client';
 import { Disposer, h, setShown } from '../dom.js';
 import { icon, type IconName } from '../icons.js';
+import { screenShareSupported } from '../environment.js';
 import { errorText } from '../messages.js';
 
 export type PanelName = 'chat' | 'stats' | 'devices';
@@ -61,14 +62,15 @@ export class CallControls {
     this.screen.button.classList.add('control-screen');
     this.panels = {
       chat: toggle('Chat', ['Chat', 'Chat'], 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
-      stats: toggle('Call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
+      // The name holds the visible caption, so speech input ("click Stats") finds it (axe).
+      stats: toggle('Stats: call statistics', ['Stats', 'Stats'], 'stats', 'stats', 'aria-expanded', () => onPanel('stats')),
       devices: toggle('Devices', ['Devices', 'Devices'], 'devices', 'devices', 'aria-expanded', () => onPanel('devices')),
     };
-    this.unread = h('span', { class: 'dot', hidden: true, 'aria-hidden': 'true' });
+    this.unread = h('span', { class: 'dot unread-count', hidden: true, 'aria-hidden': 'true' });
     this.panels.chat.button.append(this.unread);
     this.hangup = h('button', { type: 'button', class: 'control control-hangup', 'aria-label': 'Cancel call', onclick: () => this.onHangup() }, icon('hangup'));
     this.error = h('p', { class: 'control-error', role: 'alert', hidden: true });
-    if (typeof navigator.mediaDevices?.getDisplayMedia !== 'function') setShown(this.screen.button, false);
+    if (!screenShareSupported()) setShown(this.screen.button, false);
     this.root = h(
       'div',
       { class: 'control-bar', role: 'toolbar', 'aria-label': 'Call controls' },
@@ -102,13 +104,25 @@ export class CallControls {
 
   setPanel(open: PanelName | null): void {
     for (const [name, t] of Object.entries(this.panels) as Array<[PanelName, Toggle]>) t.set(name === open);
-    if (open === 'chat') this.setUnread(false);
+    if (open === 'chat') this.setUnread(0);
   }
 
-  setUnread(unread: boolean): void {
-    setShown(this.unread, unread);
-    // The dot is visual; screen readers hear it in the button's name.
-    this.panels.chat.button.setAttribute('aria-label', unread ? 'Chat, unread messages' : 'Chat');
+  /** How many messages and files arrived while the chat was closed (0 clears the badge). */
+  setUnread(count: number): void {
+    setShown(this.unread, count > 0);
+    this.unread.textContent = count > 99 ? '99+' : String(count);
+    // The badge is visual; screen readers hear the count in the button's name.
+    const label = count === 0 ? 'Chat' : `Chat, ${count} unread ${count === 1 ? 'message' : 'messages'}`;
+    this.panels.chat.button.setAttribute('aria-label', label);
+  }
+
+  /** A keyboard shortcut (see shortcuts.ts): the same as clicking the control, if it can be. */
+  shortcut(key: string): boolean {
+    const button =
+      key === 'm' ? this.mic.button : key === 'v' ? this.camera.button : key === 'c' ? this.panels.chat.button : key === 'h' ? this.hangup : null;
+    if (button === null || button.disabled || button.hidden || this.root.hidden) return false;
+    button.click();
+    return true;
   }
 
   focusPanelButton(panel: PanelName): void {

@@ -23,10 +23,13 @@ import { DevicePicker } from './device-picker.js';
 import { copyText } from './meeting-link.js';
 import { QualityIndicator } from './quality-indicator.js';
 import { StatsGraph } from './stats-graph.js';
+import type { Shortcuts } from '../shortcuts.js';
 
 export type CallViewOptions = {
   peer: string;
   me: string;
+  /** M, V, C and H work on this screen while it is shown. */
+  shortcuts: Shortcuts;
   /** Meet by link: the room, whose link is offered while waiting. */
   room?: string;
   onHangup: () => void;
@@ -68,6 +71,10 @@ export class CallView {
   /** What the peer's media flags say (muted, camera off, sharing). */
   private mediaFlags: string[] = [];
   private ownReconnecting = false;
+  private unread = 0;
+  /** A message that arrived with the chat closed, shown for a few seconds; a click opens the chat. */
+  private readonly chatToast: HTMLButtonElement;
+  private chatToastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: CallViewOptions) {
     this.remoteVideo = h('video', { class: 'remote-video', autoplay: true, playsinline: true, 'aria-label': `Video from ${opts.peer}` });
@@ -97,6 +104,14 @@ export class CallView {
       'Turn on sound',
     );
     this.controls = new CallControls(null, (p) => this.togglePanel(p), opts.onHangup);
+    this.chatToast = h('button', {
+      type: 'button',
+      class: 'chat-toast',
+      hidden: true,
+      onclick: () => {
+        if (this.panel !== 'chat') this.togglePanel('chat');
+      },
+    });
     this.sideTitle = h('h2', { id: 'side-title', tabindex: '-1' });
     this.sideBody = h('div', { class: 'side-body' });
     this.side = h(
@@ -138,12 +153,14 @@ export class CallView {
         this.unmute,
         this.localVideo,
         this.controls.error,
+        this.chatToast,
         this.announcer,
       ),
       this.side,
       this.controls.root,
     );
     this.graph.root.id = 'call-stats';
+    this.disposer.add(opts.shortcuts.push((key) => this.controls.shortcut(key)));
     if (opts.room) this.showRoomLink(opts.room);
   }
 
@@ -167,8 +184,11 @@ export class CallView {
   attach(call: Call): void {
     this.call = call;
     this.controls.attach(call);
-    this.chat = new ChatPanel(call, this.opts.me, () => {
-      if (this.panel !== 'chat') this.controls.setUnread(true);
+    this.chat = new ChatPanel(call, this.opts.me, (preview) => {
+      if (this.panel === 'chat') return;
+      this.unread++;
+      this.controls.setUnread(this.unread);
+      this.showChatPreview(preview);
     });
     this.devices = new DevicePicker(call, this.remoteVideo);
     this.disposer.add(call.on('stateChanged', (state) => this.onState(state)));
@@ -218,6 +238,7 @@ export class CallView {
 
   dispose(): void {
     this.stopTimer();
+    this.hideChatPreview();
     this.disposer.dispose();
     this.controls.dispose();
     this.chat?.dispose();
@@ -280,8 +301,19 @@ export class CallView {
   private tick(): void {
     const text = formatDuration(this.connectedMs);
     this.status.textContent = text;
-    this.voiceStatus.textContent = this.call?.remoteMedia.video ? text : `Voice call · ${text}`;
+    this.voiceStatus.textContent = this.voiceLabel(text);
     this.status.setAttribute('aria-label', `Connected for ${text}`);
+  }
+
+  /**
+   * The line under the peer's name while no video of theirs shows. A video call whose peer
+   * turned the camera off is still a video call: only a call without any camera is "Voice call".
+   */
+  private voiceLabel(duration: string): string {
+    const remote = this.call?.remoteMedia;
+    if (remote?.video || remote?.screen) return duration;
+    const videoCall = this.sawRemoteVideo || (this.call?.localMedia.video ?? false);
+    return videoCall ? `Camera off · ${duration}` : `Voice call · ${duration}`;
   }
 
   private stopTimer(): void {
@@ -373,8 +405,28 @@ export class CallView {
     this.graph.push(sample);
   }
 
+  private showChatPreview(preview: string): void {
+    // Long messages are cut for the preview; the chat has them whole.
+    const text = preview.length > 120 ? `${preview.slice(0, 119)}…` : preview;
+    this.chatToast.replaceChildren(icon('chat', 'icon icon-inline'), h('span', { class: 'chat-toast-text' }, text), h('span', { class: 'visually-hidden' }, ' (open the chat)'));
+    setShown(this.chatToast, true);
+    this.announcer.textContent = text;
+    if (this.chatToastTimer !== null) clearTimeout(this.chatToastTimer);
+    this.chatToastTimer = setTimeout(() => this.hideChatPreview(), 6000);
+  }
+
+  private hideChatPreview(): void {
+    if (this.chatToastTimer !== null) clearTimeout(this.chatToastTimer);
+    this.chatToastTimer = null;
+    setShown(this.chatToast, false);
+  }
+
   private togglePanel(panel: PanelName | null): void {
     const next = panel === this.panel ? null : panel;
+    if (next === 'chat') {
+      this.unread = 0;
+      this.hideChatPreview();
+    }
     const previous = this.panel;
     this.panel = next;
     this.controls.setPanel(next);

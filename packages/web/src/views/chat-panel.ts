@@ -26,9 +26,12 @@ export class ChatPanel {
   constructor(
     private readonly call: Call,
     private readonly me: string,
-    private readonly onActivity: () => void,
+    /** Something arrived from the peer; `preview` is a one-line summary of it. */
+    private readonly onActivity: (preview: string) => void,
   ) {
-    this.log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages' });
+    // The live region is the scroller, so the list keeps its list semantics (role=log on the
+    // <ol> itself would leave its <li>s outside any list).
+    this.log = h('ol', { class: 'chat-log' });
     this.empty = h('p', { class: 'empty chat-empty' }, 'Messages and files you send here go straight to the other person.');
     this.input = h('input', {
       type: 'text',
@@ -56,7 +59,7 @@ export class ChatPanel {
     this.root = h(
       'section',
       { class: 'chat-panel', 'aria-label': 'Chat' },
-      h('div', { class: 'chat-scroll' }, this.empty, this.log),
+      h('div', { class: 'chat-scroll', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages' }, this.empty, this.log),
       this.error,
       this.form,
     );
@@ -71,13 +74,13 @@ export class ChatPanel {
     this.disposer.add(
       call.on('chat', (message) => {
         this.addText(message.from, message.text, message.at, 'peer');
-        this.onActivity();
+        this.onActivity(`${message.from}: ${message.text}`);
       }),
     );
     this.disposer.add(
       call.on('fileOffered', (file) => {
         this.add(incomingFileRow(file, call.peer, (url) => this.urls.push(url)));
-        this.onActivity();
+        this.onActivity(`${call.peer} sent a file: ${file.name}`);
       }),
     );
     this.setEnabled(call.state === 'connected');

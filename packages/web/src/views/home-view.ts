@@ -9,6 +9,7 @@ import { Disposer, h } from '../dom.js';
 import { isConstrainedDevice } from '../environment.js';
 import { icon } from '../icons.js';
 import { Watchlist } from '../watchlist.js';
+import { alertsUndecided, askForAlerts } from '../call-alerts.js';
 import { MeetingLink } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
 import { RecentCalls } from './recent-calls.js';
@@ -34,6 +35,8 @@ export class HomeView {
     history: CallHistory,
     onCall: CallAction,
     onSignOut: () => void,
+    /** Meeting links need an account on this server (password and jwt modes). */
+    accountsOnly = false,
   ) {
     this.watchlist = new Watchlist(client, history);
     this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
@@ -88,7 +91,8 @@ export class HomeView {
       h(
         'header',
         { class: 'topbar' },
-        h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('phone')), h('span', {}, 'callwire')),
+        // The page's one h1 (axe: page-has-heading-one), with the brand's look.
+        h('h1', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('phone')), h('span', {}, 'callwire')),
         h(
           'div',
           { class: 'me' },
@@ -106,7 +110,7 @@ export class HomeView {
           h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, this.heading, dialForm),
           this.online.root,
         ),
-        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink().root),
+        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink(accountsOnly).root, alertsUndecided() ? alertsCard() : null),
       ),
     );
   }
@@ -123,4 +127,23 @@ export class HomeView {
     this.recent.dispose();
     this.disposer.dispose();
   }
+}
+
+/**
+ * Asking for notification permission is the person's own choice, made here with a click (a
+ * browser may ignore a request made without one, and an ask on load is only noise).
+ */
+function alertsCard(): HTMLElement {
+  const status = h('p', { class: 'hint', role: 'status' }, 'Get a notification when someone calls while this tab is in the background.');
+  const button = h('button', { type: 'button', class: 'button button-secondary' }, 'Turn on call alerts');
+  button.addEventListener('click', () => {
+    void askForAlerts().then((permission) => {
+      button.hidden = true;
+      status.textContent =
+        permission === 'granted'
+          ? 'Call alerts are on: calls ring here even while you look at another tab.'
+          : 'Call alerts are off. You can allow notifications for this site in the browser settings.';
+    });
+  });
+  return h('section', { class: 'card alerts-card', 'aria-labelledby': 'alerts-title' }, h('h2', { id: 'alerts-title' }, 'Call alerts'), status, button);
 }

@@ -25,7 +25,8 @@ export class MeetingLink {
   private readonly status: HTMLElement;
   private readonly open: HTMLAnchorElement;
 
-  constructor() {
+  /** `accountsOnly`: the server lets only people with an account join (a password server). */
+  constructor(accountsOnly = false) {
     this.output = h('input', { type: 'text', readonly: true, class: 'link-output', 'aria-label': 'Meeting link' });
     this.status = h('span', { class: 'copy-status', role: 'status', 'aria-live': 'polite' });
     this.open = h('a', { class: 'button button-ghost button-small', target: '_blank', rel: 'noopener' }, 'Open');
@@ -51,7 +52,13 @@ export class MeetingLink {
       'section',
       { class: 'card link-card', 'aria-labelledby': 'link-title' },
       h('h2', { id: 'link-title' }, 'Meet by link'),
-      h('p', { class: 'hint' }, 'Anyone who opens the link joins you in a call. No account needed.'),
+      h(
+        'p',
+        { class: 'hint' },
+        accountsOnly
+          ? 'Anyone with an account on this server who opens the link joins you in a call.'
+          : 'Anyone who opens the link joins you in a call. No account needed.',
+      ),
       create,
       this.result,
     );

@@ -146,7 +146,9 @@ export class OnlineList {
         'span',
         { class: 'user-main' },
         h('span', { class: 'user-name' }, name),
-        h('span', { class: `presence presence-${status}` }, busy ? 'In a call' : 'Online'),
+        // "Busy", not "In a call": the server reports busy from the first ring (a call to them now
+        // would be refused), so it covers placing and answering a call as well as talking.
+        h('span', { class: `presence presence-${status}` }, busy ? 'Busy' : 'Online'),
       ),
       h(
         'span',

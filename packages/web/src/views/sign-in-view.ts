@@ -1,10 +1,12 @@
 /**
- * The sign-in screen: a name, and a password when the server asks for one. The server does not
- * advertise its auth mode, so the password field appears when a login without one is refused
- * with `invalid_credentials`.
+ * The sign-in screen, shaped by the server's auth mode (`GET /api/config`): a name on an open
+ * server, a name and a password on a password server, and on a jwt server a note that the
+ * operator's own site signs people in. When the mode is unknown (an older server), the form
+ * asks for a name and the password field appears when a login without one is refused.
  */
 import { h, setShown } from '../dom.js';
 import { icon } from '../icons.js';
+import type { ServerConfig } from '../server-config.js';
 
 export type SignInRequest = { name: string; password?: string };
 
@@ -17,7 +19,7 @@ export class SignInView {
   private readonly error: HTMLElement;
   private readonly submit: HTMLButtonElement;
 
-  constructor(initialName: string, onSubmit: (req: SignInRequest) => void) {
+  constructor(initialName: string, config: ServerConfig, onSubmit: (req: SignInRequest) => void) {
     this.nameInput = h('input', {
       id: 'signin-name',
       name: 'name',
@@ -70,6 +72,22 @@ export class SignInView {
       const password = this.passwordInput.value;
       onSubmit(this.passwordShown && password !== '' ? { name, password } : { name });
     });
+    const lead =
+      config.auth === 'password'
+        ? 'This server has accounts: sign in with the name and password you were given.'
+        : 'Call anyone who is online here, with video or voice.';
+    const body =
+      config.auth === 'jwt'
+        ? [
+            h('p', { class: 'lead' }, 'People sign in to this callwire server through its own website.'),
+            h(
+              'p',
+              { class: 'hint signin-jwt' },
+              'Open callwire from the site that gave you access to calls: it signs you in here. ' +
+                'There is no name or password to enter on this page.',
+            ),
+          ]
+        : [h('p', { class: 'lead' }, lead), this.form];
     this.root = h(
       'section',
       { class: 'screen signin-screen' },
@@ -78,10 +96,10 @@ export class SignInView {
         { class: 'card signin-card' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('phone')), h('span', {}, 'callwire')),
         h('h1', { id: 'signin-title' }, 'Sign in'),
-        h('p', { class: 'lead' }, 'Call anyone who is online here, with video or voice.'),
-        this.form,
+        ...body,
       ),
     );
+    if (config.auth === 'password') this.showPassword(false);
   }
 
   get passwordShown(): boolean {
@@ -119,7 +137,9 @@ export class SignInView {
   }
 
   focus(): void {
-    (this.nameInput.value === '' ? this.nameInput : this.submit).focus();
+    if (this.nameInput.value === '') this.nameInput.focus();
+    else if (this.passwordShown && this.passwordInput.value === '') this.passwordInput.focus();
+    else this.submit.focus();
   }
 
   focusName(): void {
