@@ -403,6 +403,9 @@ describe('meet by link across nodes', () => {
     expect((await x.next('answer')).answer).toEqual(SDP_ANSWER);
     y.send({ type: 'hangup' });
     expect(await x.next('leave')).toMatchObject({ callId: ya.callId, reason: 'hangup' });
+    // y's own copy of the call ends when its home (x's node) says so, one hop later than x
+    // hears it: y is in the room until then.
+    expect(await y.next('leave')).toMatchObject({ callId: ya.callId });
     // The room is free again, and a waiter who leaves frees it too.
     z.send({ type: 'join', room: 'r-123', ref: 'again' });
     expect(await z.next('joined')).toMatchObject({ ref: 'again' });
