@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { ErrorCode } from './codes.js';
 import { ClientMessages, ServerMessages } from './messages.js';
 import { One2OneClientMessages } from './one2one.js';
+import { PeerjsClientMessages } from './peerjs.js';
 
 type Check = (value: unknown) => boolean;
 
@@ -42,8 +43,8 @@ export interface Decoder<M> {
 }
 
 /**
- * Build a decoder for a family of messages keyed by `key` (`type` for native, `id` for the
- * one2one dialect, `op` for the server's node-to-node messages). Schemas are looked up in a
+ * Build a decoder for a family of messages keyed by `key` (`type` for native and PeerJS, `id`
+ * for the one2one dialect, `op` for the server's node-to-node messages). Schemas are looked up in a
  * Map, so a type such as `__proto__` or `constructor` is simply unknown.
  */
 export function createDecoder<S extends Record<string, TSchema>>(
@@ -98,3 +99,4 @@ function withRef<T extends object>(result: T, ref: string | undefined): T & { re
 export const clientDecoder = createDecoder(ClientMessages, 'type');
 export const serverDecoder = createDecoder(ServerMessages, 'type');
 export const one2oneDecoder = createDecoder(One2OneClientMessages, 'id');
+export const peerjsDecoder = createDecoder(PeerjsClientMessages, 'type');
