@@ -124,7 +124,11 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     peerjs,
   };
   const gateway = new Gateway(ctx);
-  const registry = createRegistry(stats, { online: () => hub.size, activeCalls: () => engine.activeCalls });
+  const registry = createRegistry(stats, {
+    online: () => hub.size,
+    activeCalls: () => engine.activeCalls,
+    peerjsPeers: () => peerjs?.size ?? 0,
+  });
 
   let handler: RequestListener | undefined;
   const servers: Array<HttpServer | HttpsServer> = [];

@@ -271,6 +271,7 @@ describe('PeerJS dialect: HTTP and flags', () => {
     const res = await http(s, '/peerjs/peers');
     expect(res.status).toBe(200);
     expect(((await res.json()) as string[]).sort()).toEqual(['alice', 'bob']);
+    expect(await (await http(s, '/metrics')).text()).toMatch(/^callwire_peerjs_peers 2$/m);
   });
 
   it('mounts under --peerjs-path with --peerjs-key', async () => {
