@@ -3,6 +3,7 @@
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
 import { TestClient, startServer, type Msg, type TestServer } from './support.js';
 
 let ts: TestServer | undefined;
@@ -280,6 +281,25 @@ describe('PeerJS dialect: HTTP and flags', () => {
     await c.next('OPEN');
     expect((await http(s, '/app/k1/id')).status).toBe(200);
     expect((await http(s, '/peerjs/id')).status).toBe(404);
+  });
+
+  it('closes PeerJS sockets with 1012 on drain, as every other socket', async () => {
+    const s = await start();
+    const alice = await peer(s, 'alice');
+    await s.server.drain();
+    expect(await alice.closed).toBe(1012);
+  });
+
+  it('refuses a key or path the PeerJS client could not name', () => {
+    for (const flags of [
+      ['--peerjs-key', 'a/b'],
+      ['--peerjs-key', ''],
+      ['--peerjs-path', '/a?b'],
+    ]) {
+      expect(() => parseConfig(flags, {}), flags.join(' ')).toThrow(ConfigError);
+    }
+    expect(parseConfig(['--peerjs-path', 'app'], {}).peerjs?.path).toBe('/app/');
+    expect(parseConfig(['--peerjs', 'off'], {}).peerjs).toBeUndefined();
   });
 
   it('is gone with --peerjs off (404 before the upgrade)', async () => {
