@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { decoderFromChecks, type Check, type Decoder } from './decoded.js';
 import { ClientMessages, ServerMessages } from './messages.js';
 import { One2OneClientMessages } from './one2one.js';
+import { PeerjsClientMessages } from './peerjs.js';
 
 export type { Decoded, Decoder } from './decoded.js';
 
@@ -23,8 +24,8 @@ function compile(schema: TSchema): Check {
 }
 
 /**
- * Build a decoder for a family of messages keyed by `key` (`type` for native, `id` for the
- * one2one dialect, `op` for the server's node-to-node messages). Schemas are looked up in a
+ * Build a decoder for a family of messages keyed by `key` (`type` for native and PeerJS, `id`
+ * for the one2one dialect, `op` for the server's node-to-node messages). Schemas are looked up in a
  * Map, so a type such as `__proto__` or `constructor` is simply unknown.
  */
 export function createDecoder<S extends Record<string, TSchema>>(
@@ -39,3 +40,4 @@ export function createDecoder<S extends Record<string, TSchema>>(
 export const clientDecoder = createDecoder(ClientMessages, 'type');
 export const serverDecoder = createDecoder(ServerMessages, 'type');
 export const one2oneDecoder = createDecoder(One2OneClientMessages, 'id');
+export const peerjsDecoder = createDecoder(PeerjsClientMessages, 'type');

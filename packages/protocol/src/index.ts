@@ -4,6 +4,7 @@ export * from './names.js';
 export * from './messages.js';
 export * from './sdp.js';
 export * from './one2one.js';
+export * from './peerjs.js';
 export * from './codec.js';
 export * from './decoded.js';
 export * from './plain-schema.js';

@@ -8,6 +8,8 @@ import {
   ERROR_CODES,
   One2OneClientMessages,
   One2OneServerMessages,
+  PEERJS_SERVER_TYPES,
+  PeerjsClientMessages,
   ServerMessages,
 } from '../src/index.js';
 
@@ -51,6 +53,13 @@ describe('docs/PROTOCOL.md', () => {
     for (const id of [...Object.keys(One2OneClientMessages), ...Object.keys(One2OneServerMessages)]) {
       if (id === 'error') continue;
       expect(text, id).toContain(`id:"${id}"`);
+    }
+  });
+
+  it('names every PeerJS message in its table', () => {
+    const text = section('PeerJS dialect (`/peerjs`)');
+    for (const type of [...Object.keys(PeerjsClientMessages), ...PEERJS_SERVER_TYPES]) {
+      expect(text, type).toContain(`type:"${type}"`);
     }
   });
 });

@@ -17,6 +17,8 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { registerApi } from './http/api.js';
 import { registerRoutes } from './http/routes.js';
+import { registerPeerjsApi } from './http/peerjs-api.js';
+import { PeerjsRelay } from './dialects/peerjs-relay.js';
 import { LocalDirectory } from './directory.js';
 import { Hub } from './hub.js';
 import { iceServersFor } from './ice.js';
@@ -84,6 +86,26 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
           },
           { hub, engine, stats, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
         );
+  const auth = new Authenticator(config, store, log, sessionTokens);
+  const guard = new SessionGuard(
+    store,
+    log,
+    config.userCheckIntervalMs,
+    config.auth === 'password',
+    (session, why) => gateway.endSession(session, CLOSE.unauthorized, why),
+  );
+  const peerjs =
+    config.peerjs === undefined
+      ? undefined
+      : new PeerjsRelay({
+          config: config.peerjs,
+          authMode: config.auth,
+          auth,
+          guard,
+          stats,
+          log,
+          queueMax: config.queueMax,
+        });
   const ctx: Context = {
     config,
     hub,
@@ -91,23 +113,22 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     stats,
     log,
     store,
-    auth: new Authenticator(config, store, log, sessionTokens),
-    guard: new SessionGuard(
-      store,
-      log,
-      config.userCheckIntervalMs,
-      config.auth === 'password',
-      (session, why) => gateway.endSession(session, CLOSE.unauthorized, why),
-    ),
+    auth,
+    guard,
     records,
     sessionTokens,
     resumer,
     directory: cluster ?? new LocalDirectory(hub),
     loggingIn: new WeakSet(),
     iceServers: (name) => iceServersFor(config, name),
+    peerjs,
   };
   const gateway = new Gateway(ctx);
-  const registry = createRegistry(stats, { online: () => hub.size, activeCalls: () => engine.activeCalls });
+  const registry = createRegistry(stats, {
+    online: () => hub.size,
+    activeCalls: () => engine.activeCalls,
+    peerjsPeers: () => peerjs?.size ?? 0,
+  });
 
   let handler: RequestListener | undefined;
   const servers: Array<HttpServer | HttpsServer> = [];
@@ -140,6 +161,9 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     ready: () => state === 'listening' && (cluster?.ready ?? true),
   });
   registerApi(http, { mode: config.auth, store, tokens: sessionTokens });
+  if (peerjs !== undefined && config.peerjs !== undefined) {
+    registerPeerjsApi(http, config.peerjs, peerjs);
+  }
   if (secure) {
     http.addHook('onSend', async (_req, reply) => {
       reply.header('strict-transport-security', HSTS);
@@ -231,6 +255,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
       if (state === 'closed') return;
       state = 'closed';
       gateway.close();
+      peerjs?.close();
       ctx.guard.close();
       ctx.auth.close();
       await closeServers();

@@ -57,6 +57,16 @@ export interface Config {
   readonly resumeGraceMs: number;
   readonly shutdownTimeoutMs: number;
   readonly webRoot: string | undefined;
+  /** The PeerJS dialect: off (undefined), or where and how it is served. */
+  readonly peerjs: PeerjsConfig | undefined;
+}
+
+export interface PeerjsConfig {
+  /** Mount path, as the PeerJS client's `path` option, normalized to "/…/". */
+  readonly path: string;
+  readonly key: string;
+  readonly discovery: boolean;
+  readonly expireMs: number;
 }
 
 /** Flag name -> [kind, default, help]. The order is the order of `--help`. */
@@ -98,6 +108,11 @@ export const FLAGS = {
   'resume-grace-ms': ['number', '20000', 'How long a dropped native session may resume (0 = never)'],
   'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
   'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
+  peerjs: ['string', 'on', 'on | off: serve PeerJS clients (WebSocket <peerjs-path>peerjs, HTTP <peerjs-path><key>/id)'],
+  'peerjs-path': ['string', '/', "Mount path of the PeerJS dialect: the PeerJS client's `path` option"],
+  'peerjs-key': ['string', 'peerjs', 'The key PeerJS clients give (their `key` option); others get INVALID-KEY'],
+  'peerjs-discovery': ['string', 'off', 'on | off: GET <peerjs-path><key>/peers lists connected PeerJS ids'],
+  'peerjs-expire-ms': ['number', '5000', 'A message to a PeerJS id not connected waits this long; then its sender gets EXPIRE'],
   'argon2-memory-kib': ['number', '19456', 'argon2id memory cost for password hashes (KiB)'],
   'argon2-time-cost': ['number', '2', 'argon2id iterations'],
   'argon2-parallelism': ['number', '1', 'argon2id lanes'],
@@ -198,6 +213,13 @@ export function parseConfig(
   if (clusterHeartbeatMs * 2 > nodeTtlMs) {
     throw new ConfigError('--cluster-heartbeat-ms must be at most half of --node-ttl-ms');
   }
+  const peerjs = peerjsConfig(
+    oneOf('peerjs', ['on', 'off'] as const) === 'on',
+    raw('peerjs-path'),
+    raw('peerjs-key'),
+    oneOf('peerjs-discovery', ['on', 'off'] as const) === 'on',
+    num('peerjs-expire-ms', 50, 600_000),
+  );
   const turnSecret = opt('turn-secret');
   const turnUrls = list(raw('turn-urls'));
   if ((turnSecret === undefined) !== (turnUrls.length === 0)) {
@@ -244,6 +266,7 @@ export function parseConfig(
     resumeGraceMs: num('resume-grace-ms', 0, 600_000),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
     webRoot: opt('web-root'),
+    peerjs,
     argon2MemoryKib: num('argon2-memory-kib', 1024, 4 * 1024 * 1024),
     argon2TimeCost: num('argon2-time-cost', 1, 100),
     argon2Parallelism: num('argon2-parallelism', 1, 64),
@@ -253,6 +276,31 @@ export function parseConfig(
     sessionTokenTtlSeconds: num('session-token-ttl-seconds', 30, 24 * 3600),
     recordsRetentionDays: num('records-retention-days', 1, 36_500),
   });
+}
+
+/**
+ * The PeerJS client turns its `path` into "/…/" (a leading and a trailing slash) and appends
+ * `peerjs` for the WebSocket and `<key>/id` for HTTP: the same normalization here makes any
+ * spelling the client accepts name the same mount.
+ */
+function peerjsConfig(
+  on: boolean,
+  rawPath: string,
+  key: string,
+  discovery: boolean,
+  expireMs: number,
+): PeerjsConfig | undefined {
+  if (!on) return undefined;
+  let path = rawPath === '' ? '/' : rawPath;
+  if (!path.startsWith('/')) path = `/${path}`;
+  if (!path.endsWith('/')) path = `${path}/`;
+  if (/[?#\s%]|\/\//.test(path)) {
+    throw new ConfigError(`--peerjs-path is not a plain URL path (got "${rawPath}")`);
+  }
+  if (!/^[A-Za-z0-9._~-]{1,64}$/.test(key)) {
+    throw new ConfigError('--peerjs-key must be 1-64 letters, digits, ".", "_", "~" or "-"');
+  }
+  return Object.freeze({ path, key, discovery, expireMs });
 }
 
 export function helpText(): string {

@@ -7,6 +7,7 @@ import type { SessionTokens } from './auth/session-tokens.js';
 import type { Engine } from './calls/engine.js';
 import type { Config } from './config.js';
 import type { Directory } from './directory.js';
+import type { PeerjsRelay } from './dialects/peerjs-relay.js';
 import type { Hub } from './hub.js';
 import type { Stats } from './metrics.js';
 import type { Recorder } from './records/recorder.js';
@@ -35,6 +36,8 @@ export interface Context {
   readonly directory: Directory;
   /** Sessions whose login is being checked (credentials, or a name claimed across nodes). */
   readonly loggingIn: WeakSet<Session>;
+  /** The PeerJS dialect (--peerjs on): its peers by id, and what waits for ids not connected. */
+  readonly peerjs: PeerjsRelay | undefined;
   /** STUN/TURN servers for one user (TURN credentials are per user and time-limited). */
   iceServers(name: string): IceServerValue[];
 }

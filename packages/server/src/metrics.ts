@@ -32,6 +32,8 @@ export class Stats {
 export interface Gauges {
   online(): number;
   activeCalls(): number;
+  /** PeerJS peers connected (they are not users: the hub does not count them). */
+  peerjsPeers(): number;
 }
 
 export function createRegistry(stats: Stats, gauges: Gauges): Registry {
@@ -70,6 +72,14 @@ export function createRegistry(stats: Stats, gauges: Gauges): Registry {
     registers: [registry],
     collect() {
       this.set(gauges.activeCalls());
+    },
+  });
+  new Gauge({
+    name: 'callwire_peerjs_peers',
+    help: 'Connected PeerJS peers.',
+    registers: [registry],
+    collect() {
+      this.set(gauges.peerjsPeers());
     },
   });
   new Counter({

@@ -155,6 +155,22 @@ export class Authenticator {
     if (verified !== undefined) this.upgradeTokens.set(session, verified);
   }
 
+  /**
+   * The identity proven by a token offered with this session's upgrade (jwt mode), if any. A
+   * dialect that signs in at the upgrade (PeerJS: the token is in the URL) reads it here, at
+   * once, rather than through a login message.
+   */
+  upgradeIdentity(session: Session): Identity | undefined {
+    const verified = this.upgradeTokens.get(session);
+    if (verified === undefined || verified.expiresAtMs <= Date.now()) return undefined;
+    return {
+      key: verified.key,
+      display: verified.display,
+      mode: 'jwt',
+      expiresAtMs: verified.expiresAtMs,
+    };
+  }
+
   async authenticate(session: Session, attempt: LoginAttempt): Promise<AuthOutcome> {
     switch (this.mode) {
       case 'open':

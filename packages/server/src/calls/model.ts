@@ -13,7 +13,11 @@ import type { EndReason, ErrorCode, MediaValue } from '@callwire/protocol';
 import type { CallState } from './machine.js';
 
 /** The family of client a party uses: it decides how events are worded, and a few behaviours. */
-export type ClientFamily = 'native' | 'tutorial' | 'one2one';
+/**
+ * `peerjs` peers are never rung (dialects/peerjs-relay.ts relays their frames by id, outside
+ * calls); the family exists so their sessions share the socket machinery of the others.
+ */
+export type ClientFamily = 'native' | 'tutorial' | 'one2one' | 'peerjs';
 
 /** What the engine may ask of a party's client family: its behaviour, never its encoding. */
 export interface PartyTraits {

@@ -26,6 +26,8 @@ const TRAITS: Record<ClientFamily, PartyTraits> = {
   native: traits('native'),
   tutorial: traits('tutorial'),
   one2one: traits('one2one'),
+  // Never a party of a call (PeerJS frames are relayed by id, not through the engine).
+  peerjs: traits('peerjs'),
 };
 
 export type RemoteSink = (to: RemoteParty, event: CallOutEvent) => void;

@@ -37,6 +37,8 @@ const Family = Type.Union([
   Type.Literal('native'),
   Type.Literal('tutorial'),
   Type.Literal('one2one'),
+  // A PeerJS session is never handed over or in a call; listed so the family type stays one.
+  Type.Literal('peerjs'),
 ]);
 const Millis = Type.Number({ minimum: 0 });
 

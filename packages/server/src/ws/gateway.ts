@@ -12,6 +12,8 @@ import { handleNativeFrame } from '../dialects/native-router.js';
 import { handleOne2OneFrame } from '../dialects/one2one-router.js';
 import { tutorialDialect } from '../dialects/native.js';
 import { one2oneDialect } from '../dialects/one2one-encode.js';
+import { peerjsDialect } from '../dialects/peerjs-encode.js';
+import type { Dialect } from '../dialects/dialect.js';
 import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
 import { take } from '../rate-limit.js';
@@ -22,7 +24,18 @@ import { announcePeerState } from '../calls/resume-view.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
-const ROUTES = new Map<string, { handler: FrameHandler; dialect: typeof tutorialDialect }>([
+/**
+ * A WebSocket path and the dialect served there. Most dialects sign in with a message; one that
+ * signs in from its URL (PeerJS) does so in `opened`, and `finished` tells it the session is over.
+ */
+interface Route {
+  readonly handler: FrameHandler;
+  readonly dialect: Dialect;
+  readonly opened?: (session: Session, req: IncomingMessage) => void;
+  readonly finished?: (session: Session) => void;
+}
+
+const ROUTES = new Map<string, Route>([
   ['/', { handler: handleNativeFrame, dialect: tutorialDialect }],
   ['/ws', { handler: handleNativeFrame, dialect: tutorialDialect }],
   ['/call', { handler: handleOne2OneFrame, dialect: one2oneDialect }],
@@ -49,14 +62,27 @@ export class Gateway {
   private nextSessionId = 1;
   private readonly sweepTimer: NodeJS.Timeout;
   private draining = false;
-  private readonly routes: typeof ROUTES;
+  private readonly routes: Map<string, Route>;
+  /** Sessions of routes that want to hear when a session is over. */
+  private readonly finishers = new WeakMap<Session, (session: Session) => void>();
 
   constructor(private readonly ctx: Context) {
     const { config, directory } = ctx;
     // A cluster node may have to make a session's frames wait while it waits for Redis; a
     // single node's directory hands the handlers back as they are.
+    const routes = new Map(ROUTES);
+    const { peerjs } = ctx;
+    if (peerjs !== undefined) {
+      // `<peerjs-path>peerjs` always ends in "peerjs", so it cannot be one of the paths above.
+      routes.set(peerjs.socketPath, {
+        handler: (_ctx, session, text) => peerjs.frame(session, text),
+        dialect: peerjsDialect,
+        opened: (session, req) => peerjs.opened(session, req),
+        finished: (session) => peerjs.closed(session),
+      });
+    }
     this.routes = new Map(
-      [...ROUTES].map(([path, r]) => [path, { ...r, handler: directory.wrap(r.handler) }]),
+      [...routes].map(([path, r]) => [path, { ...r, handler: directory.wrap(r.handler) }]),
     );
     this.wss = new WebSocketServer({
       noServer: true,
@@ -118,11 +144,7 @@ export class Gateway {
     );
   };
 
-  private accept(
-    ws: WebSocket,
-    req: IncomingMessage,
-    route: { handler: FrameHandler; dialect: typeof tutorialDialect },
-  ): void {
+  private accept(ws: WebSocket, req: IncomingMessage, route: Route): void {
     const { ctx } = this;
     const session = new Session(
       this.nextSessionId++,
@@ -182,6 +204,8 @@ export class Gateway {
       ctx.log.debug({ err: err.message, session: conn.session.id }, 'socket error');
     });
     ws.on('close', (code) => this.closed(conn.session, ws, code));
+    if (route.finished !== undefined) this.finishers.set(session, route.finished);
+    route.opened?.(session, req);
   }
 
   private closed(session: Session, ws: WebSocket, code: number): void {
@@ -224,6 +248,7 @@ export class Gateway {
     this.ctx.resumer.forget(session);
     this.ctx.engine.disconnect(session);
     if (wasActive) this.ctx.hub.remove(session);
+    this.finishers.get(session)?.(session);
   }
 
   private rateLimited(session: Session, now: number): void {
