@@ -99,6 +99,24 @@ export interface CallEvents {
   peerReconnected: () => void;
   /** The local tracks changed (camera on/off, device switch, screen share); a new MediaStream. */
   localStreamChanged: (stream: MediaStream | null) => void;
+  /** This side or the peer put the call on hold or took it off hold. */
+  holdChanged: (hold: HoldState) => void;
+}
+
+/**
+ * Who holds the call: this side (`local`, see `call.hold()`) and the peer (`remote`). While
+ * either holds, no audio or video flows in either direction; chat and files go on.
+ *
+ * @example
+ * ```ts
+ * call.on('holdChanged', ({ local, remote }: HoldState) => {
+ *   banner.textContent = remote ? `${call.peer} put you on hold` : local ? 'On hold' : '';
+ * });
+ * ```
+ */
+export interface HoldState {
+  local: boolean;
+  remote: boolean;
 }
 
 /** Media captured (or handed in) before a call is placed or accepted. */

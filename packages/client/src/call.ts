@@ -19,7 +19,14 @@ import type {
   SessionDescriptionValue,
 } from '@callwire/protocol';
 import { CallMedia, type MediaState } from './call-media.js';
-import type { CallEvents, CallRole, CallState, PreparedMedia, RemoteMedia } from './call-types.js';
+import type {
+  CallEvents,
+  CallRole,
+  CallState,
+  HoldState,
+  PreparedMedia,
+  RemoteMedia,
+} from './call-types.js';
 import { hasWebRtc } from './capture.js';
 import { ControlLink } from './control-link.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
@@ -117,6 +124,9 @@ export class Call {
   #channelGraceTimer: ReturnType<typeof setTimeout> | undefined;
   #lastLocalStream: MediaStream | null;
   #refused: EndReason | undefined;
+  #hold: HoldState = { local: false, remote: false };
+  /** Each transceiver's direction before this side held the call, restored on resume. */
+  readonly #heldDirections = new Map<RTCRtpTransceiver, RTCRtpTransceiverDirection>();
   readonly #media: CallMedia;
   readonly #events = new Emitter<CallEvents>();
   readonly #ctx: CallContext;
@@ -180,6 +190,30 @@ export class Call {
   /** What this side sends: microphone enabled, video (camera or screen), screen shared. */
   get localMedia(): RemoteMedia {
     return this.#media.state;
+  }
+
+  /** Who holds the call now (see `hold()`). */
+  get onHold(): HoldState {
+    return { ...this.#hold };
+  }
+
+  /**
+   * Put the call on hold: audio and video stop in both directions (this side's transceivers
+   * go `inactive` through a renegotiation) and the peer is told. Chat and files go on; the call
+   * stays connected. `resume()` brings the media back.
+   *
+   * @example
+   * ```ts
+   * holdButton.onclick = () => (call.onHold.local ? call.resume() : call.hold());
+   * ```
+   */
+  hold(): void {
+    this.#setHold(true);
+  }
+
+  /** Take the call off hold (this side's hold; the peer's own hold stays until it resumes). */
+  resume(): void {
+    this.#setHold(false);
   }
 
   /** Subscribe to an event; returns the unsubscribe function. */
@@ -293,6 +327,38 @@ export class Call {
       default:
         assertNever(msg);
     }
+  }
+
+  /** @internal The peer held the call (`true`) or resumed it. */
+  peerHold(held: boolean): void {
+    if (this.#state === 'ended' || this.#hold.remote === held) return;
+    this.#hold = { ...this.#hold, remote: held };
+    this.#events.emit('holdChanged', { ...this.#hold });
+  }
+
+  #setHold(on: boolean): void {
+    this.#assertLive();
+    if (this.#state !== 'connected' && this.#state !== 'connecting') {
+      throw new InvalidStateError('only a call that was answered can be held');
+    }
+    if (this.#hold.local === on) return;
+    const pc = this.#session?.pc;
+    if (pc !== undefined) {
+      // A direction change fires negotiationneeded: the offer/answer carries it to the peer.
+      for (const t of pc.getTransceivers()) {
+        if (t.currentDirection === 'stopped' || t.direction === 'stopped') continue;
+        if (on) {
+          this.#heldDirections.set(t, t.direction);
+          t.direction = 'inactive';
+        } else {
+          t.direction = this.#heldDirections.get(t) ?? 'sendrecv';
+        }
+      }
+      if (!on) this.#heldDirections.clear();
+    }
+    this.#ctx.send({ type: 'hold', callId: this.#id, held: on });
+    this.#hold = { ...this.#hold, local: on };
+    this.#events.emit('holdChanged', { ...this.#hold });
   }
 
   /** @internal The peer's signaling connection dropped (`true`) or resumed (`false`). */

@@ -13,6 +13,7 @@ import { Call, type CallContext, type CallInit } from './call.js';
 import type { CallOptions, PreparedMedia } from './call-types.js';
 import { captureUserMedia, hasWebRtc } from './capture.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
+import { rememberDeviceLabel, type DeviceIdentity, type DeviceInfo } from './device.js';
 import { CallwireError, InvalidStateError } from './errors.js';
 import { IncomingCall, type IncomingContext } from './incoming-call.js';
 import type { ClientConfig } from './options.js';
@@ -63,6 +64,11 @@ export interface ClientEvents {
   presence: (update: PresenceUpdate) => void;
   /** Every Call this client gets: placed, joined or accepted (also after a refusal ends it at once). */
   callStarted: (call: Call) => void;
+  /**
+   * The account's devices signed in now changed (one signed in or out, was renamed, or
+   * entered or left a call): see `client.devices`.
+   */
+  devices: (devices: DeviceInfo[]) => void;
   error: (err: CallwireError) => void;
 }
 
@@ -80,6 +86,9 @@ export class CallwireClient {
   #name: string;
   #iceServers: RTCIceServer[] = [];
   #sessionToken: string | undefined;
+  #device: DeviceIdentity | undefined;
+  #devices: DeviceInfo[] = [];
+  readonly #httpBase: string;
   #online = new Map<string, 'online' | 'busy'>();
   readonly #calls = new Map<string, Call>();
   readonly #incoming = new Map<string, IncomingCall>();
@@ -97,6 +106,8 @@ export class CallwireClient {
   /** @internal Use `connect()`. */
   constructor(config: ClientConfig) {
     this.#name = config.name;
+    this.#device = config.signaling.device;
+    this.#httpBase = new URL(config.signaling.url).origin.replace(/^ws/i, 'http');
     this.#signaling = new Signaling(config.signaling);
     const s = this.#signaling.events;
     s.on('stateChanged', (state, previous) => this.#events.emit('stateChanged', state, previous));
@@ -157,6 +168,63 @@ export class CallwireClient {
   get sessionToken(): string | undefined {
     return this.#sessionToken;
   }
+  /** Which device this client is (undefined when `device: false`). */
+  get device(): DeviceIdentity | undefined {
+    return this.#device === undefined ? undefined : { ...this.#device };
+  }
+
+  /**
+   * The account's devices signed in now, this one included (`current: true`), as the server
+   * last said; kept current by the `devices` event. Empty in open mode.
+   */
+  get devices(): readonly DeviceInfo[] {
+    return this.#devices;
+  }
+
+  /**
+   * Rename a device of this account (this one or another); resolves with the new list.
+   *
+   * @example
+   * ```ts
+   * await client.renameDevice(client.device!.id, 'Living room tablet');
+   * ```
+   */
+  async renameDevice(id: string, label: string): Promise<DeviceInfo[]> {
+    if (typeof label !== 'string' || label.trim() === '') throw new TypeError('label must be a non-empty string');
+    const body = await this.#api('PATCH', `/api/devices/${encodeURIComponent(id)}`, { label });
+    return ((body as { devices: DeviceInfo[] }).devices ?? []).map((d) => ({ ...d }));
+  }
+
+  /**
+   * Sign another device of this account out: its calls end and it must sign in again with the
+   * password. Signing this device out closes this client (`signed_out`).
+   *
+   * @example
+   * ```ts
+   * for (const d of client.devices) if (!d.current) await client.signOutDevice(d.id);
+   * ```
+   */
+  async signOutDevice(id: string): Promise<void> {
+    await this.#api('DELETE', `/api/devices/${encodeURIComponent(id)}`);
+  }
+
+  async #api(method: string, path: string, json?: unknown): Promise<unknown> {
+    const token = this.#sessionToken;
+    if (token === undefined) throw new CallwireError('invalid_credentials', 'this server has no accounts (open mode)');
+    const res = await fetch(this.#httpBase + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+    if (res.status === 404) throw new CallwireError('not_in_call', 'no such device of this account');
+    if (res.status === 401) throw new CallwireError('invalid_credentials', 'the session token is no longer valid');
+    if (!res.ok) throw new CallwireError('service_unavailable', `HTTP ${res.status}`);
+    return res.status === 204 ? undefined : res.json();
+  }
+
   /** STUN/TURN servers from the login reply (refreshed on every login). */
   get iceServers(): RTCIceServer[] {
     return this.#iceServers.map((s) => ({ ...s }));
@@ -334,6 +402,7 @@ export class CallwireClient {
     if (reply.name !== undefined) this.#name = reply.name;
     this.#iceServers = (reply.iceServers ?? []).map((s) => ({ ...s }));
     if (reply.sessionToken !== undefined) this.#sessionToken = reply.sessionToken;
+    if (reply.device !== undefined) this.#device = { ...reply.device };
     this.#online = new Map((reply.users ?? []).map((u) => [u.name, u.status]));
     if (this.#watched !== null) this.#signaling.send({ type: 'watch', names: this.#watched });
   }
@@ -427,6 +496,20 @@ export class CallwireClient {
         else this.#online.set(msg.name, msg.status);
         this.#events.emit('presence', { name: msg.name, status: msg.status });
         return;
+      case 'hold':
+        this.#calls.get(msg.callId)?.peerHold(msg.held);
+        return;
+      case 'devices': {
+        this.#devices = msg.devices.map((d) => ({ ...d }));
+        const mine = this.#devices.find((d) => d.current);
+        if (mine !== undefined && this.#device !== undefined && mine.label !== this.#device.label) {
+          // Renamed (here or from another device): keep the name for the next visit.
+          this.#device = { ...this.#device, label: mine.label };
+          rememberDeviceLabel(mine.label);
+        }
+        this.#events.emit('devices', this.#devices.map((d) => ({ ...d })));
+        return;
+      }
       case 'iceServers':
         // Fresh TURN credentials before the old ones expire: new connections and ICE restarts
         // of calls in progress use them.

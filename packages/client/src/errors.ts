@@ -25,6 +25,7 @@ export const ClientErrorCodes = {
   transfer_cancelled: 'The file transfer was cancelled by either side.',
   transfer_failed: 'The file did not arrive intact (size or SHA-256 mismatch) or was refused.',
   call_ended: 'The call ended before the operation finished.',
+  signed_out: 'This device was signed out from another device of the same account.',
 } as const;
 
 /**

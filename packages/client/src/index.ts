@@ -57,8 +57,11 @@ export type {
   CallRole,
   CallState,
   ChatMessage,
+  HoldState,
   RemoteMedia,
 } from './call-types.js';
+export { defaultDeviceLabel } from './device.js';
+export type { DeviceIdentity, DeviceInfo } from './device.js';
 export { IncomingCall } from './incoming-call.js';
 export type { IncomingCallEvents, IncomingCallState } from './incoming-call.js';
 export type { FileTransfer, IncomingFile } from './file-transfer.js';

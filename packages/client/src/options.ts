@@ -1,6 +1,7 @@
 /**
  * connect() options and their defaults, checked once and frozen into the client's config.
  */
+import { resolveDevice, type DeviceIdentity } from './device.js';
 import type { FileLinkOptions } from './file-link.js';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnect-policy.js';
 import type { SignalingOptions } from './signaling.js';
@@ -46,6 +47,12 @@ export interface ConnectOptions {
   statsIntervalMs?: number;
   /** Largest file accepted from a peer; larger offers are refused. Default 256 MiB. */
   maxFileBytes?: number;
+  /**
+   * Which device this is, on a server where one account may be signed in on several devices.
+   * By default a browser tab keeps its own id (in `sessionStorage`, so a reload is the same
+   * device) and is labelled from the user agent ("Chrome on Linux"). `false` announces none.
+   */
+  device?: Partial<DeviceIdentity> | false;
 }
 
 /** @internal */
@@ -110,6 +117,7 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
       ),
       requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
       resume: options.resume ?? true,
+      device: resolveDevice(options.device),
     },
     rtcConfiguration: options.rtcConfiguration,
     statsIntervalMs: positive(options.statsIntervalMs, 1_000, 'statsIntervalMs', true),

@@ -26,6 +26,7 @@ import {
 import { Emitter } from './emitter.js';
 import { CallwireError, InvalidStateError, type CallwireErrorCode } from './errors.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
+import type { DeviceIdentity } from './device.js';
 import { ResumeState } from './resume-state.js';
 import {
   OPEN,
@@ -70,6 +71,8 @@ export interface SignalingOptions {
   requestTimeoutMs: number;
   /** Ask the server to keep the session across socket drops. */
   resume: boolean;
+  /** Which device this is, announced at every fresh login. */
+  device: DeviceIdentity | undefined;
 }
 
 export interface SignalingEvents {
@@ -104,7 +107,11 @@ interface Pending {
 const CLOSE_RESUMING = CLOSE.resuming;
 
 // Close codes after which coming back would be refused again or is not wanted.
-const FINAL_CLOSE_CODES = new Set<number>([CLOSE.unauthorized, CLOSE.sessionReplaced]);
+const FINAL_CLOSE_CODES = new Set<number>([
+  CLOSE.unauthorized,
+  CLOSE.signedOut,
+  CLOSE.sessionReplaced,
+]);
 // Login refusals that no retry can fix; anything else (name_taken while the server has not yet
 // noticed our old socket died, service_unavailable) is retried per policy.
 const FATAL_LOGIN_CODES = new Set(['invalid_credentials', 'name_invalid']);
@@ -249,7 +256,9 @@ export class Signaling {
       const err =
         event.code === CLOSE.unauthorized
           ? new CallwireError('invalid_credentials', `closed by the server (${event.code})`)
-          : new CallwireError(
+          : event.code === CLOSE.signedOut
+            ? new CallwireError('signed_out', `closed by the server (${event.code})`)
+            : new CallwireError(
               this.#loggedIn ? 'disconnected' : 'connection_failed',
               `socket closed (${event.code})`,
             );
@@ -273,12 +282,13 @@ export class Signaling {
     if (token !== null) {
       msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
     } else {
-      const { password, token: jwt, resume } = this.#options;
+      const { password, token: jwt, resume, device } = this.#options;
       msg = {
         type: 'login',
         name: this.#options.name,
         protocol: PROTOCOL_VERSION,
         ...(resume ? { resume: true } : {}),
+        ...(device !== undefined ? { device: { id: device.id, label: device.label } } : {}),
         ...(password !== undefined ? { password } : {}),
         ...(jwt !== undefined ? { token: jwt } : {}),
       };

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   queue_full: 'Too many messages are already queued for a ringing call; this one was not accepted.',
   service_unavailable: 'The server cannot take this now (the store is down, or too many logins at once); try again shortly.',
   temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',
+  too_many_devices:
+    'The account is already signed in on as many devices as the server allows (10 by default); sign one out first.',
   internal_error: 'The server failed to handle the message; nothing was changed.',
 } as const;
 
@@ -42,7 +44,8 @@ export const CloseCodes = {
   1012: { name: 'service_restart', meaning: 'The server is restarting (drain); reconnect after the advertised delay.' },
   4000: { name: 'resuming', meaning: 'Sent by a client that drops its socket on purpose and will resume: not a goodbye, so its session and calls wait for it.' },
   4001: { name: 'unauthorized', meaning: 'The session is no longer authorized (token expired, user removed).' },
-  4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection.' },
+  4002: { name: 'signed_out', meaning: 'Signed out from another device of the same account: do not sign in again on your own.' },
+  4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection, or the same device signed in afresh.' },
   4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
   4029: { name: 'flood', meaning: 'The client kept sending after being rate limited.' },
 } as const;
@@ -56,6 +59,7 @@ export const CLOSE = {
   serviceRestart: 1012,
   resuming: 4000,
   unauthorized: 4001,
+  signedOut: 4002,
   sessionReplaced: 4003,
   slowConsumer: 4008,
   flood: 4029,
@@ -71,6 +75,9 @@ export const END_REASONS = [
   'unavailable',
   'disconnected',
   'failed',
+  'answered_elsewhere',
+  'declined_elsewhere',
+  'moved',
 ] as const;
 
 export type EndReason = (typeof END_REASONS)[number];

@@ -16,4 +16,5 @@ export const LIMITS = {
   queryChars: 64,
   usersPageMax: 100,
   watchMax: 500,
+  deviceLabelChars: 64,
 } as const;

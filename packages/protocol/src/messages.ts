@@ -20,6 +20,8 @@ export { LIMITS, PROTOCOL_VERSION } from './limits.js';
 const Ref = Type.String({ maxLength: LIMITS.refChars, description: 'Echoed on the reply.' });
 const CallId = Type.String({ minLength: 1, maxLength: 64 });
 const RawName = Type.String({ minLength: 1, maxLength: LIMITS.nameRawChars });
+const DeviceId = Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const DeviceLabel = Type.String({ minLength: 1, maxLength: LIMITS.deviceLabelChars });
 const Media = Type.Object({
   audio: Type.Optional(Type.Boolean()),
   video: Type.Optional(Type.Boolean()),
@@ -38,12 +40,18 @@ export const ClientMessages = {
       protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
       resume: Type.Optional(Type.Boolean()),
       resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
+      device: Type.Optional(
+        Type.Object({ id: DeviceId, label: Type.Optional(DeviceLabel) }),
+      ),
       ref: Type.Optional(Ref),
     },
     {
       description:
         'Sign in. `protocol: 1` selects the native protocol; without it the session speaks ' +
-        'the tutorial protocol (offers are answered directly, no ringing).',
+        'the tutorial protocol (offers are answered directly, no ringing). `device` (native, ' +
+        'kept by the client across visits) makes the session one device of its account: with ' +
+        'accounts, an account may be signed in on several devices at once, a call rings all ' +
+        'of them, and the client is told about its other devices (`devices`).',
     },
   ),
   call: Type.Object(
@@ -174,6 +182,20 @@ export const ClientMessages = {
         'record; during the call or after it ended. No reply unless it is refused.',
     },
   ),
+  hold: Type.Object(
+    {
+      type: Type.Literal('hold'),
+      callId: CallId,
+      held: Type.Boolean(),
+      ref: Type.Optional(Ref),
+    },
+    {
+      description:
+        'Put a connected call on hold (`held: true`) or take it off hold. The peer is told ' +
+        '(`hold`); the media itself is paused by renegotiating (transceiver direction), as ' +
+        'any offer/answer in a connected call. No reply unless it is refused.',
+    },
+  ),
 } as const satisfies Record<string, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -195,6 +217,22 @@ const IceServer = Type.Object({
   urls: Type.Union([Type.String(), Type.Array(Type.String())]),
   username: Type.Optional(Type.String()),
   credential: Type.Optional(Type.String()),
+});
+
+/** One device of the account, as `devices` lists it. */
+const DeviceEntry = Type.Object({
+  id: DeviceId,
+  label: DeviceLabel,
+  current: Type.Boolean(),
+  signedInAt: Type.String({ description: 'ISO 8601.' }),
+  call: Type.Optional(
+    Type.Object({
+      callId: CallId,
+      peer: Type.String(),
+      state: Type.Union([Type.Literal('ringing'), Type.Literal('connected')]),
+      since: Type.Optional(Type.String({ description: 'When it was answered, ISO 8601.' })),
+    }),
+  ),
 });
 
 /** A call a resumed session gets back. */
@@ -226,6 +264,7 @@ export const ServerMessages = {
       calls: Type.Optional(Type.Array(ResumedCall)),
       missed: Type.Optional(Type.Array(MissedCall)),
       sessionToken: Type.Optional(Type.String()),
+      device: Type.Optional(Type.Object({ id: DeviceId, label: DeviceLabel })),
       retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
       ref: Type.Optional(Ref),
     },
@@ -361,6 +400,27 @@ export const ServerMessages = {
         '`iceServers`) expire: use them for new peer connections and ICE restarts.',
     },
   ),
+  hold: Type.Object(
+    {
+      type: Type.Literal('hold'),
+      callId: CallId,
+      name: Type.String(),
+      held: Type.Boolean(),
+    },
+    { description: 'The peer put the call on hold (`held: true`) or took it off hold.' },
+  ),
+  devices: Type.Object(
+    {
+      type: Type.Literal('devices'),
+      devices: Type.Array(DeviceEntry),
+    },
+    {
+      description:
+        "The account's devices signed in now (sent to devices that announced themselves at " +
+        'login, after login and whenever one signs in or out, is renamed, or enters or leaves ' +
+        'a call). `current` marks the receiver; `call` says whom a device is in a call with.',
+    },
+  ),
   error: Type.Object(
     {
       type: Type.Literal('error'),
@@ -386,3 +446,4 @@ export type UserEntryValue = Static<typeof UserEntry>;
 export type IceServerValue = Static<typeof IceServer>;
 export type MissedCallValue = Static<typeof MissedCall>;
 export type ResumedCallValue = Static<typeof ResumedCall>;
+export type DeviceEntryValue = Static<typeof DeviceEntry>;

@@ -86,6 +86,14 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
         },
       },
       sessionToken: { type: 'string' },
+      device: {
+        type: 'object',
+        required: ['id', 'label'],
+        properties: {
+          id: { minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', type: 'string' },
+          label: { minLength: 1, maxLength: 64, type: 'string' },
+        },
+      },
       retryAfterMs: { minimum: 0, type: 'integer' },
       ref: { maxLength: 64, type: 'string' },
     },
@@ -273,6 +281,9 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
           { const: 'unavailable', type: 'string' },
           { const: 'disconnected', type: 'string' },
           { const: 'failed', type: 'string' },
+          { const: 'answered_elsewhere', type: 'string' },
+          { const: 'declined_elsewhere', type: 'string' },
+          { const: 'moved', type: 'string' },
         ],
       },
       missed: { type: 'boolean' },
@@ -361,6 +372,51 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
       },
     },
   },
+  hold: {
+    type: 'object',
+    required: ['type', 'callId', 'name', 'held'],
+    properties: {
+      type: { const: 'hold', type: 'string' },
+      callId: { minLength: 1, maxLength: 64, type: 'string' },
+      name: { type: 'string' },
+      held: { type: 'boolean' },
+    },
+  },
+  devices: {
+    type: 'object',
+    required: ['type', 'devices'],
+    properties: {
+      type: { const: 'devices', type: 'string' },
+      devices: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'label', 'current', 'signedInAt'],
+          properties: {
+            id: { minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', type: 'string' },
+            label: { minLength: 1, maxLength: 64, type: 'string' },
+            current: { type: 'boolean' },
+            signedInAt: { type: 'string' },
+            call: {
+              type: 'object',
+              required: ['callId', 'peer', 'state'],
+              properties: {
+                callId: { minLength: 1, maxLength: 64, type: 'string' },
+                peer: { type: 'string' },
+                state: {
+                  anyOf: [
+                    { const: 'ringing', type: 'string' },
+                    { const: 'connected', type: 'string' },
+                  ],
+                },
+                since: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   error: {
     type: 'object',
     required: ['type', 'code', 'message'],
@@ -385,6 +441,7 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
           { const: 'queue_full', type: 'string' },
           { const: 'service_unavailable', type: 'string' },
           { const: 'temporarily_unavailable', type: 'string' },
+          { const: 'too_many_devices', type: 'string' },
           { const: 'internal_error', type: 'string' },
         ],
       },

@@ -16,6 +16,7 @@ import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { registerApi } from './http/api.js';
+import { Devices } from './devices.js';
 import { registerRoutes } from './http/routes.js';
 import { registerPeerjsApi } from './http/peerjs-api.js';
 import { PeerjsRelay } from './dialects/peerjs-relay.js';
@@ -60,7 +61,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     broadcastBelow: config.presenceBroadcastBelow,
     loginListMax: 100,
   });
-  const engine = new Engine((key) => hub.get(key), stats, log, {
+  const engine = new Engine((key) => hub.devices(key), stats, log, {
     ringTimeoutMs: config.ringTimeoutMs,
     queueMax: config.queueMax,
     invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
@@ -121,8 +122,13 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     directory: cluster ?? new LocalDirectory(hub),
     loggingIn: new WeakSet(),
     iceServers: (name) => iceServersFor(config, name),
+    endSession: (session, code, reason) => gateway.endSession(session, code, reason),
+    devices: new Devices(hub, sessionTokens, (session, code, reason) =>
+      gateway.endSession(session, code, reason),
+    ),
     peerjs,
   };
+  hub.onDevices = (key, membership) => ctx.devices.changed(key, membership);
   const gateway = new Gateway(ctx);
   const registry = createRegistry(stats, {
     online: () => hub.size,
@@ -160,7 +166,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     // A cluster node is ready once it is in step with the cluster (Redis reachable).
     ready: () => state === 'listening' && (cluster?.ready ?? true),
   });
-  registerApi(http, { mode: config.auth, store, tokens: sessionTokens });
+  registerApi(http, { mode: config.auth, store, tokens: sessionTokens, devices: ctx.devices });
   if (peerjs !== undefined && config.peerjs !== undefined) {
     registerPeerjsApi(http, config.peerjs, peerjs);
   }

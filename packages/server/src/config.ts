@@ -54,6 +54,8 @@ export interface Config {
   readonly ratePerSecond: number;
   readonly invitesPerMinute: number;
   readonly queueMax: number;
+  /** Sessions one account may have at once (accounts only; open mode names stay unique). */
+  readonly maxDevices: number;
   readonly resumeGraceMs: number;
   readonly shutdownTimeoutMs: number;
   readonly webRoot: string | undefined;
@@ -105,6 +107,7 @@ export const FLAGS = {
   'rate-per-second': ['number', '50', 'Per-connection sustained messages per second'],
   'invites-per-minute': ['number', '10', 'Call invites per caller per minute'],
   'queue-max': ['number', '256', 'Signals queued per ringing call (and messages kept per session while it resumes)'],
+  'max-devices': ['number', '10', 'Devices one account may be signed in on at once (password and jwt modes; open mode: 1)'],
   'resume-grace-ms': ['number', '20000', 'How long a dropped native session may resume (0 = never)'],
   'shutdown-timeout-ms': ['number', '30000', 'Longest drain on SIGTERM before exiting'],
   'web-root': ['string', '', 'Directory of the built web app (default: the bundled one)'],
@@ -263,6 +266,7 @@ export function parseConfig(
     ratePerSecond: num('rate-per-second', 1, 1_000_000),
     invitesPerMinute: num('invites-per-minute', 1, 1_000_000),
     queueMax: num('queue-max', 1, 100_000),
+    maxDevices: num('max-devices', 1, 100),
     resumeGraceMs: num('resume-grace-ms', 0, 600_000),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100, 600_000),
     webRoot: opt('web-root'),

@@ -6,6 +6,7 @@ import type { SessionGuard } from './auth/session-guard.js';
 import type { SessionTokens } from './auth/session-tokens.js';
 import type { Engine } from './calls/engine.js';
 import type { Config } from './config.js';
+import type { Devices } from './devices.js';
 import type { Directory } from './directory.js';
 import type { PeerjsRelay } from './dialects/peerjs-relay.js';
 import type { Hub } from './hub.js';
@@ -38,6 +39,10 @@ export interface Context {
   readonly loggingIn: WeakSet<Session>;
   /** The PeerJS dialect (--peerjs on): its peers by id, and what waits for ids not connected. */
   readonly peerjs: PeerjsRelay | undefined;
+  /** End a session for good with a close code (a device signed out, or signed in afresh). */
+  endSession(session: Session, code: number, reason: string): void;
+  /** Each account's devices: the pushed list, renames, sign-outs. */
+  readonly devices: Devices;
   /** STUN/TURN servers for one user (TURN credentials are per user and time-limited). */
   iceServers(name: string): IceServerValue[];
 }

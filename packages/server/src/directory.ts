@@ -32,8 +32,11 @@ export type FrameHandler<C> = (ctx: C, session: Session, text: string) => void;
 export interface Directory {
   /** Ready to admit users and place calls (a cluster node: in step with Redis). */
   readonly ready: boolean;
-  /** Claim the session's name. Answered at once on one node; after a round trip in a cluster. */
-  admit(session: Session): Admission | Promise<Admission>;
+  /**
+   * Claim the session's name, as one of at most `maxDevices` devices of its person (1: the
+   * name is exclusive). Answered at once on one node; after a round trip in a cluster.
+   */
+  admit(session: Session, maxDevices: number): Admission | Promise<Admission>;
   /** Give back the name of a session admitted but never activated (it left in between). */
   release(session: Session): void;
   /** A resume token this node does not know: the session may be elsewhere. */
@@ -64,10 +67,14 @@ export class LocalDirectory implements Directory {
 
   constructor(private readonly hub: Hub) {}
 
-  admit(session: Session): Admission {
-    return this.hub.get(session.key) === undefined
-      ? { ok: true }
-      : { ok: false, code: 'name_taken' };
+  admit(session: Session, maxDevices: number): Admission {
+    const devices = this.hub.devices(session.key);
+    if (devices.length === 0) return { ok: true };
+    if (maxDevices <= 1) return { ok: false, code: 'name_taken' };
+    // The same device signing in afresh takes its own place (login.ts replaces it).
+    const id = session.device?.id;
+    if (id !== undefined && devices.some((d) => d.device?.id === id)) return { ok: true };
+    return devices.length < maxDevices ? { ok: true } : { ok: false, code: 'too_many_devices' };
   }
 
   release(): void {}

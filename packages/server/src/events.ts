@@ -9,6 +9,7 @@ import type {
   IceServerValue,
   MissedCallValue,
   ResumedCallValue,
+  DeviceEntryValue,
 } from '@callwire/protocol';
 import type { CallOutEvent } from './calls/model.js';
 
@@ -30,8 +31,12 @@ export type OutEvent =
       readonly resumeGraceMs?: number | undefined;
       readonly resumed?: boolean | undefined;
       readonly calls?: readonly ResumedCallValue[] | undefined;
+      /** The device this session is (clients that announced one). */
+      readonly device?: { readonly id: string; readonly label: string } | undefined;
       readonly ref?: string | undefined;
     }
+  /** The account's devices signed in now (to devices that announced themselves). */
+  | { readonly t: 'devices'; readonly devices: readonly DeviceEntryValue[] }
   | {
       readonly t: 'login-fail';
       readonly code: ErrorCode;

@@ -1,6 +1,8 @@
 /**
- * Who is online: sessions by name key (a Map, so `__proto__` is an ordinary name), presence
- * fan-out, and the paged online list. Presence never costs O(N^2) at scale: while fewer than
+ * Who is online: people by name key (a Map, so `__proto__` is an ordinary name), each with the
+ * sessions they are signed in on (their devices, in sign-in order), presence fan-out, and the
+ * paged online list. Presence is per person: online while any device is, busy while any
+ * device is in a call or a room. Presence never costs O(N^2) at scale: while fewer than
  * `broadcastBelow` users are online every native session hears every change; above that only
  * the sessions that watch a name hear about it.
  */
@@ -33,8 +35,15 @@ export interface HubOptions {
  */
 const PRESENCE_SLICE = 1024;
 
+const NONE: readonly Session[] = [];
+
+const partyStatus = (party: Party): 'online' | 'busy' =>
+  party.call === null && party.room === null ? 'online' : 'busy';
+
 export class Hub {
-  private readonly byKey = new Map<string, Session>();
+  private readonly byKey = new Map<string, Session[]>();
+  /** What each person was last announced as, so a second device does not announce again. */
+  private readonly announced = new Map<string, PresenceStatus>();
   /** name key -> sessions watching it. */
   private readonly watchers = new Map<string, Set<Session>>();
   private sink: PresenceSink | undefined;
@@ -56,33 +65,60 @@ export class Hub {
     return this.byKey.size;
   }
 
+  /** The person's first device (one device per person: tutorial, one2one, a cluster). */
   get(key: string): Session | undefined {
-    return this.byKey.get(key);
+    return this.byKey.get(key)?.[0];
+  }
+
+  /** Every device the person is signed in on here, in sign-in order. */
+  devices(key: string): readonly Session[] {
+    return this.byKey.get(key) ?? NONE;
   }
 
   /** Look up an online user by a raw (client-supplied) name. */
   find(rawName: string): Session | undefined {
     const n = normalizeName(rawName);
-    return n.ok ? this.byKey.get(n.key) : undefined;
+    return n.ok ? this.get(n.key) : undefined;
   }
 
-  /** Claim a name; false when it is taken. */
-  add(session: Session): boolean {
-    if (this.byKey.has(session.key)) return false;
-    this.byKey.set(session.key, session);
-    this.publish(session, 'online');
+  /**
+   * Sign a session in as one more device of its person; false when the person already has
+   * `maxDevices` (1: the name is simply taken).
+   */
+  add(session: Session, maxDevices = 1): boolean {
+    const devices = this.byKey.get(session.key);
+    if (devices === undefined) {
+      this.byKey.set(session.key, [session]);
+    } else {
+      if (devices.length >= maxDevices) return false;
+      devices.push(session);
+    }
+    this.publish(session, this.statusOf(session));
+    this.onDevices?.(session.key, true);
     return true;
   }
 
   remove(session: Session): void {
-    if (this.byKey.get(session.key) !== session) return;
-    this.byKey.delete(session.key);
+    const devices = this.byKey.get(session.key);
+    const at = devices === undefined ? -1 : devices.indexOf(session);
+    if (at < 0) return;
+    devices!.splice(at, 1);
     this.unwatchAll(session);
+    if (devices!.length > 0) {
+      this.publish(devices![0]!, this.statusOf(devices![0]!));
+      this.onDevices?.(session.key, true);
+      return;
+    }
+    this.byKey.delete(session.key);
+    this.announced.delete(session.key);
     this.announce(session, 'offline');
   }
 
+  /** A person's status: busy while any of their devices here is in a call or a room. */
   statusOf(party: Party): 'online' | 'busy' {
-    return party.call === null && party.room === null ? 'online' : 'busy';
+    const devices = this.byKey.get(party.key);
+    if (devices === undefined || !devices.includes(party as Session)) return partyStatus(party);
+    return devices.some((d) => partyStatus(d) === 'busy') ? 'busy' : 'online';
   }
 
   /**
@@ -90,14 +126,30 @@ export class Hub {
    * announced here: a party on another node is announced by its node.
    */
   publish(party: Party, status: PresenceStatus): void {
-    const session = this.byKey.get(party.key);
-    if (session !== party) return;
-    this.announce(session, status);
+    const devices = this.byKey.get(party.key);
+    if (devices === undefined || !devices.includes(party as Session)) return;
+    if (this.announced.get(party.key) === status) return;
+    this.announced.set(party.key, status);
+    this.announce(devices[0]!, status);
   }
 
   /** A party entered or left a call or a room (the engine's `onPartyStatus`). */
   refresh(party: Party): void {
     this.publish(party, this.statusOf(party));
+    this.onDevices?.(party.key, false);
+  }
+
+  /**
+   * Told when a person's devices change: one signed in or out (`membership`), or one entered
+   * or left a call or a room.
+   */
+  onDevices: ((key: string, membership: boolean) => void) | undefined;
+
+  /** Number of devices signed in here (sessions), for metrics. */
+  get sessions(): number {
+    let n = 0;
+    for (const devices of this.byKey.values()) n += devices.length;
+    return n;
   }
 
   /** A user on another node changed status (cluster): tell this node's interested sessions. */
@@ -151,7 +203,7 @@ export class Hub {
     };
     const online = this.sink === undefined ? this.byKey.size : this.sink.onlineTotal();
     if (online < this.options.broadcastBelow) {
-      for (const to of this.byKey.values()) deliver(to);
+      for (const devices of this.byKey.values()) for (const to of devices) deliver(to);
       return sent;
     }
     const watching = this.watchers.get(key);
@@ -189,9 +241,9 @@ export class Hub {
   /** The first users for a login reply (in login order; O(limit), not O(N)). */
   firstUsers(exclude: Session): UserEntryValue[] {
     const out: UserEntryValue[] = [];
-    for (const s of this.byKey.values()) {
+    for (const [key, devices] of this.byKey) {
       if (out.length >= this.options.loginListMax) break;
-      if (s !== exclude) out.push({ name: s.name, status: this.statusOf(s) });
+      if (key !== exclude.key) out.push({ name: devices[0]!.name, status: this.statusOf(devices[0]!) });
     }
     return out;
   }
@@ -209,7 +261,8 @@ export class Hub {
     const after = cursor ? nameKey(cursor.normalize('NFKC')) : '';
     let total = 0;
     let best: Session[] = [];
-    for (const s of this.byKey.values()) {
+    for (const [, devices] of this.byKey) {
+      const s = devices[0]!;
       if (needle && !s.key.includes(needle)) continue;
       total++;
       if (after && s.key <= after) continue;
@@ -223,8 +276,8 @@ export class Hub {
     const last = best[best.length - 1];
     let more = false;
     if (last && best.length === limit) {
-      for (const s of this.byKey.values()) {
-        if ((!needle || s.key.includes(needle)) && s.key > last.key) {
+      for (const key of this.byKey.keys()) {
+        if ((!needle || key.includes(needle)) && key > last.key) {
           more = true;
           break;
         }
@@ -233,7 +286,7 @@ export class Hub {
     return more && last ? { users, total, cursor: last.name } : { users, total };
   }
 
-  all(): IterableIterator<Session> {
-    return this.byKey.values();
+  *all(): IterableIterator<Session> {
+    for (const devices of this.byKey.values()) yield* devices;
   }
 }

@@ -22,6 +22,7 @@ import type { Dialect } from './dialects/dialect.js';
 import type { MissedRef } from './stores/store.js';
 import type { Session } from './ws/session.js';
 import { announcePeerState, resumedCalls } from './calls/resume-view.js';
+import { deviceFor, type DeviceClaim } from './devices.js';
 
 export interface LoginRequest {
   readonly name: string;
@@ -30,6 +31,8 @@ export interface LoginRequest {
   /** Native only: ask for a resume token / take a dropped session back with one. */
   readonly resume?: boolean | undefined;
   readonly resumeToken?: string | undefined;
+  /** Native: which device this is (kept by the client across visits). */
+  readonly device?: DeviceClaim | undefined;
   readonly ref?: string | undefined;
 }
 
@@ -58,6 +61,11 @@ export function login(
   if (!name.ok) return refuse(ctx, session, 'name_invalid', ref);
   if (request.resumeToken !== undefined)
     return resume(ctx, session, name.key, request.resumeToken, ref);
+  session.device = deviceFor(
+    dialect.name === 'native' ? request.device : undefined,
+    dialect.name,
+    Date.now(),
+  );
   if (ctx.auth.mode === 'open') {
     return finish(
       ctx,
@@ -115,7 +123,12 @@ async function check(
   if (!outcome.ok || session.dialect.name !== 'native') return { outcome, extras: NO_EXTRAS };
   const { identity } = outcome;
   const sessionToken = await ctx.sessionTokens.issue(
-    { key: identity.key, display: identity.display, epoch: identity.epoch },
+    {
+      key: identity.key,
+      display: identity.display,
+      epoch: identity.epoch,
+      device: session.device?.id,
+    },
     identity.expiresAtMs,
   );
   try {
@@ -138,7 +151,7 @@ function finish(
 ): void {
   session.name = identity.display;
   session.key = identity.key;
-  const admission = ctx.directory.admit(session);
+  const admission = ctx.directory.admit(session, maxDevices(ctx));
   if (!(admission instanceof Promise)) {
     return admit(ctx, session, admission, identity, extras, ref, wantsResume);
   }
@@ -171,15 +184,23 @@ function admit(
     ctx.directory.release(session);
     return;
   }
+  // The same device signing in afresh (its page lost the resume token) takes the place of
+  // its previous session, which ends now (4003).
+  const id = session.device?.id;
+  const previous = ctx.hub.devices(session.key).find((d) => d.device?.id === id);
+  if (previous !== undefined && maxDevices(ctx) > 1) {
+    ctx.endSession(previous, CLOSE.sessionReplaced, 'signed in again on the same device');
+  }
   // Activate and reply in one synchronous step: presence of other logins completing in the
   // meantime must not reach this session before its login reply.
   session.state = 'active';
-  if (!ctx.hub.add(session)) {
+  if (!ctx.hub.add(session, maxDevices(ctx))) {
     session.state = 'anonymous';
     ctx.directory.release(session);
+    const code = ctx.hub.devices(session.key).length > 1 ? 'too_many_devices' : 'name_taken';
     session.name = '';
     session.key = '';
-    return refuse(ctx, session, 'name_taken', ref);
+    return refuse(ctx, session, code, ref);
   }
   welcome(ctx, session, identity, extras, ref, wantsResume, admission);
 }
@@ -207,10 +228,21 @@ function welcome(
     iceServers: ctx.iceServers(session.name),
     missed: extras.missed,
     sessionToken: extras.sessionToken,
+    device: deviceReply(session),
     ...resumeFields(ctx, session, wantsResume),
     ref,
   });
   ctx.records.seen(identity.key, extras.refs);
+}
+
+/** Devices per account: with accounts, as configured; in open mode a name is one device. */
+function maxDevices(ctx: Context): number {
+  return ctx.auth.mode === 'open' ? 1 : ctx.config.maxDevices;
+}
+
+function deviceReply(session: Session): { id: string; label: string } | undefined {
+  const device = session.device;
+  return device?.aware === true ? { id: device.id, label: device.label } : undefined;
 }
 
 /** Only native clients can resume (tutorial and one2one clients expect a drop to end calls). */
@@ -295,6 +327,7 @@ function sendResumed(ctx: Context, session: Session, ref: string | undefined): v
     iceServers: ctx.iceServers(session.name),
     resumed: true,
     calls: resumedCalls(session),
+    device: deviceReply(session),
     resumeToken: ctx.resumer.issue(session),
     resumeGraceMs: ctx.resumer.graceMs,
     ref,

@@ -249,7 +249,8 @@ describe('while a login is being checked', () => {
   });
 
   it('claims no name for a socket that closes mid-login', async () => {
-    const ts = await passwordServer();
+    // One device per account, so that a claim left behind would show as name_taken.
+    const ts = await passwordServer(['--max-devices', '1']);
     const quitter = await TestClient.open(ts.url('/'));
     quitter.send(loginMsg('alice', ALICE_PW));
     quitter.ws.terminate();

@@ -50,6 +50,12 @@ export function endNotice(
         text: `The call with ${peer} could not be connected (the network between you blocked it).`,
         tone: 'error',
       };
+    case 'answered_elsewhere':
+      return { text: `Call from ${peer} answered on another of your devices.`, tone: 'info' };
+    case 'declined_elsewhere':
+      return { text: `Call from ${peer} declined on another of your devices.`, tone: 'info' };
+    case 'moved':
+      return { text: `Call with ${peer} moved to another of your devices.`, tone: 'info' };
     default:
       return assertNever(reason);
   }
@@ -76,6 +82,8 @@ const CODE_TEXT: Record<string, string> = {
   disconnected: 'The connection to the server dropped. Try again in a moment.',
   connection_failed: 'Cannot reach the server. Check your connection and try again.',
   timeout: 'The server did not answer in time. Try again.',
+  too_many_devices: 'You are signed in on too many devices. Sign one out (Devices) and try again.',
+  signed_out: 'This device was signed out from another of your devices.',
 };
 
 /** Camera and microphone failures (DOMException names from getUserMedia). */

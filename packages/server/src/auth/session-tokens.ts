@@ -19,6 +19,8 @@ export interface SessionClaims {
   readonly display: string;
   /** The account epoch the token was issued under (password mode). */
   readonly epoch: string | undefined;
+  /** The device it was issued to (a device signed out elsewhere loses its tokens). */
+  readonly device?: string | undefined;
 }
 
 /** Read the secret, or create it (racing processes: the first writer wins, `wx`). */
@@ -37,6 +39,8 @@ export function loadOrCreateSecret(dataDir: string): Uint8Array {
 
 export class SessionTokens {
   private secret: Uint8Array | undefined;
+  /** `key \n device` -> when it was signed out (seconds): tokens issued until then are void. */
+  private readonly revoked = new Map<string, number>();
 
   constructor(
     private readonly dataDir: string,
@@ -48,7 +52,10 @@ export class SessionTokens {
     const nowS = Math.floor(Date.now() / 1000);
     let exp = nowS + this.ttlSeconds;
     if (notAfterMs !== undefined) exp = Math.min(exp, Math.floor(notAfterMs / 1000));
-    return new SignJWT(claims.epoch === undefined ? {} : { ep: claims.epoch })
+    const extra: Record<string, string> = {};
+    if (claims.epoch !== undefined) extra.ep = claims.epoch;
+    if (claims.device !== undefined) extra.dv = claims.device;
+    return new SignJWT(extra)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -68,14 +75,30 @@ export class SessionTokens {
       });
       const name = normalizeName(payload.sub ?? '');
       if (!name.ok) return null;
+      const device = typeof payload.dv === 'string' ? payload.dv : undefined;
+      if (device !== undefined) {
+        const until = this.revoked.get(`${name.key}\n${device}`);
+        if (until !== undefined && (payload.iat ?? 0) <= until) return null;
+      }
       return {
         key: name.key,
         display: name.display,
         epoch: typeof payload.ep === 'string' ? payload.ep : undefined,
+        device,
       };
     } catch {
       return null;
     }
+  }
+
+  /**
+   * A device was signed out: every token issued to it so far stops working (on this server;
+   * they expire within the TTL anyway, which bounds what is kept here).
+   */
+  revokeDevice(key: string, device: string): void {
+    const nowS = Math.floor(Date.now() / 1000);
+    for (const [k, at] of this.revoked) if (at < nowS - this.ttlSeconds) this.revoked.delete(k);
+    this.revoked.set(`${key}\n${device}`, nowS);
   }
 
   private key(): Uint8Array {

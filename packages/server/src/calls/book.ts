@@ -30,6 +30,7 @@ export class CallBook {
     this.calls.set(call.id, call);
     call.caller.call = call;
     call.callee.call = call;
+    for (const device of call.ringing) device.call = call;
     if (call.room !== undefined) {
       call.caller.room = call.room;
       call.callee.room = call.room;
@@ -57,10 +58,40 @@ export class CallBook {
   connect(call: Call, nowMs: number): QueuedSignal[] {
     this.setRingTimer(call, undefined);
     call.state = 'connected';
+    call.ringing = [];
     call.answeredAtMs = nowMs;
     const queued = call.queued;
     call.queued = [];
     return queued;
+  }
+
+  /**
+   * `device`, one of the callee's devices being rung, answers: it becomes the callee, and the
+   * others stop ringing. Returns those others (to be told the call was answered elsewhere).
+   */
+  answer(call: Call, device: Party): Party[] {
+    const others = call.ringing.filter((d) => d !== device);
+    call.callee = device;
+    call.ringing = [device];
+    for (const other of others) if (other.call === call) other.call = null;
+    return others;
+  }
+
+  /**
+   * One of several devices rung stops ringing (it went away). Returns false when it was the
+   * last one: then the call itself must end.
+   */
+  unring(call: Call, device: Party): boolean {
+    const rest = call.ringing.filter((d) => d !== device);
+    if (rest.length === 0) return false;
+    call.ringing = rest;
+    if (call.callee === device) call.callee = rest[0]!;
+    if (device.call === call) device.call = null;
+    return true;
+  }
+
+  setHeld(call: Call, role: 'caller' | 'callee', held: boolean): void {
+    call.held[role] = held;
   }
 
   /**
@@ -82,7 +113,8 @@ export class CallBook {
   /** The call goes on, but no longer here (its home moved): forget it without ending it. */
   detach(call: Call): void {
     if (this.calls.get(call.id) === call) this.calls.delete(call.id);
-    for (const party of [call.caller, call.callee]) if (party.call === call) party.call = null;
+    for (const party of [call.caller, call.callee, ...call.ringing])
+      if (party.call === call) party.call = null;
   }
 
   /** A stand-in gives way to the party it stood for (or the other way round). */

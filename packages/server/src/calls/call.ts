@@ -12,6 +12,8 @@ export function newCall(spec: CallSpec): Call {
     id: spec.id,
     caller: spec.caller,
     callee: spec.callee,
+    ringing: spec.state === 'ringing' ? [...(spec.ringing ?? [spec.callee])] : [],
+    held: { caller: false, callee: false },
     state: spec.state,
     media: spec.media,
     queued: spec.queued === undefined ? [] : [...spec.queued],
@@ -26,7 +28,7 @@ export function newCall(spec: CallSpec): Call {
 
 export function roleOf(call: Call, party: Party): Role | undefined {
   if (call.caller === party) return 'caller';
-  if (call.callee === party) return 'callee';
+  if (call.callee === party || call.ringing.includes(party)) return 'callee';
   return undefined;
 }
 

@@ -61,8 +61,8 @@ export interface CallSelector {
   readonly name?: string | undefined;
 }
 
-/** Finds a party on this node by name key (the hub). */
-export type PartyLookup = (key: string) => Party | undefined;
+/** The devices of a person on this node, by name key (the hub), in sign-in order. */
+export type PartyLookup = (key: string) => readonly Party[];
 
 const DEFAULT_MEDIA: MediaValue = { audio: true, video: true };
 
@@ -111,16 +111,21 @@ export class Engine {
       return this.error(caller, 'rate_limited', ref, undefined, 'Too many call invites.');
     }
     if (!target.ok) return this.refuse(caller, toRaw, 'unavailable', ref, undefined, media);
-    const callee = this.lookup(target.key);
-    if (callee === undefined && this.remote.invite(caller, target, media, offer, ref)) return;
-    if (callee === undefined || callee.state !== 'active') {
+    const devices = this.lookup(target.key);
+    if (devices.length === 0 && this.remote.invite(caller, target, media, offer, ref)) return;
+    const reachable = devices.filter((d) => d.state === 'active');
+    if (reachable.length === 0) {
       // Offline and unknown names get the same answer, so accounts cannot be probed.
       return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
-    if (callee.call !== null || callee.room !== null || this.remote.isPlacing(callee)) {
-      return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
+    // Every device that can take the call rings; `busy` only when none can.
+    const free = reachable.filter(
+      (d) => d.call === null && d.room === null && !this.remote.isPlacing(d),
+    );
+    if (free.length === 0) {
+      return this.refuse(caller, reachable[0]!.name, 'busy', ref, target.key, media);
     }
-    this.place(caller, callee, media, offer, ref, randomUUID());
+    this.place(caller, free, media, offer, ref, randomUUID());
   }
 
   /**
@@ -145,7 +150,7 @@ export class Engine {
       return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
     if (busy) return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
-    this.place(caller, callee, media, offer, ref, callId);
+    this.place(caller, [callee], media, offer, ref, callId);
   }
 
   /**
@@ -158,7 +163,7 @@ export class Engine {
     if (existing !== null) {
       if (
         existing.state === 'ringing' &&
-        existing.callee === caller &&
+        roleOf(existing, caller) === 'callee' &&
         existing.caller.key === targetKey
       ) {
         this.execute(caller, existing, { k: 'accept', ref });
@@ -174,18 +179,24 @@ export class Engine {
     return true;
   }
 
+  /** Open a call ringing `devices`, the free devices of one person (at least one). */
   private place(
     caller: Party,
-    callee: Party,
+    devices: readonly Party[],
     media: MediaValue | undefined,
     offer: unknown,
     ref: string | undefined,
     callId: string,
   ): void {
+    // A client without a ringing step (tutorial) takes the call at once: it alone is rung.
+    const auto = devices.find((d) => d.dialect.autoAccept);
+    const ringing = auto === undefined ? devices : [auto];
+    const callee = ringing[0]!;
     const call = this.book.open({
       id: callId,
       caller,
       callee,
+      ringing,
       state: 'ringing',
       media: media ?? DEFAULT_MEDIA,
       createdAtMs: Date.now(),
@@ -194,29 +205,37 @@ export class Engine {
     });
     this.stats.callsStarted++;
     this.options.onPartyStatus(caller);
-    this.options.onPartyStatus(callee);
+    for (const device of ringing) this.options.onPartyStatus(device);
 
-    const needsOffer = callee.dialect.ringsWithOffer && offer === undefined;
+    const needsOffer = offer === undefined && ringing.some((d) => d.dialect.ringsWithOffer);
     caller.send({ t: 'ringing', call, sendOffer: needsOffer, ref });
-    if (callee.dialect.autoAccept) {
+    if (auto !== undefined) {
       this.connect(call, undefined);
       return;
     }
-    if (!needsOffer) this.ring(call);
+    this.ring(call, offer !== undefined);
     const timer = setTimeout(() => this.end(call, { kind: 'timeout' }), this.options.ringTimeoutMs);
     timer.unref();
     this.book.setRingTimer(call, timer);
   }
 
-  /** Tell the callee it rings (with the offer, for a client that needs it to ring). */
-  private ring(call: Call): void {
-    this.book.rung(call);
-    const offer = call.callee.dialect.ringsWithOffer
-      ? call.queued.find((q) => q.signal === 'offer')?.payload
-      : undefined;
-    call.callee.send(
-      offer === undefined ? { t: 'incoming', call } : { t: 'incoming', call, offer },
-    );
+  /**
+   * Tell the callee's devices the call rings: those that ring with the caller's offer (one2one)
+   * once it is here (`haveOffer`), the others at once.
+   */
+  private ring(call: Call, haveOffer: boolean): void {
+    const offer = haveOffer ? call.queued.find((q) => q.signal === 'offer')?.payload : undefined;
+    let rung = false;
+    for (const device of call.ringing) {
+      if (device.dialect.ringsWithOffer) {
+        if (offer === undefined) continue;
+        device.send({ t: 'incoming', call, offer });
+      } else if (!call.calleeNotified) {
+        device.send({ t: 'incoming', call });
+      } else continue;
+      rung = true;
+    }
+    if (rung) this.book.rung(call);
   }
 
   // ---- commands on a call --------------------------------------------------------------
@@ -261,6 +280,10 @@ export class Engine {
     // same way: its peer here stands for the other node and carries the signal there.
     if (call.state === 'connected') return this.relay(call, party, signal, payload);
     this.execute(party, call, { k: 'signal', signal, payload, ref });
+  }
+
+  hold(party: Party, callId: string, held: boolean, ref: string | undefined): void {
+    this.command(party, { callId }, { k: 'hold', held, ref });
   }
 
   /** How the media of `callId` flows, for its record (also after the call ended). */
@@ -318,6 +341,10 @@ export class Engine {
             call.id,
           );
         }
+        // The first of the callee's devices to accept wins; the others stop ringing.
+        for (const other of this.book.answer(call, party)) {
+          this.tellCallee(call, other, 'answered_elsewhere', false, false);
+        }
         this.connect(call, command.ref);
         if (command.answer !== undefined) this.relay(call, party, 'answer', command.answer);
         return;
@@ -332,7 +359,14 @@ export class Engine {
         return this.applySignal(party, call, by, command);
       case 'report':
         return this.options.onReport?.(party, call.id, command.path, command.ref);
+      case 'hold':
+        return this.applyHold(party, call, by, command.held, command.ref);
       case 'disconnect':
+        // One of several devices rung went away: the others still ring.
+        if (call.state === 'ringing' && by === 'callee' && this.book.unring(call, party)) {
+          if (party.state === 'active') this.options.onPartyStatus(party);
+          return;
+        }
         return this.end(call, { kind: 'disconnect', by }, party);
       default:
         return assertNever(command);
@@ -355,8 +389,9 @@ export class Engine {
           return this.error(party, 'queue_full', ref, call.id);
         }
         this.book.queue(call, { signal, payload });
-        // A callee that rings with the offer (one2one) can be rung now.
-        if (!call.calleeNotified && signal === 'offer') this.ring(call);
+        // A callee device that rings with the offer (one2one) can be rung now.
+        if (signal === 'offer' && call.queued.filter((q) => q.signal === 'offer').length === 1)
+          this.ring(call, true);
         return;
       case 'reject':
         return this.error(party, t.code, ref, call.id);
@@ -366,6 +401,44 @@ export class Engine {
       default:
         return assertNever(t);
     }
+  }
+
+  /**
+   * Hold: the peer is told; the media pauses by renegotiation between the clients (a connected
+   * call relays offers and answers), so the server only keeps who holds.
+   */
+  private applyHold(
+    party: Party,
+    call: Call,
+    by: 'caller' | 'callee',
+    held: boolean,
+    ref: string | undefined,
+  ): void {
+    if (call.state !== 'connected') return this.error(party, 'invalid_state', ref, call.id);
+    if (call.held[by] === held) return;
+    this.book.setHeld(call, by, held);
+    peerOf(call, party).send({ t: 'hold', call, from: party, held });
+  }
+
+  /** A device of the callee that was rung and is no longer part of the call. */
+  private tellCallee(
+    call: Call,
+    device: Party,
+    reason: EndReason,
+    missed: boolean,
+    wasConnected: boolean,
+  ): void {
+    device.send({
+      t: 'ended',
+      callId: call.id,
+      peerName: call.caller.name,
+      role: 'callee',
+      reason,
+      missed,
+      self: false,
+      wasConnected,
+    });
+    if (device.state === 'active') this.options.onPartyStatus(device);
   }
 
   // ---- meet by link --------------------------------------------------------------------
@@ -468,13 +541,25 @@ export class Engine {
         ref: party === initiator ? ref : undefined,
       });
     };
+    const calleeDevices = call.ringing.length > 0 ? call.ringing : [call.callee];
+    // Declined (or hung up while ringing) by one of the callee's devices.
+    const declinedBy =
+      !wasConnected && initiator !== undefined && roleOf(call, initiator) === 'callee'
+        ? initiator
+        : undefined;
     notify(call.caller, 'caller', t.reasons.caller);
     // A callee that was never rung (a one2one client still waiting for the caller's offer)
-    // has nothing to be told.
-    if (call.calleeNotified || wasConnected) notify(call.callee, 'callee', t.reasons.callee);
+    // has nothing to be told. A decline from one device is "declined elsewhere" to the others.
+    if (call.calleeNotified || wasConnected) {
+      for (const device of calleeDevices) {
+        const elsewhere = declinedBy !== undefined && device !== declinedBy;
+        if (elsewhere) this.tellCallee(call, device, 'declined_elsewhere', false, false);
+        else notify(device, 'callee', t.reasons.callee);
+      }
+    }
     // A callee elsewhere holds the call even before it is rung.
     this.remote.callEnded(call, wasConnected);
-    for (const party of [call.caller, call.callee]) {
+    for (const party of [call.caller, ...calleeDevices]) {
       if (party.state === 'active') this.options.onPartyStatus(party);
     }
     this.stats.callEnded(t.reasons.caller);

@@ -31,10 +31,25 @@ export interface PartyTraits {
 /** `away`: its client lost the connection but may resume; `active`: reachable now. */
 export type PartyState = 'anonymous' | 'active' | 'away' | 'closed';
 
+/**
+ * One device of a person: a session that announced itself at login (`device`), or that the
+ * server named. Several parties may share a key (one account on several devices); a call to
+ * that key rings each of them that is free.
+ */
+export interface Device {
+  readonly id: string;
+  label: string;
+  /** The client announced the device at login: it knows the events about its other devices. */
+  readonly aware: boolean;
+  readonly signedInAtMs: number;
+}
+
 export interface Party {
   /** Identity key (the normalized name) and the name as shown. */
   readonly key: string;
   readonly name: string;
+  /** Which of its person's devices this party is (undefined: a party from elsewhere). */
+  readonly device?: Device | undefined;
   readonly state: PartyState;
   readonly dialect: PartyTraits;
   /**
@@ -59,6 +74,13 @@ export interface Call {
   /** Fixed for the call's life, except when a stand-in gives way to the party it stood for. */
   caller: Party;
   callee: Party;
+  /**
+   * While the call rings: every device of the callee being rung (`callee` is one of them until
+   * one accepts and becomes `callee`). Empty once answered or ended.
+   */
+  ringing: Party[];
+  /** Put on hold, by role (either side may hold; media pauses while either holds). */
+  held: { caller: boolean; callee: boolean };
   state: CallState;
   readonly media: MediaValue;
   /** Caller signals queued while ringing, delivered in order on accept. */
@@ -81,6 +103,8 @@ export interface CallSpec {
   readonly id: string;
   readonly caller: Party;
   readonly callee: Party;
+  /** The callee's devices to ring (default: `callee` alone). */
+  readonly ringing?: readonly Party[];
   readonly state: 'ringing' | 'connected';
   readonly media: MediaValue;
   readonly createdAtMs: number;
@@ -137,6 +161,13 @@ export type CallOutEvent =
       /** The call was accepted before it ended. */
       readonly wasConnected: boolean;
       readonly ref?: string | undefined;
+    }
+  | {
+      /** The peer put the call on hold, or took it off hold. */
+      readonly t: 'hold';
+      readonly call: Call;
+      readonly from: Party;
+      readonly held: boolean;
     }
   | {
       /** The peer of `callId` lost its connection (`away`) or resumed. */

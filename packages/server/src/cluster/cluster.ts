@@ -243,7 +243,11 @@ export class Cluster implements RemoteCalls, Directory {
    * Login: claim the name across the cluster, then admit the session to the hub. With a
    * presence-capable dialect the first page of the online list comes in the same round trip.
    */
-  async admit(session: Session): Promise<Admission> {
+  /**
+   * A person is on one node of a cluster: a second device is refused (`name_taken`) whatever
+   * `maxDevices` says, until devices span nodes.
+   */
+  async admit(session: Session, _maxDevices: number): Promise<Admission> {
     const { hub } = this.deps;
     if (hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
     if (!this.ready) return { ok: false, code: 'temporarily_unavailable' };

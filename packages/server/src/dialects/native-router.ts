@@ -56,6 +56,8 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
       return session.send({ t: 'pong', ref: msg.ref });
     case 'report':
       return engine.report(session, msg.callId, msg.path, msg.ref);
+    case 'hold':
+      return engine.hold(session, msg.callId, msg.held, msg.ref);
     default:
       return assertNever(msg);
   }

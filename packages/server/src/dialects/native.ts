@@ -5,13 +5,30 @@
  * confused: it is never rung (offers arrive directly), never pushed presence, and not sent
  * its own `leave` back after it hung up.
  */
-import { ErrorCodes, PROTOCOL_VERSION } from '@callwire/protocol';
+import { ErrorCodes, PROTOCOL_VERSION, type EndReason } from '@callwire/protocol';
 import { assertNever } from '../calls/machine.js';
 import type { OutEvent } from '../events.js';
 import type { Party } from '../calls/model.js';
 import type { Dialect } from './dialect.js';
 
 const str = JSON.stringify;
+
+/**
+ * Reasons a client that did not announce its device (`login.device`) cannot know: to it, a call
+ * that went to another device simply stopped ringing, or ended.
+ */
+function reasonFor(reason: EndReason, session: Party): EndReason {
+  if (session.device?.aware === true) return reason;
+  switch (reason) {
+    case 'answered_elsewhere':
+    case 'declined_elsewhere':
+      return 'cancelled';
+    case 'moved':
+      return 'hangup';
+    default:
+      return reason;
+  }
+}
 
 function encode(event: OutEvent, session: Party, tutorial: boolean): string | null {
   switch (event.t) {
@@ -37,6 +54,7 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
         resumeGraceMs: event.resumeGraceMs,
         resumed: event.resumed,
         calls: event.calls,
+        device: event.device,
         ref: event.ref,
       });
     case 'peer-state':
@@ -91,10 +109,16 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
         type: 'leave',
         callId: event.callId,
         name: event.peerName,
-        reason: event.reason,
+        reason: reasonFor(event.reason, session),
         missed: event.missed || undefined,
         ref: event.ref,
       });
+    case 'hold':
+      if (tutorial) return null;
+      return str({ type: 'hold', callId: event.call.id, name: event.from.name, held: event.held });
+    case 'devices':
+      if (tutorial) return null;
+      return str({ type: 'devices', devices: event.devices });
     case 'presence':
       if (tutorial) return null;
       return str({ type: 'presence', name: event.name, status: event.status });

@@ -20,6 +20,9 @@ const REASON_TEXT: Record<EndReason, string> = {
   unavailable: 'User not registered',
   disconnected: 'The other side disconnected',
   failed: 'Call failed',
+  answered_elsewhere: 'Call answered on another device',
+  declined_elsewhere: 'Call declined on another device',
+  moved: 'Call moved to another device',
 };
 
 function encode(event: OutEvent, session: Party): string | null {
@@ -51,6 +54,10 @@ function encode(event: OutEvent, session: Party): string | null {
         });
       }
       return str({ id: 'stopCommunication', message: REASON_TEXT[event.reason], reason: event.reason });
+    case 'hold':
+    case 'devices':
+      // The sample has no words for hold or devices.
+      return null;
     case 'login-ok':
       return str({ id: 'registerResponse', response: 'accepted' });
     case 'login-fail':

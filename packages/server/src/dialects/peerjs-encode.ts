@@ -18,6 +18,8 @@ function encode(event: OutEvent): string | null {
     case 'incoming':
     case 'ended':
     case 'login-ok':
+    case 'hold':
+    case 'devices':
     case 'users':
     case 'pong':
     case 'peer-state':

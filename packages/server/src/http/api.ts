@@ -9,7 +9,8 @@
  */
 import type { EndReason } from '@callwire/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { SessionTokens } from '../auth/session-tokens.js';
+import type { SessionClaims, SessionTokens } from '../auth/session-tokens.js';
+import type { Devices } from '../devices.js';
 import type { AuthMode } from '../config.js';
 import {
   isStoreUnavailable,
@@ -22,6 +23,7 @@ export interface ApiDeps {
   readonly mode: AuthMode;
   readonly store: Store;
   readonly tokens: SessionTokens;
+  readonly devices: Devices;
 }
 
 export interface CallView {
@@ -93,7 +95,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     try {
       const user = await deps.store.getUser(claims.key);
       if (user === undefined || user.epoch !== claims.epoch) return unauthorized(reply);
-      const sessionToken = await deps.tokens.issue({ key: user.key, display: user.name, epoch: user.epoch });
+      const sessionToken = await deps.tokens.issue({
+        key: user.key,
+        display: user.name,
+        epoch: user.epoch,
+        device: claims.device,
+      });
       return { sessionToken };
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
@@ -141,4 +148,92 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       return reply.code(503).send({ error: 'service_unavailable' });
     }
   });
+
+  registerDevices(app, deps);
+}
+
+/**
+ * The bearer's claims, or null after answering 401: open mode has no identities, and in
+ * password mode a removed account or a changed password ends access at once.
+ */
+async function authorize(
+  deps: ApiDeps,
+  authorization: string | undefined,
+  reply: FastifyReply,
+): Promise<SessionClaims | null> {
+  reply.header('cache-control', 'no-store');
+  const token = deps.mode === 'open' ? undefined : bearer(authorization);
+  const claims = token === undefined ? null : await deps.tokens.verify(token);
+  if (claims === null) {
+    await unauthorized(reply);
+    return null;
+  }
+  if (deps.mode === 'password') {
+    const user = await deps.store.getUser(claims.key);
+    if (user === undefined || user.epoch !== claims.epoch) {
+      await unauthorized(reply);
+      return null;
+    }
+  }
+  return claims;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * `GET /api/devices`: the account's devices signed in now; `PATCH /api/devices/:id` with
+ * `{label}` renames one; `DELETE /api/devices/:id` signs one out (its calls end, its tokens stop
+ * working). Any device of the account may manage any other; no other account sees them (404).
+ */
+function registerDevices(app: FastifyInstance, deps: ApiDeps): void {
+  const withStore = async <T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return reply.code(503).send({ error: 'service_unavailable' });
+    }
+  };
+  const deviceParam = (params: unknown): string | undefined => {
+    const id = (params as Record<string, unknown>).id;
+    return typeof id === 'string' && DEVICE_ID.test(id) ? id : undefined;
+  };
+
+  app.get('/api/devices', (req, reply) =>
+    withStore(reply, async () => {
+      const claims = await authorize(deps, req.headers.authorization, reply);
+      if (claims === null) return reply;
+      return { devices: deps.devices.list(claims.key, claims.device) };
+    }),
+  );
+
+  app.patch('/api/devices/:id', (req, reply) =>
+    withStore(reply, async () => {
+      const claims = await authorize(deps, req.headers.authorization, reply);
+      if (claims === null) return reply;
+      const id = deviceParam(req.params);
+      const body = req.body as Record<string, unknown> | null | undefined;
+      const label = typeof body === 'object' && body !== null ? body.label : undefined;
+      if (id === undefined || typeof label !== 'string' || label.length > 256) {
+        return reply.code(400).send({ error: 'bad_request' });
+      }
+      if (!deps.devices.rename(claims.key, id, label)) {
+        return reply.code(404).send({ error: 'no_such_device' });
+      }
+      return { devices: deps.devices.list(claims.key, claims.device) };
+    }),
+  );
+
+  app.delete('/api/devices/:id', (req, reply) =>
+    withStore(reply, async () => {
+      const claims = await authorize(deps, req.headers.authorization, reply);
+      if (claims === null) return reply;
+      const id = deviceParam(req.params);
+      if (id === undefined) return reply.code(400).send({ error: 'bad_request' });
+      if (!deps.devices.signOut(claims.key, id)) {
+        return reply.code(404).send({ error: 'no_such_device' });
+      }
+      return reply.code(204).send();
+    }),
+  );
 }

@@ -236,9 +236,11 @@ export class Gateway {
    * that is away waiting to resume: it must not come back with its resume token.
    */
   endSession(session: Session, code: number, reason: string): void {
-    if (session.state === 'away') return this.finish(session);
-    // A close code other than 1000 marks the session kicked: its close finishes it.
-    session.close(code, reason);
+    if (session.state === 'closed') return;
+    if (session.state !== 'away') session.close(code, reason);
+    // Finished now, not when the close handshake ends: its calls end and its name (or device)
+    // is free at once, for the session that may take its place in the same tick.
+    this.finish(session);
   }
 
   /** The session is over: its calls end, its name is freed. */

@@ -7,7 +7,7 @@
 import type { WebSocket } from 'ws';
 import { CLOSE } from '@callwire/protocol';
 import type { Call } from '../calls/call.js';
-import type { Party, PartyState } from '../calls/model.js';
+import type { Device, Party, PartyState } from '../calls/model.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { OutEvent } from '../events.js';
 import { newBucket, type Bucket, type BucketSpec } from '../rate-limit.js';
@@ -44,6 +44,8 @@ export class Session implements Party {
   /** Written only by the call book (calls/book.ts). */
   call: Call | null = null;
   room: string | null = null;
+  /** Which device of its account this session is (set at login). */
+  device: Device | undefined = undefined;
   watching: Set<string> | null = null;
   lastSeenMs: number;
   readonly bucket: Bucket;
