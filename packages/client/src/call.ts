@@ -69,6 +69,14 @@ export interface CallInit {
   room?: string;
   /** The server refused the call at once (busy, unavailable): it ends on the next task. */
   refused?: EndReason;
+  /**
+   * A call taken over on a new peer connection: `reload` (this page reloaded; the peer is told
+   * to restart) or `moved` (moved here from another device; the server told the peer). Either
+   * way this side offers first.
+   */
+  takeover?: 'reload' | 'moved';
+  /** When the call was answered (a call taken over keeps its timer). */
+  answeredAtMs?: number;
 }
 
 type CallSignal = ServerMessageMap['offer' | 'answer' | 'candidate' | 'leave'];
@@ -125,6 +133,9 @@ export class Call {
   #lastLocalStream: MediaStream | null;
   #refused: EndReason | undefined;
   #hold: HoldState = { local: false, remote: false };
+  #connectedAtMs: number | undefined;
+  /** The peer's media is starting over on a new peer connection (its reload, or a moved call). */
+  #peerRestarting = false;
   /** Each transceiver's direction before this side held the call, restored on resume. */
   readonly #heldDirections = new Map<RTCRtpTransceiver, RTCRtpTransceiverDirection>();
   readonly #media: CallMedia;
@@ -144,12 +155,24 @@ export class Call {
     );
     this.#lastLocalStream = this.#media.stream;
     this.#refused = init.refused;
+    this.#connectedAtMs = init.answeredAtMs;
     if (init.refused !== undefined) {
       const reason = init.refused;
       // Not synchronously: the app gets the Call from an `await` first and can subscribe.
       setTimeout(() => this.end(reason), 0);
     }
-    if (init.state === 'connecting') this.#startPeer();
+    if (init.state === 'connecting') {
+      if (init.takeover === 'reload') this.#ctx.send({ type: 'restart', callId: this.#id });
+      this.#startPeer(init.takeover === undefined ? 'role' : 'offer');
+    }
+  }
+
+  /**
+   * When the call was answered (ms since the epoch), for a timer; undefined until then. A call
+   * taken back after a reload, or moved here, keeps the original time.
+   */
+  get connectedAt(): number | undefined {
+    return this.#connectedAtMs;
   }
 
   /** The server's call id ('' while waiting alone in a room). */
@@ -303,8 +326,9 @@ export class Call {
     if (this.#state !== 'waiting' && this.#state !== 'ringing') return;
     this.#id = msg.callId;
     this.#peer = msg.name;
+    this.#connectedAtMs ??= Date.now();
     this.#setState('connecting');
-    this.#startPeer();
+    this.#startPeer('role');
   }
 
   /** @internal A signaling message for this call. */
@@ -327,6 +351,41 @@ export class Call {
       default:
         assertNever(msg);
     }
+  }
+
+  /**
+   * @internal The peer's media starts over on a new peer connection (it reloaded, or moved the
+   * call to another device): drop ours and answer its new offer. The call stays connected; the
+   * app sees `peerReconnecting`, then `peerReconnected` once media and channels are back.
+   */
+  restartPeer(): void {
+    if (this.#state === 'ended' || this.#session === null) return;
+    this.#teardownPeer();
+    if (!this.#peerRestarting) {
+      this.#peerRestarting = true;
+      this.#events.emit('peerReconnecting');
+    }
+    this.#startPeer('answer');
+  }
+
+  #teardownPeer(): void {
+    clearInterval(this.#statsTimer);
+    this.#statsTimer = undefined;
+    this.#recovery?.close();
+    this.#recovery = null;
+    clearTimeout(this.#channelGraceTimer);
+    this.#channelGraceTimer = undefined;
+    this.#channelGraceOver = false;
+    this.#files?.close(new CallwireError('transfer_cancelled', 'the peer connection restarted'));
+    this.#files = null;
+    this.#control = null;
+    this.#session?.close();
+    this.#session = null;
+    this.#sampler = null;
+    this.#transportUp = false;
+    this.#channelsOpen = 0;
+    this.#remoteTracks = [];
+    this.#heldDirections.clear();
   }
 
   /** @internal The peer held the call (`true`) or resumed it. */
@@ -420,12 +479,18 @@ export class Call {
     if (this.#state === 'ended') throw new InvalidStateError('the call has ended');
   }
 
-  #startPeer(): void {
+  /**
+   * Open the peer connection. `role`: the caller offers, the callee answers (a new call);
+   * `offer` / `answer`: a connection that starts over mid-call (this side took the call over,
+   * or the peer did).
+   */
+  #startPeer(mode: 'role' | 'offer' | 'answer'): void {
     if (this.#session !== null || !hasWebRtc()) return;
     const session = new PeerSession(this.#ctx.rtcConfiguration(), this.role === 'callee');
     this.#session = session;
     this.#sampler = new StatsSampler(session.pc);
     session.events.on('description', (d) => {
+      if (this.#session !== session) return; // a connection this call has already replaced
       this.#ctx.send(
         d.type === 'offer'
           ? { type: 'offer', callId: this.#id, offer: { type: 'offer', sdp: d.sdp } }
@@ -433,10 +498,15 @@ export class Call {
       );
     });
     session.events.on('candidate', (candidate) => {
+      if (this.#session !== session) return;
       this.#ctx.send({ type: 'candidate', callId: this.#id, candidate: candidateValue(candidate) });
     });
-    session.events.on('track', (track) => this.#onRemoteTrack(track));
-    session.events.on('connectionState', (state) => this.#onConnectionState(state));
+    session.events.on('track', (track) => {
+      if (this.#session === session) this.#onRemoteTrack(track);
+    });
+    session.events.on('connectionState', (state) => {
+      if (this.#session === session) this.#onConnectionState(state);
+    });
     const initiator = this.role === 'caller';
     const recovery = new IceRecovery(defaultIceRecoveryOptions(initiator), {
       restart: () => this.#restartIce(),
@@ -455,7 +525,8 @@ export class Call {
     );
     // The caller offers first. The callee adds its tracks and channels only once that offer is
     // set, so they ride on the offered m-lines instead of starting a second, crossing offer.
-    if (this.role === 'caller') this.#attachLocal(session.pc);
+    const offers = mode === 'offer' || (mode === 'role' && this.role === 'caller');
+    if (offers) this.#attachLocal(session.pc);
     else session.onFirstRemoteOffer = () => this.#attachLocal(session.pc);
   }
 
@@ -497,8 +568,17 @@ export class Call {
    * that never opens our channels (not an SDK client) gets `connected` after a grace period.
    */
   #maybeConnected(): void {
-    if (this.#state !== 'connecting' || !this.#transportUp) return;
+    if (!this.#transportUp) return;
     if (this.#channelsOpen < 2 && !this.#channelGraceOver) return;
+    if (this.#state === 'connected' && this.#peerRestarting) {
+      // The peer's new connection is up: the call goes on where it was.
+      clearTimeout(this.#channelGraceTimer);
+      this.#peerRestarting = false;
+      this.#events.emit('peerReconnected');
+      this.#startStats();
+      return;
+    }
+    if (this.#state !== 'connecting') return;
     clearTimeout(this.#channelGraceTimer);
     this.#setState('connected');
     this.#startStats();
@@ -508,7 +588,8 @@ export class Call {
     if (this.#state === 'ended') return;
     if (state === 'connected') {
       this.#transportUp = true;
-      if (this.#state === 'connecting' && this.#channelGraceTimer === undefined) {
+      const settling = this.#state === 'connecting' || this.#peerRestarting;
+      if (settling && this.#channelGraceTimer === undefined) {
         this.#channelGraceTimer = setTimeout(() => {
           this.#channelGraceOver = true;
           this.#maybeConnected();

@@ -8,7 +8,7 @@
  * it held still gives its own reason), and calls it has that we do not know are hung up. A
  * session that is lost for good ends every call with `disconnected`.
  */
-import type { ClientMessage, ServerMessage } from '@callwire/protocol';
+import type { ClientMessage, ResumedCallValue, ServerMessage } from '@callwire/protocol';
 import { Call, type CallContext, type CallInit } from './call.js';
 import type { CallOptions, PreparedMedia } from './call-types.js';
 import { captureUserMedia, hasWebRtc } from './capture.js';
@@ -96,6 +96,8 @@ export class CallwireClient {
   #watched: string[] | null = null;
   /** What existed when the session resumed, checked against the server's list once settled. */
   #resumeSnapshot: { calls: readonly Call[]; incoming: IncomingCall[] } | null = null;
+  /** This page took back a session a previous page left (a reload): it adopts its calls. */
+  #restoring = false;
   /** Calls that ended while we were away: their hangup is already on its way. */
   readonly #endedWhileAway = new Set<string>();
   readonly #events = new Emitter<ClientEvents>();
@@ -116,7 +118,7 @@ export class CallwireClient {
     s.on('suspended', () => {
       for (const call of this.#calls.values()) call.ownSignaling(false);
     });
-    s.on('resumed', (reply) => this.#onResumed(reply));
+    s.on('resumed', (reply, restored) => this.#onResumed(reply, restored));
     s.on('resumeSettled', (reply) => this.#onResumeSettled(reply));
     s.on('dropped', () => this.#endAll('disconnected'));
     s.on('error', (err) => this.#events.emit('error', err));
@@ -407,7 +409,8 @@ export class CallwireClient {
     if (this.#watched !== null) this.#signaling.send({ type: 'watch', names: this.#watched });
   }
 
-  #onResumed(reply: LoginSuccess): void {
+  #onResumed(reply: LoginSuccess, restored: boolean): void {
+    if (restored) this.#restoring = true;
     this.#resumeSnapshot = { calls: this.calls, incoming: [...this.#incoming.values()] };
     for (const c of reply.calls ?? []) {
       this.#calls.get(c.callId)?.peerPresence(c.peerReconnecting === true);
@@ -415,6 +418,12 @@ export class CallwireClient {
   }
 
   #onResumeSettled(reply: LoginSuccess): void {
+    if (this.#restoring) {
+      this.#restoring = false;
+      this.#resumeSnapshot = null;
+      for (const c of reply.calls ?? []) void this.#restore(c);
+      return;
+    }
     const listed = new Set((reply.calls ?? []).map((c) => c.callId));
     const snapshot = this.#resumeSnapshot ?? { calls: [], incoming: [] };
     this.#resumeSnapshot = null;
@@ -442,6 +451,78 @@ export class CallwireClient {
     }
     this.#endedWhileAway.clear();
     for (const call of this.#calls.values()) call.ownSignaling(true);
+  }
+
+  /**
+   * A call the session had when the previous page went: a connected one goes on here on a new
+   * peer connection (the peer is told to restart), a ringing one rings or waits again.
+   */
+  async #restore(c: ResumedCallValue): Promise<void> {
+    const intent = { audio: c.media.audio ?? true, video: c.media.video ?? false };
+    if (c.role === 'callee' && c.state === 'ringing') {
+      const incoming = new IncomingCall(this.#incomingContext, {
+        type: 'incoming',
+        callId: c.callId,
+        from: c.name,
+        name: c.name,
+        media: c.media,
+      });
+      this.#incoming.set(c.callId, incoming);
+      this.#events.emit('incoming', incoming);
+      return;
+    }
+    let media: PreparedMedia;
+    try {
+      media = await prepareMedia(intent);
+    } catch {
+      // No camera or microphone now (permission withdrawn): take the call back receive-only.
+      media = { stream: null, owned: false, intent };
+    }
+    if (this.#signaling.state === 'closed') return stopOwned(media);
+    const answeredAt = c.answeredAt === undefined ? undefined : Date.parse(c.answeredAt);
+    this.#adopt({
+      id: c.callId,
+      peer: c.name,
+      role: c.role,
+      state: c.state === 'connected' ? 'connecting' : 'ringing',
+      media,
+      ...(c.state === 'connected' ? { takeover: 'reload' as const } : {}),
+      ...(answeredAt !== undefined && Number.isFinite(answeredAt) ? { answeredAtMs: answeredAt } : {}),
+    });
+  }
+
+  /**
+   * Move a call of this account from another of its devices to this one (see
+   * `client.devices`): this device takes the call on a new peer connection, the other device
+   * leaves it (`moved`), and the peer sees a moment of "reconnecting". Resolves with the Call.
+   *
+   * @example
+   * ```ts
+   * const other = client.devices.find((d) => !d.current && d.call);
+   * if (other?.call) showCall(await client.moveCallHere(other.call.callId, { video: true }));
+   * ```
+   */
+  async moveCallHere(callId: string, options: CallOptions = {}): Promise<Call> {
+    if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
+    this.#assertOpen();
+    const media = await prepareMedia(options);
+    try {
+      return await this.#signaling.request({ type: 'move', callId }, (reply) => {
+        if (reply.type !== 'accepted')
+          throw new CallwireError('protocol_error', `unexpected ${reply.type} reply to move`);
+        return this.#adopt({
+          id: reply.callId,
+          peer: reply.name,
+          role: reply.role,
+          state: 'connecting',
+          media,
+          takeover: 'moved',
+        });
+      });
+    } catch (err) {
+      stopOwned(media);
+      throw err;
+    }
   }
 
   #endAll(reason: 'disconnected'): void {
@@ -498,6 +579,9 @@ export class CallwireClient {
         return;
       case 'hold':
         this.#calls.get(msg.callId)?.peerHold(msg.held);
+        return;
+      case 'restart':
+        this.#calls.get(msg.callId)?.restartPeer();
         return;
       case 'devices': {
         this.#devices = msg.devices.map((d) => ({ ...d }));

@@ -53,6 +53,13 @@ export interface ConnectOptions {
    * device) and is labelled from the user agent ("Chrome on Linux"). `false` announces none.
    */
   device?: Partial<DeviceIdentity> | false;
+  /**
+   * In a browser, keep the session's resume token in `sessionStorage` so that a page reloaded
+   * mid-call takes the session back (within the server's grace period) and its calls go on on
+   * a new peer connection (`callStarted` fires for them). Default false (not yet covered by the
+   * browser suite); needs `resume`.
+   */
+  keepAcrossReload?: boolean;
 }
 
 /** @internal */
@@ -118,6 +125,7 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
       requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
       resume: options.resume ?? true,
       device: resolveDevice(options.device),
+      keepAcrossReload: options.keepAcrossReload ?? false,
     },
     rtcConfiguration: options.rtcConfiguration,
     statsIntervalMs: positive(options.statsIntervalMs, 1_000, 'statsIntervalMs', true),

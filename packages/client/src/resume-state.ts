@@ -23,6 +23,10 @@ export class ResumeState {
     return this.#token;
   }
 
+  get graceMs(): number {
+    return this.#graceMs;
+  }
+
   get suspended(): boolean {
     return this.#suspended;
   }

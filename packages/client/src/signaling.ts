@@ -27,6 +27,7 @@ import { Emitter } from './emitter.js';
 import { CallwireError, InvalidStateError, type CallwireErrorCode } from './errors.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import type { DeviceIdentity } from './device.js';
+import { forgetKept, keep, loadKept } from './reload-store.js';
 import { ResumeState } from './resume-state.js';
 import {
   OPEN,
@@ -73,6 +74,8 @@ export interface SignalingOptions {
   resume: boolean;
   /** Which device this is, announced at every fresh login. */
   device: DeviceIdentity | undefined;
+  /** Keep the resume token in sessionStorage, so a reloaded page takes its session back. */
+  keepAcrossReload: boolean;
 }
 
 export interface SignalingEvents {
@@ -83,8 +86,11 @@ export interface SignalingEvents {
   loggedIn: (reply: LoginSuccess, again: boolean) => void;
   /** The socket dropped, but the server keeps the session for its grace period. */
   suspended: () => void;
-  /** The session is back (`resumed: true`); what the server held for us is on its way. */
-  resumed: (reply: LoginSuccess) => void;
+  /**
+   * The session is back (`resumed: true`); what the server held for us is on its way.
+   * `restored`: it was taken back by a new page (a reload), which knows none of its calls.
+   */
+  resumed: (reply: LoginSuccess, restored: boolean) => void;
   /** Everything held for us during the drop has been delivered. */
   resumeSettled: (reply: LoginSuccess) => void;
   /** The session was lost (no resume, or the resume was refused or too late): calls are gone. */
@@ -138,6 +144,30 @@ export class Signaling {
   constructor(options: SignalingOptions) {
     this.#options = options;
     this.#name = options.name;
+    if (options.keepAcrossReload && options.resume) {
+      const kept = loadKept(options.url, options.name);
+      if (kept !== undefined) this.#resume.granted(kept.token, kept.graceMs);
+      globalThis.addEventListener?.('pagehide', this.#onPageHide);
+    }
+  }
+
+  /**
+   * The page goes (reload, navigation, tab closed): keep the token for the page that may follow
+   * and leave as one who will resume (4000), so the server keeps our calls for the grace period.
+   */
+  readonly #onPageHide = (): void => {
+    const token = this.#resume.token;
+    if (!this.#loggedIn || token === null || this.#socket === null) return;
+    keep(this.#options.url, this.#name, token, this.#resume.graceMs);
+    this.#teardownSocket(CLOSE_RESUMING);
+  };
+
+  /** Remember the current resume token for a page that replaces this one. */
+  #keepToken(): void {
+    if (!this.#options.keepAcrossReload) return;
+    const token = this.#resume.token;
+    if (token === null) forgetKept();
+    else keep(this.#options.url, this.#name, token, this.#resume.graceMs);
   }
 
   get state(): ConnectionState {
@@ -212,6 +242,8 @@ export class Signaling {
     if (this.#state === 'closed') return;
     this.#teardownSocket(1000);
     this.#resume.lost();
+    if (this.#options.keepAcrossReload) forgetKept();
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     clearTimeout(this.#retryTimer);
     this.#rejectPending('closed');
     this.#failFirst(new CallwireError('closed'));
@@ -355,6 +387,7 @@ export class Signaling {
     // A fresh session although we were away (a server that does not resume): the old one is gone.
     if (this.#resume.suspended) this.#sessionLost();
     this.#resume.granted(reply.resumeToken, reply.resumeGraceMs);
+    this.#keepToken();
     const again = this.#first === null;
     this.#loggedIn = true;
     this.#epoch += 1;
@@ -374,6 +407,7 @@ export class Signaling {
     const live = new Set((reply.calls ?? []).map((c) => c.callId));
     const held = this.#resume.resumed(live);
     this.#resume.granted(reply.resumeToken, reply.resumeGraceMs);
+    this.#keepToken();
     this.#loggedIn = true;
     const epoch = ++this.#epoch;
     this.#attempt = 0;
@@ -382,7 +416,15 @@ export class Signaling {
     // What the calls said while we were away goes first, before anything new can be sent.
     for (const msg of held) socket.send(JSON.stringify(msg));
     this.#setState('open');
-    this.events.emit('resumed', reply);
+    // The first login of this page took back the session a previous page left (a reload).
+    const restored = this.#first !== null;
+    if (this.#first !== null) {
+      const first = this.#first;
+      this.#first = null;
+      first.resolve(reply);
+      this.events.emit('loggedIn', reply, false);
+    }
+    this.events.emit('resumed', reply, restored);
     // The server answers this ping after the messages it held for us: once the pong is here,
     // every reply that was coming has come, and requests from before the drop that are still
     // waiting never will.
@@ -414,6 +456,7 @@ export class Signaling {
   /** The server-side session is gone: end what depended on it. */
   #sessionLost(): void {
     this.#resume.lost();
+    if (this.#options.keepAcrossReload) forgetKept();
     this.#rejectPending('disconnected');
     this.events.emit('dropped');
   }

@@ -182,6 +182,24 @@ export const ClientMessages = {
         'record; during the call or after it ended. No reply unless it is refused.',
     },
   ),
+  restart: Type.Object(
+    { type: Type.Literal('restart'), callId: CallId, ref: Type.Optional(Ref) },
+    {
+      description:
+        "This side's media for a connected call starts over on a new peer connection (its page " +
+        'reloaded and resumed the session): the peer is told (`restart`) and waits for the new ' +
+        'offer, which this side sends next.',
+    },
+  ),
+  move: Type.Object(
+    { type: Type.Literal('move'), callId: CallId, ref: Type.Optional(Ref) },
+    {
+      description:
+        'Move a connected call of this account from another of its devices to this one. ' +
+        'Replied to with `accepted`; the other device gets `leave` with `moved`, the peer ' +
+        '`restart`; this device then offers on a new peer connection.',
+    },
+  ),
   hold: Type.Object(
     {
       type: Type.Literal('hold'),
@@ -244,6 +262,8 @@ const ResumedCall = Type.Object({
   media: Media,
   /** The peer is itself away and may come back. */
   peerReconnecting: Type.Optional(Type.Boolean()),
+  /** When the call was answered (ISO 8601), so a page that reloaded keeps its timer. */
+  answeredAt: Type.Optional(Type.String()),
 });
 
 export const ServerMessages = {
@@ -398,6 +418,15 @@ export const ServerMessages = {
       description:
         'Fresh STUN/TURN servers, sent before the TURN credentials from login (or the previous ' +
         '`iceServers`) expire: use them for new peer connections and ICE restarts.',
+    },
+  ),
+  restart: Type.Object(
+    { type: Type.Literal('restart'), callId: CallId, name: Type.String() },
+    {
+      description:
+        "The peer's media starts over on a new peer connection (it reloaded its page, or moved " +
+        'the call to another of its devices): close the peer connection of this call, open a new ' +
+        'one and answer the offer that follows. The call, its id and its timer go on.',
     },
   ),
   hold: Type.Object(

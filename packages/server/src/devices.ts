@@ -50,11 +50,7 @@ export function deviceFor(
 /** A label as shown: trimmed, control characters out, bounded; undefined when nothing is left. */
 export function cleanLabel(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
-  const text = raw
-    .normalize('NFKC')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .trim();
+  const text = raw.normalize('NFKC').replace(/\p{Cc}/gu, '').trim();
   return text.length === 0 ? undefined : text.slice(0, LIMITS.deviceLabelChars);
 }
 

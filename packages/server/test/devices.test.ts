@@ -294,3 +294,43 @@ describe('hold over real sockets', () => {
     expect(await carol.next('error')).toMatchObject({ code: 'not_in_call', ref: 'x' });
   });
 });
+
+describe('moving a call between devices, and restarting media', () => {
+  it('moves a connected call to another device of the same account; the peer is told to restart', async () => {
+    const server = await accounts();
+    const phone = (await device(server, 'alice', deviceId('phone'))).c;
+    const laptop = (await device(server, 'alice', deviceId('laptop'))).c;
+    const bob = (await device(server, 'bob', deviceId('bob'))).c;
+    const carol = (await device(server, 'carol', deviceId('carol'))).c;
+    bob.send({ type: 'call', to: 'alice' });
+    const { callId } = await bob.next('ringing');
+    laptop.send({ type: 'move', callId, ref: 'too-early' });
+    await phone.next('incoming');
+    phone.send({ type: 'accept', callId });
+    await bob.next('accepted');
+    await laptop.next('leave'); // answered elsewhere
+    expect(await laptop.next('error')).toMatchObject({ code: 'invalid_state', ref: 'too-early' });
+    carol.send({ type: 'move', callId, ref: 'not-mine' });
+    expect(await carol.next('error')).toMatchObject({ code: 'not_in_call', ref: 'not-mine' });
+
+    laptop.send({ type: 'move', callId, ref: 'm' });
+    expect(await laptop.next('accepted')).toMatchObject({
+      callId,
+      name: 'bob',
+      role: 'callee',
+      ref: 'm',
+    });
+    expect(await phone.next('leave')).toMatchObject({ callId, reason: 'moved' });
+    expect(await bob.next('restart')).toEqual({ type: 'restart', callId, name: 'alice' });
+    // The call goes on between bob and the laptop, and only them.
+    laptop.send({ type: 'offer', callId, offer: SDP_OFFER });
+    expect(await bob.next('offer')).toMatchObject({ callId, from: 'alice' });
+    phone.send({ type: 'hangup', callId, ref: 'old' });
+    expect(await phone.next('error')).toMatchObject({ code: 'not_in_call', ref: 'old' });
+    // A page that reloaded restarts its media; the peer hears it.
+    bob.send({ type: 'restart', callId });
+    expect(await laptop.next('restart')).toEqual({ type: 'restart', callId, name: 'bob' });
+    bob.send({ type: 'hangup', callId });
+    expect(await laptop.next('leave')).toMatchObject({ callId, reason: 'hangup' });
+  });
+});

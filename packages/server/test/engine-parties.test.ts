@@ -147,6 +147,7 @@ describe('call events across nodes (calls/travel.ts)', () => {
       { t: 'accepted', call, role: 'callee', ref: 'r' },
       { t: 'signal', call, from: alice, signal: 'candidate', payload: { candidate: 'c' } },
       { t: 'hold', call, from: alice, held: true },
+      { t: 'restart', call, from: alice },
       {
         t: 'ended',
         callId: call.id,

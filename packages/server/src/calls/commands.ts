@@ -30,6 +30,8 @@ export const CallCommandSchema = Type.Union([
     path: Type.Union([Type.Literal('direct'), Type.Literal('relay')]),
     ref: Ref,
   }),
+  /** This party's media starts over on a new peer connection (its page reloaded). */
+  Type.Object({ k: Type.Literal('restart'), ref: Ref }),
   /** Put the call on hold, or take it off hold. */
   Type.Object({ k: Type.Literal('hold'), held: Type.Boolean(), ref: Ref }),
   /** The party is gone (its connection closed and it cannot resume). */

@@ -282,6 +282,54 @@ export class Engine {
     this.execute(party, call, { k: 'signal', signal, payload, ref });
   }
 
+  restart(party: Party, callId: string, ref: string | undefined): void {
+    this.command(party, { callId }, { k: 'restart', ref });
+  }
+
+  /**
+   * Move a connected call to `device` from another device of the same person: `device` takes
+   * that party's place, the device it leaves hears `moved`, and the peer is told to expect a
+   * new peer connection (`restart`). Only a device of the same account can do it.
+   */
+  move(device: Party, callId: string, ref: string | undefined): void {
+    const call = this.book.get(callId);
+    const from =
+      call === undefined
+        ? undefined
+        : call.caller.key === device.key
+          ? call.caller
+          : call.callee.key === device.key
+            ? call.callee
+            : undefined;
+    if (call === undefined || from === undefined || from === device) {
+      return this.error(device, 'not_in_call', ref, callId);
+    }
+    if (call.state !== 'connected' || device.call !== null || device.room !== null) {
+      return this.error(device, 'invalid_state', ref, callId);
+    }
+    if (call.home !== undefined || from.device === undefined) {
+      // Driven on another node, or held by a party from elsewhere: not movable from here.
+      return this.error(device, 'temporarily_unavailable', ref, callId, 'This call cannot be moved from here.');
+    }
+    const role = roleOf(call, from)!;
+    this.book.replaceParty(call, from, device);
+    from.send({
+      t: 'ended',
+      callId: call.id,
+      peerName: peerOf(call, device).name,
+      role,
+      reason: 'moved',
+      missed: false,
+      self: false,
+      wasConnected: true,
+    });
+    device.send({ t: 'accepted', call, role, ref });
+    peerOf(call, device).send({ t: 'restart', call, from: device });
+    if (from.state === 'active') this.options.onPartyStatus(from);
+    this.options.onPartyStatus(device);
+    this.log.info({ callId: call.id, name: device.name }, 'call moved to another device');
+  }
+
   hold(party: Party, callId: string, held: boolean, ref: string | undefined): void {
     this.command(party, { callId }, { k: 'hold', held, ref });
   }
@@ -361,6 +409,9 @@ export class Engine {
         return this.options.onReport?.(party, call.id, command.path, command.ref);
       case 'hold':
         return this.applyHold(party, call, by, command.held, command.ref);
+      case 'restart':
+        if (call.state !== 'connected') return this.error(party, 'invalid_state', command.ref, call.id);
+        return peerOf(call, party).send({ t: 'restart', call, from: party });
       case 'disconnect':
         // One of several devices rung went away: the others still ring.
         if (call.state === 'ringing' && by === 'callee' && this.book.unring(call, party)) {

@@ -163,6 +163,12 @@ export type CallOutEvent =
       readonly ref?: string | undefined;
     }
   | {
+      /** The peer's media starts over on a new peer connection (reload, or a moved call). */
+      readonly t: 'restart';
+      readonly call: Call;
+      readonly from: Party;
+    }
+  | {
       /** The peer put the call on hold, or took it off hold. */
       readonly t: 'hold';
       readonly call: Call;

@@ -26,6 +26,9 @@ export function resumedCalls(party: Party): ResumedCallValue[] {
       state: call.state === 'connected' ? 'connected' : 'ringing',
       media: call.media,
       ...(peer.state === 'away' ? { peerReconnecting: true } : {}),
+      ...(call.answeredAtMs === undefined
+        ? {}
+        : { answeredAt: new Date(call.answeredAtMs).toISOString() }),
     },
   ];
 }

@@ -32,6 +32,7 @@ export const TRAVEL = {
   accepted: { effect: 'connects', call: true, from: false },
   signal: { effect: 'none', call: true, from: true },
   hold: { effect: 'none', call: true, from: true },
+  restart: { effect: 'none', call: true, from: true },
   ended: { effect: 'ends', call: false, from: false },
   'peer-state': { effect: 'none', call: false, from: false },
   joined: { effect: 'local', call: false, from: false },

@@ -58,6 +58,10 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
       return engine.report(session, msg.callId, msg.path, msg.ref);
     case 'hold':
       return engine.hold(session, msg.callId, msg.held, msg.ref);
+    case 'restart':
+      return engine.restart(session, msg.callId, msg.ref);
+    case 'move':
+      return engine.move(session, msg.callId, msg.ref);
     default:
       return assertNever(msg);
   }

@@ -113,6 +113,9 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
         missed: event.missed || undefined,
         ref: event.ref,
       });
+    case 'restart':
+      if (tutorial) return null;
+      return str({ type: 'restart', callId: event.call.id, name: event.from.name });
     case 'hold':
       if (tutorial) return null;
       return str({ type: 'hold', callId: event.call.id, name: event.from.name, held: event.held });

@@ -55,6 +55,7 @@ function encode(event: OutEvent, session: Party): string | null {
       }
       return str({ id: 'stopCommunication', message: REASON_TEXT[event.reason], reason: event.reason });
     case 'hold':
+    case 'restart':
     case 'devices':
       // The sample has no words for hold or devices.
       return null;

@@ -19,6 +19,7 @@ function encode(event: OutEvent): string | null {
     case 'ended':
     case 'login-ok':
     case 'hold':
+    case 'restart':
     case 'devices':
     case 'users':
     case 'pong':
