@@ -61,7 +61,9 @@ export class CallControls {
     this.camera = toggle('Turn camera off', ['Camera', 'Camera'], 'cameraOff', 'camera', 'aria-pressed', () => void this.toggleCamera());
     this.screen = toggle('Share screen', ['Share', 'Stop share'], 'screen', 'screen', 'aria-pressed', () => void this.toggleScreen());
     this.screen.button.classList.add('control-screen');
-    this.hold = toggle('Hold', ['Hold', 'Resume'], 'play', 'pause', 'aria-pressed', () => this.toggleHold());
+    // One caption in both states: a visible "Resume" outside the name "Hold" would be a word
+    // that speech input cannot click (axe: label-content-name-mismatch). Pressed shows it held.
+    this.hold = toggle('Hold', ['Hold', 'Hold'], 'play', 'pause', 'aria-pressed', () => this.toggleHold());
     this.panels = {
       chat: toggle('Chat', ['Chat', 'Chat'], 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
       // The name holds the visible caption, so speech input ("click Stats") finds it (axe).

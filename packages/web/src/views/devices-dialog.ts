@@ -36,12 +36,24 @@ export class DevicesDialog {
     this.list = h('ul', { class: 'device-list', 'aria-labelledby': 'devices-title' });
     this.status = h('p', { class: 'hint devices-status', role: 'status' });
     this.error = h('p', { class: 'form-error', role: 'alert', hidden: true });
-    const close = h('button', { type: 'button', class: 'button button-primary', onclick: () => this.close() }, 'Close');
+    const close = h(
+      'button',
+      { type: 'button', class: 'button button-primary', onclick: () => this.close() },
+      'Close',
+    );
     this.dialog = h(
       'dialog',
-      { class: 'devices-dialog', 'aria-labelledby': 'devices-title', 'aria-describedby': 'devices-lead' },
+      {
+        class: 'devices-dialog',
+        'aria-labelledby': 'devices-title',
+        'aria-describedby': 'devices-lead',
+      },
       h('div', { class: 'card-head' }, this.heading),
-      h('p', { id: 'devices-lead', class: 'hint' }, 'Where you are signed in now. A call to you rings on all of them.'),
+      h(
+        'p',
+        { id: 'devices-lead', class: 'hint' },
+        'Where you are signed in now. A call to you rings on all of them.',
+      ),
       this.error,
       this.list,
       this.status,
@@ -64,14 +76,17 @@ export class DevicesDialog {
     this.closed = true;
     this.disposer.dispose();
     this.dialog.remove();
-    if (this.returnFocus instanceof HTMLElement && this.returnFocus.isConnected) this.returnFocus.focus();
+    if (this.returnFocus instanceof HTMLElement && this.returnFocus.isConnected)
+      this.returnFocus.focus();
     this.onClosed();
   }
 
   private render(devices: readonly DeviceInfo[]): void {
     if (this.closed) return;
     // This device first, then the others by when they signed in.
-    const sorted = [...devices].sort((a, b) => Number(b.current) - Number(a.current) || a.signedInAt.localeCompare(b.signedInAt));
+    const sorted = [...devices].sort(
+      (a, b) => Number(b.current) - Number(a.current) || a.signedInAt.localeCompare(b.signedInAt),
+    );
     const seen = new Set<string>();
     for (const device of sorted) {
       seen.add(device.id);
@@ -149,7 +164,11 @@ class DeviceRow {
     this.device = device;
     this.nameSlot = h('div', { class: 'device-name' });
     this.detail = h('p', { class: 'hint device-detail' });
-    this.renameButton = h('button', { type: 'button', class: 'button button-ghost button-small', onclick: () => this.edit() }, 'Rename');
+    this.renameButton = h(
+      'button',
+      { type: 'button', class: 'button button-ghost button-small', onclick: () => this.edit() },
+      'Rename',
+    );
     this.signOutButton = h(
       'button',
       {
@@ -207,8 +226,16 @@ class DeviceRow {
       autocomplete: 'off',
       'aria-label': `New name for ${this.device.label}`,
     });
-    const save = h('button', { type: 'submit', class: 'button button-primary button-small' }, 'Save');
-    const cancel = h('button', { type: 'button', class: 'button button-ghost button-small', onclick: () => this.endEdit() }, 'Cancel');
+    const save = h(
+      'button',
+      { type: 'submit', class: 'button button-primary button-small' },
+      'Save',
+    );
+    const cancel = h(
+      'button',
+      { type: 'button', class: 'button button-ghost button-small', onclick: () => this.endEdit() },
+      'Cancel',
+    );
     const form = h('form', { class: 'device-rename' }, input, save, cancel);
     form.addEventListener('submit', (event) => {
       event.preventDefault();

@@ -43,6 +43,8 @@ export class OtherDeviceCall {
   private render(devices: readonly DeviceInfo[]): void {
     const busy = devices.filter((d) => !d.current && d.call?.state === 'connected');
     setShown(this.card, busy.length > 0);
-    this.text.textContent = busy.map((d) => `In a call with ${d.call?.peer ?? ''} on ${d.label}`).join('. ');
+    this.text.textContent = busy
+      .map((d) => `In a call with ${d.call?.peer ?? ''} on ${d.label}`)
+      .join('. ');
   }
 }
