@@ -1,6 +1,7 @@
 /**
  * axe-core on every main screen of the web app, at desktop and phone sizes: sign-in, home,
- * incoming call, in a call, chat, and a meeting link's pre-join and waiting screens. Any serious
+ * incoming call, in a call (also on hold, both sides), chat, a meeting link's pre-join and
+ * waiting screens, and (on a server with passwords) the devices dialog. Any serious
  * or critical violation fails; the findings per screen are written to
  * test-results/axe-results.json.
  */
@@ -85,6 +86,11 @@ describe('web app: accessibility (axe-core)', () => {
         await visitor.page.getByRole('button', { name: 'Accept with video' }).click();
         await Promise.all([waitConnected(visitor.page), waitConnected(caller.page)]);
         await check(visitor, 'in-call', size);
+        await visitor.page.getByRole('button', { name: 'Hold', exact: true }).click();
+        await caller.page.locator('[data-flag="hold"]').waitFor();
+        await check(visitor, 'on-hold', size);
+        await check(caller, 'held', size);
+        await visitor.page.getByRole('button', { name: 'Hold', exact: true }).click();
 
         await visitor.page.getByRole('button', { name: 'Chat', exact: true }).click();
         await visitor.page.getByLabel('Message', { exact: true }).fill('hello');
@@ -105,6 +111,52 @@ describe('web app: accessibility (axe-core)', () => {
         assertClean(visitor, caller, guest);
       } finally {
         await closeAll(visitor, caller, guest);
+      }
+    });
+  }
+});
+
+describe('web app: accessibility of the devices dialog (a server with passwords)', () => {
+  const PASSWORD = 'a11y correct horse';
+  let secured: Server;
+
+  beforeAll(async () => {
+    secured = await startServer(['--auth', 'password'], { cleo: PASSWORD });
+  });
+
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  async function signInCleo(opts: PersonOptions): Promise<Person> {
+    const person = await openPerson(browser, secured.url, 'cleo', opts);
+    await person.page.getByLabel('Your name').fill('cleo');
+    await person.page.getByLabel('Password').fill(PASSWORD);
+    await person.page.getByRole('button', { name: 'Sign in' }).click();
+    await person.page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+    return person;
+  }
+
+  for (const [size, opts] of SIZES) {
+    it(`has no serious or critical violations in the devices dialog, listing and renaming (${size})`, async () => {
+      failures = [];
+      // Two devices, so the list has one to sign out as well as this one.
+      const here = await signInCleo(opts);
+      let there: Person | undefined;
+      try {
+        there = await signInCleo({});
+        const { page } = here;
+        await page.getByRole('button', { name: 'Devices' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Your devices' });
+        await expect.poll(() => dialog.locator('.device').count()).toBe(2);
+        await check(here, 'devices', size);
+        await dialog.locator('.device[data-current="true"]').getByRole('button', { name: /^Rename/ }).click();
+        await dialog.getByRole('textbox').waitFor();
+        await check(here, 'devices-rename', size);
+        expect(failures).toEqual([]);
+        assertClean(here, there);
+      } finally {
+        await closeAll(here, there);
       }
     });
   }

@@ -88,12 +88,15 @@ export class CallSession {
     else this.onState(call.state);
   }
 
-  /** dial or accept failed before there was a call (bad name, no camera, server refusal). */
-  fail(err: unknown): void {
+  /**
+   * dial or accept failed before there was a call (bad name, no camera, server refusal).
+   * `notice`: what to say instead of the error's own text, when the app knows better.
+   */
+  fail(err: unknown, notice?: Notice): void {
     if (this.finished) return;
     this.finished = true;
     this.stopTones();
-    this.opts.onEnded(null, { text: errorText(err), tone: 'error' }, false);
+    this.opts.onEnded(null, notice ?? { text: errorText(err), tone: 'error' }, false);
     this.leave();
   }
 

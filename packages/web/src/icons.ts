@@ -41,6 +41,8 @@ const ICONS = {
     ['circle', { cx: '8', cy: '17', r: '2' }],
   ],
   stats: [['path', { d: 'M3 17l5-6 4 4 5-7 4 4M3 21h18' }]],
+  pause: [['path', { d: 'M9 5v14M15 5v14' }]],
+  play: [['path', { d: 'M8 5l11 7-11 7z' }]],
   attach: [
     [
       'path',

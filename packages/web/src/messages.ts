@@ -61,6 +61,16 @@ export function endNotice(
   }
 }
 
+/**
+ * An incoming call that stopped ringing here because another of my devices took it or turned it
+ * down; null for every other reason (those are missed calls).
+ */
+export function elsewhereNotice(reason: EndReason, peer: string): Notice | null {
+  if (reason === 'answered_elsewhere') return { text: `Answered on another device: the call from ${peer}.`, tone: 'info' };
+  if (reason === 'declined_elsewhere') return { text: `Declined on another device: the call from ${peer}.`, tone: 'info' };
+  return null;
+}
+
 const CODE_TEXT: Record<string, string> = {
   name_invalid: 'That name cannot be used. Use 1-32 letters, digits, spaces, ".", "_" or "-".',
   name_taken: 'Somebody is already signed in with that name. Pick another one.',

@@ -8,7 +8,7 @@ import { CallAlerts } from './call-alerts.js';
 import { CallHistory, lastName, rememberName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, nextRoomPath, signalingUrl } from './environment.js';
-import { errorCode, errorText, type Notice } from './messages.js';
+import { elsewhereNotice, errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
 import type { Shortcuts } from './shortcuts.js';
 import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
@@ -58,10 +58,11 @@ export class PhoneApp {
 
   // --- sign in / out -------------------------------------------------------------------------
 
-  private showSignIn(problem?: string): void {
+  /** `about`: the field the problem is about (the password, unless said otherwise). */
+  private showSignIn(problem?: string, about: 'password' | null = 'password'): void {
     const view = new SignInView(lastName(), this.config, (req) => void this.signIn(view, req));
     this.deps.host.show(view, 'Sign in');
-    if (problem !== undefined) view.showError(problem, this.config.auth === 'password' ? 'password' : null);
+    if (problem !== undefined) view.showError(problem, this.config.auth === 'password' ? about : null);
   }
 
   /** Sign in again after a reload, with what the last sign-in left in this browser. */
@@ -137,7 +138,10 @@ export class PhoneApp {
     this.clientOffs = [
       client.on('incoming', (incoming) => this.onIncoming(incoming)),
       client.on('stateChanged', (state) => this.onConnectionState(state)),
-      client.on('error', (err) => console.warn('callwire:', err)),
+      client.on('error', (err) => {
+        if (err.code === 'signed_out') this.signedOutElsewhere();
+        else console.warn('callwire:', err);
+      }),
     ];
     this.showHome();
   }
@@ -157,7 +161,7 @@ export class PhoneApp {
     if (this.config.auth === 'password') this.stopRenewing = keepSessionFresh(session);
   }
 
-  private signOut(): void {
+  private signOut(problem?: string): void {
     this.signingOut = true;
     forgetSession();
     this.stopRenewing?.();
@@ -166,7 +170,16 @@ export class PhoneApp {
     this.session?.hangup();
     this.teardownClient();
     this.deps.banners.remove('connection');
-    this.showSignIn();
+    if (problem === undefined) this.showSignIn();
+    else this.showSignIn(problem, null);
+  }
+
+  /**
+   * Another of my devices signed this one out: its saved session no longer works (the server
+   * revoked its tokens), so forget it, and say why the sign-in form is back.
+   */
+  private signedOutElsewhere(): void {
+    this.signOut(errorText({ code: 'signed_out' }));
   }
 
   private teardownClient(): void {
@@ -196,9 +209,14 @@ export class PhoneApp {
       case 'closed':
         if (this.signingOut) return;
         this.endRinging();
-        banners.set('connection', 'You are offline: the connection to the server was lost.', 'error', {
-          label: 'Sign in again',
-          run: () => this.signOut(),
+        // The SDK reports why it closed ('error') right after this change: a device signed out
+        // from elsewhere is not "offline", so decide once that has been said.
+        queueMicrotask(() => {
+          if (this.signingOut) return;
+          banners.set('connection', 'You are offline: the connection to the server was lost.', 'error', {
+            label: 'Sign in again',
+            run: () => this.signOut(),
+          });
         });
         break;
       case 'connecting':
@@ -275,8 +293,15 @@ export class PhoneApp {
     }
     const video = incoming.media.video === true;
     const dialog = new IncomingDialog(incoming.from, video, (choice) => this.answer(choice));
-    const off = incoming.on('cancelled', () => {
+    const off = incoming.on('cancelled', (reason) => {
       this.endRinging();
+      const elsewhere = elsewhereNotice(reason, incoming.from);
+      if (elsewhere) {
+        // Taken (or turned down) on another of my devices: not missed, and that device keeps it
+        // in its own history.
+        this.deps.notices.show(elsewhere);
+        return;
+      }
       this.recordMissed(incoming.from, video);
       this.deps.notices.show({ text: `Missed call from ${incoming.from}.`, tone: 'warn' });
     });
@@ -318,9 +343,18 @@ export class PhoneApp {
       incoming.decline('busy');
       return;
     }
+    // Another of my devices may accept in the same moment and win: then say that, not "over".
+    let lostTo: Notice | null = null;
+    const offLost = incoming.on('cancelled', (reason) => (lostTo = elsewhereNotice(reason, incoming.from)));
     incoming.accept(callMedia(choice === 'video')).then(
-      (call) => session.attach(call),
-      (err: unknown) => session.fail(err),
+      (call) => {
+        offLost();
+        session.attach(call);
+      },
+      (err: unknown) => {
+        offLost();
+        session.fail(err, lostTo ?? undefined);
+      },
     );
   }
 

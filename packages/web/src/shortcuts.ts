@@ -13,6 +13,7 @@ export const SHORTCUTS: ReadonlyArray<readonly [key: string, what: string]> = [
   ['M', 'Mute or unmute the microphone (in a call)'],
   ['V', 'Turn the camera on or off (in a call)'],
   ['C', 'Open or close the chat (in a call)'],
+  ['P', 'Put the call on hold or take it off hold (in a call)'],
   ['H', 'Hang up (in a call)'],
   ['A', 'Accept an incoming call'],
   ['D', 'Decline an incoming call'],

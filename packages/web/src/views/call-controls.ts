@@ -1,5 +1,5 @@
 /**
- * The control bar of a call: microphone, camera, screen share, side panels and hang up. Toggle
+ * The control bar of a call: microphone, camera, screen share, hold, side panels and hang up. Toggle
  * buttons keep a fixed label and report their state with aria-pressed (panels: aria-expanded),
  * as screen readers expect.
  */
@@ -42,6 +42,7 @@ export class CallControls {
   private readonly mic: Toggle;
   private readonly camera: Toggle;
   private readonly screen: Toggle;
+  private readonly hold: Toggle;
   private readonly panels: Record<PanelName, Toggle>;
   private readonly hangup: HTMLButtonElement;
   private readonly unread: HTMLElement;
@@ -60,6 +61,9 @@ export class CallControls {
     this.camera = toggle('Turn camera off', ['Camera', 'Camera'], 'cameraOff', 'camera', 'aria-pressed', () => void this.toggleCamera());
     this.screen = toggle('Share screen', ['Share', 'Stop share'], 'screen', 'screen', 'aria-pressed', () => void this.toggleScreen());
     this.screen.button.classList.add('control-screen');
+    // One caption in both states: a visible "Resume" outside the name "Hold" would be a word
+    // that speech input cannot click (axe: label-content-name-mismatch). Pressed shows it held.
+    this.hold = toggle('Hold', ['Hold', 'Hold'], 'play', 'pause', 'aria-pressed', () => this.toggleHold());
     this.panels = {
       chat: toggle('Chat', ['Chat', 'Chat'], 'chat', 'chat', 'aria-expanded', () => onPanel('chat')),
       // The name holds the visible caption, so speech input ("click Stats") finds it (axe).
@@ -77,6 +81,7 @@ export class CallControls {
       this.mic.button,
       this.camera.button,
       this.screen.button,
+      this.hold.button,
       this.panels.devices.button,
       this.panels.chat.button,
       this.panels.stats.button,
@@ -91,6 +96,7 @@ export class CallControls {
     this.sync();
     this.disposer.add(call.on('localStreamChanged', () => this.sync()));
     this.disposer.add(call.on('stateChanged', () => this.sync()));
+    this.disposer.add(call.on('holdChanged', () => this.sync()));
   }
 
   dispose(): void {
@@ -119,7 +125,7 @@ export class CallControls {
   /** A keyboard shortcut (see shortcuts.ts): the same as clicking the control, if it can be. */
   shortcut(key: string): boolean {
     const button =
-      key === 'm' ? this.mic.button : key === 'v' ? this.camera.button : key === 'c' ? this.panels.chat.button : key === 'h' ? this.hangup : null;
+      key === 'm' ? this.mic.button : key === 'v' ? this.camera.button : key === 'c' ? this.panels.chat.button : key === 'h' ? this.hangup : key === 'p' ? this.hold.button : null;
     if (button === null || button.disabled || button.hidden || this.root.hidden) return false;
     button.click();
     return true;
@@ -130,7 +136,7 @@ export class CallControls {
   }
 
   private setEnabled(enabled: boolean): void {
-    for (const t of [this.mic, this.camera, this.screen, this.panels.devices]) t.button.disabled = !enabled;
+    for (const t of [this.mic, this.camera, this.screen, this.hold, this.panels.devices]) t.button.disabled = !enabled;
   }
 
   /**
@@ -149,6 +155,22 @@ export class CallControls {
     this.mic.set(this.micMuted);
     this.camera.set(!this.cameraOn);
     this.screen.set(this.sharing);
+    this.hold.set(call.onHold.local);
+  }
+
+  private toggleHold(): void {
+    const call = this.call;
+    if (!call || call.state === 'ended') return;
+    try {
+      if (call.onHold.local) call.resume();
+      else call.hold();
+      setShown(this.error, false);
+    } catch (err) {
+      // Not connected (yet, or any more): the button is disabled then, but a key may race it.
+      this.error.textContent = errorText(err);
+      setShown(this.error, true);
+    }
+    this.sync();
   }
 
   private toggleMic(): void {

@@ -28,7 +28,7 @@ import type { Shortcuts } from '../shortcuts.js';
 export type CallViewOptions = {
   peer: string;
   me: string;
-  /** M, V, C and H work on this screen while it is shown. */
+  /** M, V, P, C and H work on this screen while it is shown. */
   shortcuts: Shortcuts;
   /** Meet by link: the room, whose link is offered while waiting. */
   room?: string;
@@ -198,6 +198,12 @@ export class CallView {
     this.disposer.add(call.on('stats', (sample: StatsSample) => this.onStats(sample)));
     this.disposer.add(call.on('peerReconnecting', () => this.renderFlags()));
     this.disposer.add(call.on('peerReconnected', () => this.renderFlags()));
+    this.disposer.add(
+      call.on('holdChanged', () => {
+        this.renderFlags();
+        this.announcer.textContent = this.holdText() ?? 'The call is back on: off hold.';
+      }),
+    );
     this.setLocal(call.localStream);
     if (call.remoteStream) this.setRemote(call.remoteStream);
     const media = call.remoteMedia;
@@ -385,10 +391,23 @@ export class CallView {
         ? `${this.peerName} is reconnecting…`
         : null;
     this.root.classList.toggle('link-lost', link !== null);
+    const hold = this.holdText();
+    // The timer goes on while held (it is still the same call); only the picture dims.
+    this.root.classList.toggle('on-hold', hold !== null);
     this.flags.replaceChildren(
+      ...(hold !== null ? [h('li', { class: 'flag flag-hold', 'data-flag': 'hold' }, hold)] : []),
       ...(link !== null ? [h('li', { class: 'flag flag-link', 'data-flag': 'link' }, link)] : []),
       ...this.mediaFlags.map((text) => h('li', { class: 'flag' }, text)),
     );
+  }
+
+  /** Who holds the call, in words; our own hold first (it is ours to take off). */
+  private holdText(): string | null {
+    const hold = this.call?.onHold;
+    if (!hold || this.call?.state === 'ended') return null;
+    if (hold.local) return 'On hold';
+    if (hold.remote) return `${this.peerName} put you on hold`;
+    return null;
   }
 
   private updateLayout(): void {

@@ -10,8 +10,10 @@ import { isConstrainedDevice } from '../environment.js';
 import { icon } from '../icons.js';
 import { Watchlist } from '../watchlist.js';
 import { alertsUndecided, askForAlerts } from '../call-alerts.js';
+import { DevicesDialog } from './devices-dialog.js';
 import { MeetingLink } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
+import { OtherDeviceCall } from './other-device-call.js';
 import { RecentCalls } from './recent-calls.js';
 
 const STATE_TEXT: Record<CallwireClient['state'], string> = {
@@ -29,6 +31,8 @@ export class HomeView {
   private readonly recent: RecentCalls;
   private readonly dialInput: HTMLInputElement;
   private readonly heading: HTMLElement;
+  private readonly otherCall: OtherDeviceCall;
+  private devicesDialog: DevicesDialog | null = null;
 
   constructor(
     client: CallwireClient,
@@ -41,6 +45,25 @@ export class HomeView {
     this.watchlist = new Watchlist(client, history);
     this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
     this.recent = new RecentCalls(history, onCall);
+    this.otherCall = new OtherDeviceCall(client);
+    // Devices exist where people prove who they are (password, jwt); an open server has none.
+    const devicesButton =
+      client.device !== undefined && accountsOnly
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'button button-ghost button-small devices-button',
+              'aria-haspopup': 'dialog',
+              onclick: () => {
+                this.devicesDialog ??= new DevicesDialog(client, () => (this.devicesDialog = null));
+              },
+            },
+            icon('screen'),
+            // On a phone the top bar has room for the icon only; the word stays the name.
+            h('span', { class: 'devices-button-text' }, 'Devices'),
+          )
+        : null;
     const status = h('span', { class: `conn conn-${client.state}` }, STATE_TEXT[client.state]);
     this.disposer.add(
       client.on('stateChanged', (state) => {
@@ -98,9 +121,11 @@ export class HomeView {
           { class: 'me' },
           avatar(client.name),
           h('span', { class: 'me-text' }, h('span', { class: 'me-name' }, client.name), status),
+          devicesButton,
           h('button', { type: 'button', class: 'button button-ghost button-small', onclick: onSignOut }, 'Sign out'),
         ),
       ),
+      this.otherCall.root,
       h(
         'div',
         { class: 'home-grid' },
@@ -122,6 +147,8 @@ export class HomeView {
   }
 
   dispose(): void {
+    this.devicesDialog?.close();
+    this.otherCall.dispose();
     this.online.dispose();
     this.watchlist.dispose();
     this.recent.dispose();
