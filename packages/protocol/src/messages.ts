@@ -35,6 +35,7 @@ export const ClientMessages = {
       name: RawName,
       password: Type.Optional(Type.String({ maxLength: LIMITS.passwordChars })),
       token: Type.Optional(Type.String({ maxLength: LIMITS.tokenChars })),
+      guest: Type.Optional(Type.Boolean()),
       protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
       resume: Type.Optional(Type.Boolean()),
       resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
@@ -43,7 +44,9 @@ export const ClientMessages = {
     {
       description:
         'Sign in. `protocol: 1` selects the native protocol; without it the session speaks ' +
-        'the tutorial protocol (offers are answered directly, no ringing).',
+        'the tutorial protocol (offers are answered directly, no ringing). `guest: true` ' +
+        '(native, with `--rooms guests`) signs in a guest for meet-by-link: no password, the ' +
+        'name others see is marked " (guest)", and the session may only join rooms.',
     },
   ),
   call: Type.Object(

@@ -44,6 +44,7 @@ export class Hub {
    */
   private readonly changes = new Map<string, { name: string; status: PresenceStatus }>();
   private flushScheduled = false;
+  private guests = 0;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -52,8 +53,9 @@ export class Hub {
     this.sink = sink;
   }
 
+  /** Signed-in users (guests are not counted: they are in no list). */
   get size(): number {
-    return this.byKey.size;
+    return this.byKey.size - this.guests;
   }
 
   get(key: string): Session | undefined {
@@ -70,6 +72,7 @@ export class Hub {
   add(session: Session): boolean {
     if (this.byKey.has(session.key)) return false;
     this.byKey.set(session.key, session);
+    if (session.guest) this.guests++;
     this.publish(session, 'online');
     return true;
   }
@@ -77,6 +80,7 @@ export class Hub {
   remove(session: Session): void {
     if (this.byKey.get(session.key) !== session) return;
     this.byKey.delete(session.key);
+    if (session.guest) this.guests--;
     this.unwatchAll(session);
     this.announce(session, 'offline');
   }
@@ -106,6 +110,8 @@ export class Hub {
   }
 
   private announce(session: Session, status: PresenceStatus): void {
+    // Guests are nobody's contacts: they come and go unannounced (guest-login.ts).
+    if (session.guest) return;
     this.sink?.changed(session, status);
     if (this.options.presence) this.queue(session.key, session.name, status);
   }
@@ -143,7 +149,7 @@ export class Hub {
     let text: string | null = null;
     let sent = 0;
     const deliver = (to: Session): void => {
-      if (to.key === key || to.state !== 'active' || !to.dialect.presence) return;
+      if (to.key === key || to.state !== 'active' || !to.dialect.presence || to.guest) return;
       text ??= to.dialect.encode(event, to);
       if (text === null) return;
       to.sendText(text);
@@ -191,7 +197,7 @@ export class Hub {
     const out: UserEntryValue[] = [];
     for (const s of this.byKey.values()) {
       if (out.length >= this.options.loginListMax) break;
-      if (s !== exclude) out.push({ name: s.name, status: this.statusOf(s) });
+      if (s !== exclude && !s.guest) out.push({ name: s.name, status: this.statusOf(s) });
     }
     return out;
   }
@@ -210,7 +216,7 @@ export class Hub {
     let total = 0;
     let best: Session[] = [];
     for (const s of this.byKey.values()) {
-      if (needle && !s.key.includes(needle)) continue;
+      if (s.guest || (needle && !s.key.includes(needle))) continue;
       total++;
       if (after && s.key <= after) continue;
       if (best.length < limit || s.key < best[best.length - 1]!.key) {
@@ -224,7 +230,7 @@ export class Hub {
     let more = false;
     if (last && best.length === limit) {
       for (const s of this.byKey.values()) {
-        if ((!needle || s.key.includes(needle)) && s.key > last.key) {
+        if (!s.guest && (!needle || s.key.includes(needle)) && s.key > last.key) {
           more = true;
           break;
         }
