@@ -64,6 +64,8 @@ export interface SignalingOptions {
   name: string;
   password?: string | undefined;
   token?: string | undefined;
+  /** A guest login (meet by link without an account). */
+  guest: boolean;
   WebSocket: WebSocketConstructorLike;
   reconnectPolicy: ReconnectPolicy;
   heartbeatIntervalMs: number;
@@ -107,7 +109,12 @@ const CLOSE_RESUMING = CLOSE.resuming;
 const FINAL_CLOSE_CODES = new Set<number>([CLOSE.unauthorized, CLOSE.sessionReplaced]);
 // Login refusals that no retry can fix; anything else (name_taken while the server has not yet
 // noticed our old socket died, service_unavailable) is retried per policy.
-const FATAL_LOGIN_CODES = new Set(['invalid_credentials', 'name_invalid']);
+const FATAL_LOGIN_CODES = new Set([
+  'invalid_credentials',
+  'name_invalid',
+  'name_reserved',
+  'guests_disabled',
+]);
 
 export class Signaling {
   readonly events = new Emitter<SignalingEvents>();
@@ -273,7 +280,7 @@ export class Signaling {
     if (token !== null) {
       msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
     } else {
-      const { password, token: jwt, resume } = this.#options;
+      const { password, token: jwt, resume, guest } = this.#options;
       msg = {
         type: 'login',
         name: this.#options.name,
@@ -281,6 +288,7 @@ export class Signaling {
         ...(resume ? { resume: true } : {}),
         ...(password !== undefined ? { password } : {}),
         ...(jwt !== undefined ? { token: jwt } : {}),
+        ...(guest ? { guest: true } : {}),
       };
     }
     socket.send(JSON.stringify(msg));
