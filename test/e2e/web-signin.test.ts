@@ -163,7 +163,7 @@ describe('web app: a server with passwords', () => {
     const { page } = ivy;
     try {
       const config = await page.request.get(`${secured.url}/api/config`);
-      expect(await config.json()).toEqual({ auth: 'password' });
+      expect(await config.json()).toEqual({ auth: 'password', rooms: 'guests' });
       // Both fields from the start: nobody has to fail a sign-in to learn a password is needed.
       await page.getByLabel('Password').waitFor();
       await page.getByText('sign in with the name and password you were given').waitFor();

@@ -19,6 +19,7 @@ import { IncomingDialog, type IncomingChoice } from './views/incoming-dialog.js'
 import type { Banners, Notices } from './views/notices.js';
 import type { ScreenHost } from './views/screen-host.js';
 import { SignInView, type SignInRequest } from './views/sign-in-view.js';
+import type { LinkAudience } from './views/meeting-link.js';
 
 export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone; shortcuts: Shortcuts };
 
@@ -219,11 +220,20 @@ export class PhoneApp {
       history,
       (name, video) => this.placeCall(name, video),
       () => this.signOut(),
-      this.config.auth === 'password' || this.config.auth === 'jwt',
+      this.linkAudience(),
     );
     this.deps.host.show(home, client.name);
     // The missed calls have now been seen; the badge clears next time the list renders.
     setTimeout(() => history.markMissedSeen(), 3000);
+  }
+
+  /** Who may open a meeting link made here (`GET /api/config`); null when links are off. */
+  private linkAudience(): LinkAudience | null {
+    const { auth, rooms } = this.config;
+    if (rooms === 'off') return null;
+    if (auth === 'open' || auth === 'unknown') return 'anyone';
+    // A server too old to say lets only accounts in, as it always did.
+    return rooms === 'guests' ? 'guests' : 'accounts';
   }
 
   // --- calls ---------------------------------------------------------------------------------

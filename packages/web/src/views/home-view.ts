@@ -10,7 +10,7 @@ import { isConstrainedDevice } from '../environment.js';
 import { icon } from '../icons.js';
 import { Watchlist } from '../watchlist.js';
 import { alertsUndecided, askForAlerts } from '../call-alerts.js';
-import { MeetingLink } from './meeting-link.js';
+import { MeetingLink, type LinkAudience } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
 import { RecentCalls } from './recent-calls.js';
 
@@ -35,8 +35,8 @@ export class HomeView {
     history: CallHistory,
     onCall: CallAction,
     onSignOut: () => void,
-    /** Meeting links need an account on this server (password and jwt modes). */
-    accountsOnly = false,
+    /** Who may open a meeting link here; null: links are turned off (no card). */
+    links: LinkAudience | null = 'anyone',
   ) {
     this.watchlist = new Watchlist(client, history);
     this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
@@ -110,7 +110,7 @@ export class HomeView {
           h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, this.heading, dialForm),
           this.online.root,
         ),
-        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink(accountsOnly).root, alertsUndecided() ? alertsCard() : null),
+        h('div', { class: 'home-side' }, this.recent.root, links === null ? null : new MeetingLink(links).root, alertsUndecided() ? alertsCard() : null),
       ),
     );
   }
