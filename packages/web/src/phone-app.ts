@@ -12,6 +12,7 @@ import { errorCode, errorText, type Notice } from './messages.js';
 import type { Ringtone } from './ringtone.js';
 import type { Shortcuts } from './shortcuts.js';
 import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
+import { fileLimit } from './file-limit.js';
 import { fetchServerConfig, type ServerConfig } from './server-config.js';
 import { MessageScreen } from './views/message-screen.js';
 import { HomeView } from './views/home-view.js';
@@ -68,7 +69,11 @@ export class PhoneApp {
   /** Sign in again after a reload, with what the last sign-in left in this browser. */
   private async resumeSaved(saved: SavedSession): Promise<void> {
     this.deps.host.show(new MessageScreen('Signing in…', `Signing you in as ${saved.name}.`, [], 'phone'), 'Sign in');
-    const request = saved.token !== undefined ? { name: saved.name, token: saved.token } : { name: saved.name };
+    const request = {
+      name: saved.name,
+      maxFileBytes: fileLimit(),
+      ...(saved.token !== undefined ? { token: saved.token } : {}),
+    };
     for (let attempt = 0; ; attempt++) {
       try {
         const client = await connect(signalingUrl(), request);
@@ -101,7 +106,7 @@ export class PhoneApp {
     view.clearError();
     view.setBusy(true);
     try {
-      const client = await connect(signalingUrl(), req);
+      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit() });
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);

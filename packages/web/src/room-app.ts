@@ -15,6 +15,7 @@ import { assertNever } from './assert-never.js';
 import { lastName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, roomUrl, signalingUrl } from './environment.js';
+import { fileLimit } from './file-limit.js';
 import { errorCode, errorText } from './messages.js';
 import type { AppDeps } from './phone-app.js';
 import { forgetSession, savedSession } from './saved-session.js';
@@ -179,11 +180,12 @@ export class RoomApp {
    * "Sign in" here): its connection can take a moment to close, so a taken name is tried again.
    */
   private async connectAs(identity: Identity, name: string): Promise<CallwireClient> {
-    if (identity.kind === 'guest' && identity.marked === true) return connect(signalingUrl(), { name, guest: true });
-    if (identity.kind === 'guest' || identity.token === undefined) return connect(signalingUrl(), { name });
+    const maxFileBytes = fileLimit();
+    if (identity.kind === 'guest' && identity.marked === true) return connect(signalingUrl(), { name, guest: true, maxFileBytes });
+    if (identity.kind === 'guest' || identity.token === undefined) return connect(signalingUrl(), { name, maxFileBytes });
     for (let attempt = 0; ; attempt++) {
       try {
-        return await connect(signalingUrl(), { name: identity.name, token: identity.token });
+        return await connect(signalingUrl(), { name: identity.name, token: identity.token, maxFileBytes });
       } catch (err) {
         if (errorCode(err) !== 'name_taken' || attempt >= NAME_RETRIES) throw err;
         await new Promise((resolve) => setTimeout(resolve, NAME_RETRY_MS));
