@@ -1,7 +1,9 @@
 /**
  * Chat and file transfer over the call's data channel, in the web app: messages both ways
- * (markup in them stays text), a 5 MB file each way saved through the download link with the
- * same SHA-256 as the original, and a transfer cancelled midway.
+ * (markup in them stays text), a 5 MB file each way, accepted by its receiver first and saved
+ * through the download link with the same SHA-256 as the original, a file declined, a file above
+ * the receiver's limit refused without asking (both sides say so), and a transfer cancelled
+ * midway.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import {
   type Person,
   type Server,
 } from './web-harness.js';
+import { runAxe } from './support/axe.js';
 
 let server: Server;
 let browser: Browser;
@@ -38,6 +41,10 @@ beforeAll(async () => {
   browser = await launchBrowser();
   alice = await signIn(browser, server, 'alice');
   bob = await signIn(browser, server, 'bob');
+  // Alice takes files up to 10 MB only (a setting on the home page; 100 MB by default).
+  expect(await alice.page.getByLabel('Accept files up to').inputValue()).toBe(String(100 * 1024 * 1024));
+  await alice.page.getByLabel('Accept files up to').selectOption({ label: '10 MB' });
+  await alice.page.getByText('Saved: files up to 10 MB are offered to you').waitFor();
   await onlineEntry(alice.page, 'bob').waitFor();
   // A voice call: the data channel is what matters here, and it keeps the CPU for the files.
   await callFromList(alice, 'bob', false);
@@ -83,6 +90,11 @@ async function sendFile(page: Page, path: string): Promise<void> {
   await (await chooser).setFiles(path);
 }
 
+/** The receiver's row of an offered file: name and size, then Accept. */
+async function acceptOffer(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: `Accept ${name}` }).click();
+}
+
 /** Wait for the received file's link, click it, and hash what the browser saved. */
 async function downloadReceived(page: Page, name: string): Promise<string> {
   const link = page.getByRole('link', { name: `Save ${name}` });
@@ -123,10 +135,20 @@ describe('web app: chat and files', () => {
 
     await sendFile(alice.page, toBob.path);
     await sendFile(bob.page, toAlice.path);
+    // Nothing is sent before the receiver accepts: the sender waits, the receiver is asked with
+    // the name and size.
+    await alice.page.locator('.file-message', { hasText: 'report.bin' }).getByText('Waiting for bob to accept…').waitFor();
+    const offer = bob.page.locator('.file-message', { hasText: 'report.bin' });
+    await offer.getByText('alice wants to send you this file.').waitFor();
+    expect(await offer.locator('.file-size').textContent()).toBe('5.0 MB');
+    expect(await offer.getByRole('progressbar').isVisible()).toBe(false);
+    await screenshot(bob.page, 'chat-file-offer');
+    const axe = await runAxe(bob.page);
+    expect(axe.serious, JSON.stringify(axe.serious)).toEqual([]);
+    await acceptOffer(bob.page, 'report.bin');
+    await acceptOffer(alice.page, 'photo <1>.bin');
     // Both sides show the transfer with its size and a progress bar while it runs.
     await alice.page.getByRole('progressbar', { name: 'Sending report.bin' }).or(alice.page.getByText('Sent', { exact: true })).first().waitFor();
-    await bob.page.locator('.file-message .file-name', { hasText: 'report.bin' }).waitFor();
-    expect(await bob.page.locator('.file-message', { hasText: 'report.bin' }).locator('.file-size').textContent()).toBe('5.0 MB');
 
     const [bobHash, aliceHash] = await Promise.all([
       downloadReceived(bob.page, 'report.bin'),
@@ -141,11 +163,36 @@ describe('web app: chat and files', () => {
     assertClean(alice, bob);
   });
 
+  it('a declined file is not sent, and the sender sees that it was declined', async () => {
+    const unwanted = randomFile('unwanted.bin', 64 * 1024);
+    await sendFile(alice.page, unwanted.path);
+    const offer = bob.page.locator('.file-message', { hasText: 'unwanted.bin' });
+    await offer.getByRole('button', { name: 'Decline unwanted.bin' }).click();
+    await offer.getByText('Declined', { exact: true }).waitFor();
+    await alice.page.locator('.file-message', { hasText: 'unwanted.bin' }).getByText('bob declined this file.').waitFor();
+    expect(await bob.page.getByRole('link', { name: 'Save unwanted.bin' }).count()).toBe(0);
+    expect(await offer.getByRole('button', { name: 'Accept unwanted.bin' }).count()).toBe(0);
+    assertClean(alice, bob);
+  });
+
+  it('a file above the receiver’s limit is refused without asking, with the limit on both sides', async () => {
+    const big = randomFile('too-big.bin', 11 * 1024 * 1024);
+    await sendFile(bob.page, big.path);
+    const refused = alice.page.locator('.file-message', { hasText: 'too-big.bin' });
+    await refused.getByText('Refused: larger than the 10 MB you accept').waitFor();
+    expect(await refused.getByRole('button', { name: 'Accept too-big.bin' }).count()).toBe(0);
+    await bob.page.locator('.file-message', { hasText: 'too-big.bin' }).getByText('Not sent: alice accepts files up to 10 MB.').waitFor();
+    expect(await alice.page.getByRole('link', { name: 'Save too-big.bin' }).count()).toBe(0);
+    await screenshot(alice.page, 'chat-file-refused');
+    assertClean(alice, bob);
+  });
+
   it('a transfer cancelled midway stops on both sides and leaves no download', async () => {
     const big = randomFile('huge.bin', 40 * 1024 * 1024);
     await sendFile(alice.page, big.path);
     const row = alice.page.locator('.file-message', { hasText: 'huge.bin' });
     await row.waitFor();
+    await acceptOffer(bob.page, 'huge.bin');
     // Cancel from the receiving side as soon as data is arriving.
     const incoming = bob.page.locator('.file-message', { hasText: 'huge.bin' });
     await incoming.waitFor();

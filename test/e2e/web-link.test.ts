@@ -1,7 +1,8 @@
 /**
  * Meet by link in the web app: a signed-in person creates and copies a room link; the two people
  * who open it are connected without signing in; a third is told the room is full; a bad link
- * says so.
+ * says so. On a server with accounts the operator's rule decides (`--rooms`): guests join under
+ * a marked name that cannot be an account's, or only accounts may join, or links are off.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   waitConnected,
   type Server,
 } from './web-harness.js';
+import { runAxe } from './support/axe.js';
 
 let server: Server;
 let browser: Browser;
@@ -165,11 +167,80 @@ describe('web app: meet by link', () => {
   });
 });
 
-describe('web app: meet by link on a server with accounts', () => {
+/** No serious or critical axe violation on the screen now showing. */
+async function expectAccessible(page: Page, screen: string): Promise<void> {
+  const { serious } = await runAxe(page);
+  expect(serious, `${screen}: ${JSON.stringify(serious)}`).toEqual([]);
+}
+
+describe('web app: meet by link on a server with accounts (--rooms guests, the default)', () => {
   let secured: Server;
 
   beforeAll(async () => {
     secured = await startServer(['--auth', 'password'], { ivy: 'correct horse battery staple' });
+  });
+
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('a guest picks a name (not an account’s) and joins, marked; an account joins as itself and sees the mark', async () => {
+    const link = `${secured.url}/r/guestroom`;
+    const guest = await openPerson(browser, link, 'guest');
+    const ivy = await openPerson(browser, link, 'ivy');
+    try {
+      // Before: "Sign in to join this meeting" and no way in without an account.
+      const { page } = guest;
+      await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+      await page.getByText('You join as a guest: the other person sees this name marked “(guest)”.').waitFor();
+      await expectAccessible(page, 'pre-join as a guest');
+      await screenshot(page, 'meeting-prejoin-guest');
+      // The account's name, or one that looks like it, is not for guests.
+      await page.getByLabel('Your name').fill('IVY');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByRole('alert').filter({ hasText: 'That name belongs to somebody with an account here.' }).waitFor();
+      expect(await page.getByLabel('Your name').getAttribute('aria-invalid')).toBe('true');
+      await page.getByLabel('Your name').fill('Gus');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.locator('.call-screen[data-state="waiting"]').waitFor();
+
+      // Ivy, who has an account, signs in from the pre-join screen and comes back as herself.
+      await ivy.page.getByRole('link', { name: 'Sign in to join as yourself' }).click();
+      await ivy.page.getByLabel('Your name').fill('ivy');
+      await ivy.page.getByLabel('Password').fill('correct horse battery staple');
+      await ivy.page.getByRole('button', { name: 'Sign in' }).click();
+      await ivy.page.getByText('You join as ivy.').waitFor({ timeout: 20_000 });
+      expect(new URL(ivy.page.url()).pathname).toBe('/r/guestroom');
+      await ivy.page.getByRole('button', { name: 'Join' }).click();
+      await Promise.all([waitConnected(page), waitConnected(ivy.page)]);
+      await Promise.all([expectRemoteVideoPlaying(page), expectRemoteVideoPlaying(ivy.page)]);
+      expect(await ivy.page.locator('.call-peer').textContent()).toBe('Gus (guest)');
+      expect(await page.locator('.call-peer').textContent()).toBe('ivy');
+      assertClean(guest, ivy);
+    } finally {
+      await closeAll(guest, ivy);
+    }
+  });
+
+  it('the home page says that guests may open the links it makes', async () => {
+    const ivy = await openPerson(browser, secured.url, 'ivy-home');
+    try {
+      await ivy.page.getByLabel('Your name').fill('ivy');
+      await ivy.page.getByLabel('Password').fill('correct horse battery staple');
+      await ivy.page.getByRole('button', { name: 'Sign in' }).click();
+      await ivy.page.getByText('People without an account here join as guests, shown with “(guest)”.').waitFor();
+      assertClean(ivy);
+    } finally {
+      await closeAll(ivy);
+    }
+  });
+});
+
+describe('web app: meet by link for accounts only (--rooms accounts)', () => {
+  let secured: Server;
+
+  beforeAll(async () => {
+    secured = await startServer(['--auth', 'password', '--rooms', 'accounts'], { ivy: 'correct horse battery staple' });
   });
 
   afterAll(async () => {
@@ -184,22 +255,58 @@ describe('web app: meet by link on a server with accounts', () => {
       // Not "Wrong name or password" with only "Try again": what is needed, and the way there.
       await page.getByRole('heading', { name: 'Sign in to join this meeting' }).waitFor();
       await page.getByText('only people with an account join meetings').waitFor();
+      expect(await page.getByLabel('Your name').count()).toBe(0);
       await screenshot(page, 'meeting-needs-account');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByLabel('Your name').fill('ivy');
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
 
-      // Back at the link, as themselves. (The home page said so: links here are for accounts.)
+      // Back at the link, as themselves.
       await page.getByRole('heading', { name: 'Ready to join?' }).waitFor({ timeout: 20_000 });
       expect(new URL(page.url()).pathname).toBe('/r/teamroom');
       await page.getByText('You join as ivy.').waitFor();
       expect(await page.getByLabel('Your name').count()).toBe(0);
       await page.getByRole('button', { name: 'Join' }).click();
       await page.locator('.call-screen[data-state="waiting"]').waitFor();
+      // The home page (still signed in) says who may open the links it makes.
+      await page.goto(secured.url);
+      await page.getByText('Anyone with an account on this server who opens the link joins you in a call.').waitFor();
       assertClean(ivy);
     } finally {
       await closeAll(ivy);
+    }
+  });
+});
+
+describe('web app: meeting links turned off (--rooms off)', () => {
+  let closed: Server;
+
+  beforeAll(async () => {
+    closed = await startServer(['--rooms', 'off']);
+  });
+
+  afterAll(async () => {
+    await closed?.stop();
+  });
+
+  it('the link says links are off, asks for nothing, and the home page offers none', async () => {
+    const visitor = await openPerson(browser, `${closed.url}/r/anyroom`, 'visitor');
+    try {
+      const { page } = visitor;
+      await page.getByRole('heading', { name: 'Meeting links are turned off' }).waitFor();
+      expect(await page.getByLabel('Your name').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Join' }).count()).toBe(0);
+      await expectAccessible(page, 'links off');
+      await screenshot(page, 'meeting-links-off');
+      await page.getByRole('button', { name: 'Go to callwire home' }).click();
+      await page.getByLabel('Your name').fill('vic');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Online now' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Create meeting link' }).count()).toBe(0);
+      assertClean(visitor);
+    } finally {
+      await closeAll(visitor);
     }
   });
 });

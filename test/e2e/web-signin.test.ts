@@ -163,7 +163,7 @@ describe('web app: a server with passwords', () => {
     const { page } = ivy;
     try {
       const config = await page.request.get(`${secured.url}/api/config`);
-      expect(await config.json()).toEqual({ auth: 'password' });
+      expect(await config.json()).toEqual({ auth: 'password', rooms: 'guests' });
       // Both fields from the start: nobody has to fail a sign-in to learn a password is needed.
       await page.getByLabel('Password').waitFor();
       await page.getByText('sign in with the name and password you were given').waitFor();
@@ -177,8 +177,9 @@ describe('web app: a server with passwords', () => {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
-      // Meeting links on this server are for people with an account, and the home page says so.
-      await page.getByText('Anyone with an account on this server who opens the link joins you in a call.').waitFor();
+      // Meeting links on this server let guests in too (--rooms guests, the default), and the
+      // home page says so (web-link.test.ts covers --rooms accounts and off).
+      await page.getByText('People without an account here join as guests, shown with “(guest)”.').waitFor();
       assertClean(ivy);
     } finally {
       await closeAll(ivy);

@@ -167,6 +167,26 @@ export class CallwireClient {
    * if (client.sessionToken) localStorage.setItem('session', client.sessionToken);
    * ```
    */
+  /**
+   * The largest file this client accepts from a peer from now on (every call, also those in
+   * progress). A larger offer is refused at once: the call's `fileOffered` gets it with
+   * `tooLarge: true`, and the sender's transfer fails with `transfer_too_large`.
+   *
+   * @example
+   * ```ts
+   * client.setMaxFileBytes(100 * 1024 * 1024); // 100 MiB
+   * ```
+   */
+  setMaxFileBytes(bytes: number): void {
+    if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes <= 0)
+      throw new TypeError('bytes must be a positive number');
+    this.#callContext.files.maxFileBytes = bytes;
+  }
+
+  get maxFileBytes(): number {
+    return this.#callContext.files.maxFileBytes;
+  }
+
   get sessionToken(): string | undefined {
     return this.#sessionToken;
   }

@@ -23,6 +23,9 @@ export const ClientErrorCodes = {
     'Camera, microphone or screen capture is not available (insecure context, no device, or permission denied).',
   webrtc_unavailable: 'This environment has no RTCPeerConnection.',
   transfer_cancelled: 'The file transfer was cancelled by either side.',
+  transfer_declined: 'The other person declined the file.',
+  transfer_too_large:
+    'The file is larger than the other person accepts (their limit: `peerMaxBytes` of the transfer); it was refused without asking them.',
   transfer_failed: 'The file did not arrive intact (size or SHA-256 mismatch) or was refused.',
   call_ended: 'The call ended before the operation finished.',
   signed_out: 'This device was signed out from another device of the same account.',

@@ -1,9 +1,11 @@
 /**
  * File transfer over the call's `files` data channel, both directions.
  *
- * The sender hashes the file (SHA-256, WebCrypto), announces it (`file-offer`), streams 16 KiB
- * chunks and ends with `file-end`; the receiver reassembles, checks size and hash, and answers
- * `file-result`. Backpressure: the sender stops queueing while the channel's `bufferedAmount` is
+ * The sender hashes the file (SHA-256, WebCrypto) and announces it (`file-offer`). Nothing more
+ * goes until the receiver answers: `file-decline` (the person said no, or the file is above the
+ * size they accept, refused without asking them) ends it; `file-accept` starts the stream of
+ * 16 KiB chunks, ended by `file-end`; the receiver reassembles, checks size and hash, and answers
+ * `file-result`. Nobody's disk or memory fills with a file they did not agree to take. Backpressure: the sender stops queueing while the channel's `bufferedAmount` is
  * above a high-water mark and resumes on `bufferedamountlow`, so a large file never balloons
  * the browser's send buffer (which closes the channel when it overflows). The channel is
  * ordered and reliable, so the offer always precedes its chunks and `file-end` follows them.
@@ -28,7 +30,7 @@ import { assertNever, randomId } from './util.js';
 export interface FileLinkOptions {
   /** Payload bytes per chunk. 16 KiB is what every browser's SCTP stack handles without splitting. */
   chunkBytes: number;
-  /** Largest file accepted from the peer; larger offers are cancelled at once. */
+  /** Largest file accepted from the peer; larger offers are refused at once (`too_large`). */
   maxFileBytes: number;
 }
 
@@ -42,6 +44,8 @@ export class FileLink {
   readonly #outgoing = new Map<string, OutgoingFile>();
   readonly #incoming = new Map<string, ReceivingFile>();
   readonly #incomingByNumber = new Map<number, ReceivingFile>();
+  /** Sent offers waiting for the receiver's answer: resolves true to stream, false to stop. */
+  readonly #answers = new Map<string, (go: boolean) => void>();
   #nextNumber = 0;
   #closed = false;
 
@@ -87,6 +91,7 @@ export class FileLink {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#outgoing.values()) t.fail(err);
+    this.#answer(...this.#answers.keys());
     for (const t of this.#incoming.values()) t.fail(err);
     this.#outgoing.clear();
     this.#incoming.clear();
@@ -107,6 +112,8 @@ export class FileLink {
       size: bytes.byteLength,
       sha256,
     });
+    if (!(await this.#accepted(transfer.id)) || transfer.settled) return;
+    transfer.markAccepted();
     const chunk = this.#options.chunkBytes;
     for (let offset = 0; offset < bytes.byteLength; offset += chunk) {
       if (this.#channel.bufferedAmount > HIGH_WATER_BYTES) await this.#drained();
@@ -121,6 +128,22 @@ export class FileLink {
     if (bytes.byteLength === 0) transfer.progress(0);
     this.#sendText({ type: 'file-end', id: transfer.id });
     // `done` settles when the receiver's file-result (or a cancel) arrives.
+  }
+
+  /** Wait for the receiver's `file-accept` (true) or an end to the transfer (false). */
+  #accepted(id: string): Promise<boolean> {
+    return new Promise((resolve) => this.#answers.set(id, resolve));
+  }
+
+  /** Wake the senders of these transfers; `go` false when they ended before an accept. */
+  #answer(...ids: string[]): void {
+    for (const id of ids) this.#wake(id, false);
+  }
+
+  #wake(id: string, go: boolean): void {
+    const resolve = this.#answers.get(id);
+    this.#answers.delete(id);
+    resolve?.(go);
   }
 
   #drained(): Promise<void> {
@@ -151,6 +174,7 @@ export class FileLink {
   #cancel(id: string, from: Map<string, OutgoingFile | ReceivingFile>): void {
     const t = from.get(id);
     from.delete(id);
+    this.#wake(id, false);
     if (t instanceof ReceivingFile) this.#forgetIncoming(t);
     if (this.#channel.readyState === 'open') this.#sendText({ type: 'file-cancel', id });
   }
@@ -184,9 +208,27 @@ export class FileLink {
         }
         return;
       }
+      case 'file-accept':
+        // Only an offer still waiting starts: a repeated or late accept does nothing.
+        this.#wake(msg.id, true);
+        return;
+      case 'file-decline': {
+        const out = this.#outgoing.get(msg.id);
+        this.#outgoing.delete(msg.id);
+        this.#wake(msg.id, false);
+        if (out === undefined) return;
+        if (msg.reason === 'too_large') {
+          out.peerMaxBytes = msg.maxBytes;
+          out.fail(new CallwireError('transfer_too_large'));
+        } else {
+          out.fail(new CallwireError('transfer_declined'));
+        }
+        return;
+      }
       case 'file-cancel': {
         const out = this.#outgoing.get(msg.id);
         this.#outgoing.delete(msg.id);
+        this.#wake(msg.id, false);
         out?.fail(new CallwireError('transfer_cancelled', 'The peer cancelled the transfer.'));
         const inc = this.#incoming.get(msg.id);
         if (inc !== undefined) {
@@ -208,25 +250,49 @@ export class FileLink {
   }
 
   #onOfferMessage(offer: FileOffer): void {
-    if (
-      offer.size > this.#options.maxFileBytes ||
-      this.#incoming.has(offer.id) ||
-      this.#incomingByNumber.has(offer.n)
-    ) {
+    if (this.#incoming.has(offer.id) || this.#incomingByNumber.has(offer.n)) {
       this.#sendText({ type: 'file-cancel', id: offer.id });
       return;
     }
-    const file = new ReceivingFile(offer, (t) => this.#cancel(t.id, this.#incoming));
+    const maxBytes = this.#options.maxFileBytes;
+    const file = new ReceivingFile(
+      offer,
+      maxBytes,
+      (t) => this.#cancel(t.id, this.#incoming),
+      (f, accept) => this.#reply(f, accept),
+    );
+    if (file.tooLarge) {
+      // Refused without asking: the app is told (to say so), the sender learns the limit.
+      if (this.#channel.readyState === 'open') {
+        this.#sendText({ type: 'file-decline', id: offer.id, reason: 'too_large', maxBytes });
+      }
+      this.#onOffer(file);
+      return;
+    }
     this.#incoming.set(offer.id, file);
     this.#incomingByNumber.set(offer.n, file);
     this.#onOffer(file);
   }
 
+  /** The person's answer to an offer. */
+  #reply(file: ReceivingFile, accept: boolean): void {
+    if (accept) {
+      if (this.#channel.readyState !== 'open') throw new CallwireError('call_ended');
+      this.#sendText({ type: 'file-accept', id: file.id });
+      return;
+    }
+    this.#forgetIncoming(file);
+    if (this.#channel.readyState === 'open') {
+      this.#sendText({ type: 'file-decline', id: file.id, reason: 'declined' });
+    }
+  }
+
   #onChunk(data: ArrayBuffer): void {
     if (data.byteLength < CHUNK_HEADER_BYTES) return;
     const file = this.#incomingByNumber.get(new DataView(data).getUint32(0));
-    // Chunks of a transfer we already cancelled may still be in flight; they are dropped.
-    if (file === undefined) return;
+    // Chunks of a transfer we already cancelled may still be in flight; they are dropped, and so
+    // are chunks nobody accepted (a peer that does not wait for the answer fills no memory).
+    if (file === undefined || !file.accepted) return;
     const payload = new Uint8Array(data, CHUNK_HEADER_BYTES);
     file.received += payload.byteLength;
     if (file.received > file.size) {

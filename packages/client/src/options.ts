@@ -28,6 +28,12 @@ export interface ConnectOptions {
   password?: string;
   /** A JWT, for servers started with `--auth jwt`. */
   token?: string;
+  /**
+   * Sign in as a guest, to meet by link (`client.join(room)`) without an account, on servers
+   * started with `--rooms guests` (the default). Others see the name marked " (guest)"
+   * (`client.name` says so after login); a guest can only join rooms, and does not resume.
+   */
+  guest?: boolean;
   /** The WebSocket implementation; required in Node (`WebSocket` from 'ws'). */
   WebSocket?: WebSocketConstructorLike;
   /** When and how often to retry after the connection drops. Default: jittered exponential backoff. */
@@ -45,7 +51,11 @@ export interface ConnectOptions {
   heartbeatIntervalMs?: number;
   /** How often a connected call emits `stats`. Default 1 s, 0 turns it off. */
   statsIntervalMs?: number;
-  /** Largest file accepted from a peer; larger offers are refused. Default 256 MiB. */
+  /**
+   * Largest file accepted from a peer; larger offers are refused at once (the sender's transfer
+   * fails with `transfer_too_large`, and the call emits `fileRefused`). Default 256 MiB; change
+   * it later with `client.setMaxFileBytes()`.
+   */
   maxFileBytes?: number;
   /**
    * Which device this is, on a server where one account may be signed in on several devices.
@@ -104,6 +114,9 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
   }
   if (options.resume !== undefined && typeof options.resume !== 'boolean')
     throw new TypeError('resume must be a boolean');
+  if (options.guest !== undefined && typeof options.guest !== 'boolean')
+    throw new TypeError('guest must be a boolean');
+  const guest = options.guest === true;
   const policy = options.reconnectPolicy ?? defaultReconnectPolicy;
   if (typeof policy.nextRetryDelayMs !== 'function')
     throw new TypeError('reconnectPolicy.nextRetryDelayMs must be a function');
@@ -114,6 +127,7 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
       name: options.name,
       password: options.password,
       token: options.token,
+      guest,
       WebSocket,
       reconnectPolicy: policy,
       heartbeatIntervalMs: positive(
@@ -123,7 +137,8 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
         true,
       ),
       requestTimeoutMs: positive(options.requestTimeoutMs, 15_000, 'requestTimeoutMs'),
-      resume: options.resume ?? true,
+      // A guest session cannot resume (the server gives it no token): do not ask.
+      resume: guest ? false : (options.resume ?? true),
       device: resolveDevice(options.device),
       keepAcrossReload: options.keepAcrossReload ?? false,
     },

@@ -32,6 +32,18 @@ export const FileMessages = {
     size: Type.Integer({ minimum: 0 }),
     sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
   }),
+  /** The receiver takes the file: only now does the sender stream its chunks. */
+  'file-accept': Type.Object({ type: Type.Literal('file-accept'), id: TransferId }),
+  /**
+   * The receiver does not take it: the person said no (`declined`), or it is above the size the
+   * receiver accepts (`too_large`, with that size), refused without asking.
+   */
+  'file-decline': Type.Object({
+    type: Type.Literal('file-decline'),
+    id: TransferId,
+    reason: Type.Union([Type.Literal('declined'), Type.Literal('too_large')]),
+    maxBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
   /** The sender has sent every chunk. */
   'file-end': Type.Object({ type: Type.Literal('file-end'), id: TransferId }),
   /** Either side gives up on a transfer. */

@@ -66,6 +66,8 @@ export interface SignalingOptions {
   name: string;
   password?: string | undefined;
   token?: string | undefined;
+  /** A guest login (meet by link without an account). */
+  guest: boolean;
   WebSocket: WebSocketConstructorLike;
   reconnectPolicy: ReconnectPolicy;
   heartbeatIntervalMs: number;
@@ -120,7 +122,12 @@ const FINAL_CLOSE_CODES = new Set<number>([
 ]);
 // Login refusals that no retry can fix; anything else (name_taken while the server has not yet
 // noticed our old socket died, service_unavailable) is retried per policy.
-const FATAL_LOGIN_CODES = new Set(['invalid_credentials', 'name_invalid']);
+const FATAL_LOGIN_CODES = new Set([
+  'invalid_credentials',
+  'name_invalid',
+  'name_reserved',
+  'guests_disabled',
+]);
 
 export class Signaling {
   readonly events = new Emitter<SignalingEvents>();
@@ -314,7 +321,7 @@ export class Signaling {
     if (token !== null) {
       msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
     } else {
-      const { password, token: jwt, resume, device } = this.#options;
+      const { password, token: jwt, resume, device, guest } = this.#options;
       msg = {
         type: 'login',
         name: this.#options.name,
@@ -323,6 +330,7 @@ export class Signaling {
         ...(device !== undefined ? { device: { id: device.id, label: device.label } } : {}),
         ...(password !== undefined ? { password } : {}),
         ...(jwt !== undefined ? { token: jwt } : {}),
+        ...(guest ? { guest: true } : {}),
       };
     }
     socket.send(JSON.stringify(msg));

@@ -21,6 +21,13 @@ export const ErrorCodes = {
   rate_limited: 'Too many messages, invites or failed logins; this one was dropped. Slow down.',
   resume_failed: 'The resume token is unknown or its grace period is over; log in afresh.',
   room_full: 'The meeting room already has two people in it.',
+  rooms_disabled: 'Meeting links are turned off on this server (--rooms off).',
+  guests_disabled:
+    'This server lets only people who can sign in meet by link (--rooms accounts or off): a guest login is refused.',
+  guest_forbidden:
+    'A guest may only join meeting rooms: calling by name, the online list and presence need an account.',
+  name_reserved:
+    'A guest cannot take that name: it is (or looks the same as) the name of an account, or of somebody signed in.',
   queue_full: 'Too many messages are already queued for a ringing call; this one was not accepted.',
   service_unavailable: 'The server cannot take this now (the store is down, or too many logins at once); try again shortly.',
   temporarily_unavailable: 'The cluster cannot reach the peer right now; try again shortly.',

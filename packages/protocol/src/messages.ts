@@ -37,6 +37,7 @@ export const ClientMessages = {
       name: RawName,
       password: Type.Optional(Type.String({ maxLength: LIMITS.passwordChars })),
       token: Type.Optional(Type.String({ maxLength: LIMITS.tokenChars })),
+      guest: Type.Optional(Type.Boolean()),
       protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
       resume: Type.Optional(Type.Boolean()),
       resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
@@ -48,10 +49,12 @@ export const ClientMessages = {
     {
       description:
         'Sign in. `protocol: 1` selects the native protocol; without it the session speaks ' +
-        'the tutorial protocol (offers are answered directly, no ringing). `device` (native, ' +
-        'kept by the client across visits) makes the session one device of its account: with ' +
-        'accounts, an account may be signed in on several devices at once, a call rings all ' +
-        'of them, and the client is told about its other devices (`devices`).',
+        'the tutorial protocol (offers are answered directly, no ringing). `guest: true` ' +
+        '(native, with `--rooms guests`) signs in a guest for meet-by-link: no password, the ' +
+        'name others see is marked " (guest)", and the session may only join rooms. `device` ' +
+        '(native, kept by the client across visits) makes the session one device of its ' +
+        'account: with accounts, an account may be signed in on several devices at once, a ' +
+        'call rings all of them, and the client is told about its other devices (`devices`).',
     },
   ),
   call: Type.Object(

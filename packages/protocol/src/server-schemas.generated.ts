@@ -69,6 +69,7 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
               properties: { audio: { type: 'boolean' }, video: { type: 'boolean' } },
             },
             peerReconnecting: { type: 'boolean' },
+            answeredAt: { type: 'string' },
           },
         },
       },
@@ -370,6 +371,15 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
           },
         },
       },
+    },
+  },
+  restart: {
+    type: 'object',
+    required: ['type', 'callId', 'name'],
+    properties: {
+      type: { const: 'restart', type: 'string' },
+      callId: { minLength: 1, maxLength: 64, type: 'string' },
+      name: { type: 'string' },
     },
   },
   hold: {

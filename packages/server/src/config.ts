@@ -8,6 +8,13 @@ import { defaultDataDir } from './data-dir.js';
 
 export type AuthMode = 'open' | 'password' | 'jwt';
 
+/**
+ * Who may meet by link (`/r/<room>`): anyone, as a guest with a marked name (`guests`); only
+ * people who can sign in (`accounts`); nobody (`off`). In open mode everyone signs in by name,
+ * so `guests` and `accounts` let the same people in.
+ */
+export type RoomsMode = 'guests' | 'accounts' | 'off';
+
 export interface Config {
   readonly port: number;
   /** undefined = loopback only, on both 127.0.0.1 and ::1. */
@@ -44,6 +51,7 @@ export interface Config {
   /** undefined = choose by whether stdout is a terminal (the CLI decides). */
   readonly logFormat: 'plain' | 'json' | undefined;
   readonly presence: boolean;
+  readonly rooms: RoomsMode;
   readonly presenceBroadcastBelow: number;
   readonly ringTimeoutMs: number;
   readonly pingIntervalMs: number;
@@ -97,6 +105,7 @@ export const FLAGS = {
   'log-level': ['string', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   'log-format': ['string', '', 'plain (one readable line per event) | json (one JSON object per line); default: plain on a terminal, json otherwise'],
   presence: ['string', 'on', 'on | off: live presence events'],
+  rooms: ['string', 'guests', 'Meet by link (/r/<room>): guests (anyone, a guest with a marked name, if not signed in) | accounts (only people who can sign in) | off'],
   'presence-broadcast-below': ['number', '1000', 'Send every presence change to everyone while fewer are online'],
   'ring-timeout-ms': ['number', '45000', 'Unanswered calls end after this long'],
   'ping-interval-ms': ['number', '15000', 'Server WebSocket ping interval'],
@@ -256,6 +265,7 @@ export function parseConfig(
     logFormat: opt('log-format') === undefined ? undefined : oneOf('log-format', ['plain', 'json'] as const),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     presence: oneOf('presence', ['on', 'off'] as const) === 'on',
+    rooms: oneOf('rooms', ['guests', 'accounts', 'off'] as const),
     presenceBroadcastBelow: num('presence-broadcast-below', 0, 1_000_000),
     ringTimeoutMs: num('ring-timeout-ms', 100, 3_600_000),
     pingIntervalMs: num('ping-interval-ms', 50, 3_600_000),

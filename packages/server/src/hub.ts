@@ -53,6 +53,7 @@ export class Hub {
    */
   private readonly changes = new Map<string, { name: string; status: PresenceStatus }>();
   private flushScheduled = false;
+  private guests = 0;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -61,8 +62,9 @@ export class Hub {
     this.sink = sink;
   }
 
+  /** Signed-in users (guests are not counted: they are in no list). */
   get size(): number {
-    return this.byKey.size;
+    return this.byKey.size - this.guests;
   }
 
   /** The person's first device (one device per person: tutorial, one2one, a cluster). */
@@ -89,6 +91,7 @@ export class Hub {
     const devices = this.byKey.get(session.key);
     if (devices === undefined) {
       this.byKey.set(session.key, [session]);
+      if (session.guest) this.guests++;
     } else {
       if (devices.length >= maxDevices) return false;
       devices.push(session);
@@ -110,6 +113,7 @@ export class Hub {
       return;
     }
     this.byKey.delete(session.key);
+    if (session.guest) this.guests--;
     this.announced.delete(session.key);
     this.announce(session, 'offline');
   }
@@ -158,6 +162,8 @@ export class Hub {
   }
 
   private announce(session: Session, status: PresenceStatus): void {
+    // Guests are nobody's contacts: they come and go unannounced (guest-login.ts).
+    if (session.guest) return;
     this.sink?.changed(session, status);
     if (this.options.presence) this.queue(session.key, session.name, status);
   }
@@ -195,7 +201,7 @@ export class Hub {
     let text: string | null = null;
     let sent = 0;
     const deliver = (to: Session): void => {
-      if (to.key === key || to.state !== 'active' || !to.dialect.presence) return;
+      if (to.key === key || to.state !== 'active' || !to.dialect.presence || to.guest) return;
       text ??= to.dialect.encode(event, to);
       if (text === null) return;
       to.sendText(text);
@@ -243,7 +249,8 @@ export class Hub {
     const out: UserEntryValue[] = [];
     for (const [key, devices] of this.byKey) {
       if (out.length >= this.options.loginListMax) break;
-      if (key !== exclude.key) out.push({ name: devices[0]!.name, status: this.statusOf(devices[0]!) });
+      if (key !== exclude.key && !devices[0]!.guest)
+        out.push({ name: devices[0]!.name, status: this.statusOf(devices[0]!) });
     }
     return out;
   }
@@ -263,7 +270,7 @@ export class Hub {
     let best: Session[] = [];
     for (const [, devices] of this.byKey) {
       const s = devices[0]!;
-      if (needle && !s.key.includes(needle)) continue;
+      if (s.guest || (needle && !s.key.includes(needle))) continue;
       total++;
       if (after && s.key <= after) continue;
       if (best.length < limit || s.key < best[best.length - 1]!.key) {
@@ -276,8 +283,8 @@ export class Hub {
     const last = best[best.length - 1];
     let more = false;
     if (last && best.length === limit) {
-      for (const key of this.byKey.keys()) {
-        if ((!needle || key.includes(needle)) && key > last.key) {
+      for (const [key, devices] of this.byKey) {
+        if (!devices[0]!.guest && (!needle || key.includes(needle)) && key > last.key) {
           more = true;
           break;
         }

@@ -36,13 +36,13 @@ export interface LoginRequest {
   readonly ref?: string | undefined;
 }
 
-interface Extras {
+export interface Extras {
   missed: MissedCallValue[] | undefined;
   refs: MissedRef[];
   sessionToken: string | undefined;
 }
 
-const NO_EXTRAS: Extras = { missed: undefined, refs: [], sessionToken: undefined };
+export const NO_EXTRAS: Extras = { missed: undefined, refs: [], sessionToken: undefined };
 
 export function login(
   ctx: Context,
@@ -51,12 +51,7 @@ export function login(
   dialect: Dialect,
 ): void {
   const { ref } = request;
-  if (session.state !== 'anonymous' || ctx.loggingIn.has(session)) {
-    ctx.stats.error('already_logged_in');
-    session.send({ t: 'error', code: 'already_logged_in', ref });
-    return;
-  }
-  session.dialect = dialect;
+  if (!mayLogIn(ctx, session, dialect, ref)) return;
   const name = normalizeName(request.name);
   if (!name.ok) return refuse(ctx, session, 'name_invalid', ref);
   if (request.resumeToken !== undefined)
@@ -105,6 +100,26 @@ export function login(
   );
 }
 
+/**
+ * The start of every login (also a guest's, guest-login.ts): one at a time per connection, and
+ * the dialect is the one this login speaks.
+ */
+export function mayLogIn(
+  ctx: Context,
+  session: Session,
+  dialect: Dialect,
+  ref: string | undefined,
+): boolean {
+  if (session.state !== 'anonymous' || ctx.loggingIn.has(session)) {
+    ctx.stats.error('already_logged_in');
+    session.send({ t: 'error', code: 'already_logged_in', ref });
+    return false;
+  }
+  session.dialect = dialect;
+  session.guest = false;
+  return true;
+}
+
 /** Credentials, then (on success, native sessions) missed calls and an API token. */
 async function check(
   ctx: Context,
@@ -141,7 +156,7 @@ async function check(
   }
 }
 
-function finish(
+export function finish(
   ctx: Context,
   session: Session,
   identity: Identity,
@@ -223,8 +238,12 @@ function welcome(
   );
   session.send({
     t: 'login-ok',
-    users: session.dialect.presence ? (admission.users ?? ctx.hub.firstUsers(session)) : [],
-    usersTotal: (admission.total ?? ctx.hub.size) - 1,
+    // A guest sees nobody (guest-login.ts): the online list is for people with accounts.
+    users:
+      session.dialect.presence && !session.guest
+        ? (admission.users ?? ctx.hub.firstUsers(session))
+        : [],
+    usersTotal: session.guest ? 0 : (admission.total ?? ctx.hub.size) - 1,
     iceServers: ctx.iceServers(session.name),
     missed: extras.missed,
     sessionToken: extras.sessionToken,
@@ -251,7 +270,9 @@ function resumeFields(
   session: Session,
   wanted: boolean,
 ): { resumeToken?: string; resumeGraceMs?: number } {
-  if (!wanted || !ctx.resumer.enabled || session.dialect.name !== 'native') return {};
+  // Guests do not resume: a resume names the session by its (marked) name, which is no name.
+  if (!wanted || !ctx.resumer.enabled || session.dialect.name !== 'native' || session.guest)
+    return {};
   return { resumeToken: ctx.resumer.issue(session), resumeGraceMs: ctx.resumer.graceMs };
 }
 
@@ -334,7 +355,7 @@ function sendResumed(ctx: Context, session: Session, ref: string | undefined): v
   });
 }
 
-function refuse(
+export function refuse(
   ctx: Context,
   session: Session,
   code: ErrorCode,

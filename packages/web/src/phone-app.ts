@@ -12,6 +12,7 @@ import { elsewhereNotice, errorCode, errorText, type Notice } from './messages.j
 import type { Ringtone } from './ringtone.js';
 import type { Shortcuts } from './shortcuts.js';
 import { forgetSession, keepSessionFresh, savedSession, saveSession, type SavedSession } from './saved-session.js';
+import { fileLimit } from './file-limit.js';
 import { fetchServerConfig, type ServerConfig } from './server-config.js';
 import { MessageScreen } from './views/message-screen.js';
 import { HomeView } from './views/home-view.js';
@@ -19,6 +20,7 @@ import { IncomingDialog, type IncomingChoice } from './views/incoming-dialog.js'
 import type { Banners, Notices } from './views/notices.js';
 import type { ScreenHost } from './views/screen-host.js';
 import { SignInView, type SignInRequest } from './views/sign-in-view.js';
+import type { LinkAudience } from './views/meeting-link.js';
 
 export type AppDeps = { host: ScreenHost; banners: Banners; notices: Notices; ringtone: Ringtone; shortcuts: Shortcuts };
 
@@ -68,7 +70,11 @@ export class PhoneApp {
   /** Sign in again after a reload, with what the last sign-in left in this browser. */
   private async resumeSaved(saved: SavedSession): Promise<void> {
     this.deps.host.show(new MessageScreen('Signing in…', `Signing you in as ${saved.name}.`, [], 'phone'), 'Sign in');
-    const request = saved.token !== undefined ? { name: saved.name, token: saved.token } : { name: saved.name };
+    const request = {
+      name: saved.name,
+      maxFileBytes: fileLimit(),
+      ...(saved.token !== undefined ? { token: saved.token } : {}),
+    };
     for (let attempt = 0; ; attempt++) {
       try {
         const client = await connect(signalingUrl(), request);
@@ -101,7 +107,7 @@ export class PhoneApp {
     view.clearError();
     view.setBusy(true);
     try {
-      const client = await connect(signalingUrl(), req);
+      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit() });
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);
@@ -237,11 +243,21 @@ export class PhoneApp {
       history,
       (name, video) => this.placeCall(name, video),
       () => this.signOut(),
+      this.linkAudience(),
       this.config.auth === 'password' || this.config.auth === 'jwt',
     );
     this.deps.host.show(home, client.name);
     // The missed calls have now been seen; the badge clears next time the list renders.
     setTimeout(() => history.markMissedSeen(), 3000);
+  }
+
+  /** Who may open a meeting link made here (`GET /api/config`); null when links are off. */
+  private linkAudience(): LinkAudience | null {
+    const { auth, rooms } = this.config;
+    if (rooms === 'off') return null;
+    if (auth === 'open' || auth === 'unknown') return 'anyone';
+    // A server too old to say lets only accounts in, as it always did.
+    return rooms === 'guests' ? 'guests' : 'accounts';
   }
 
   // --- calls ---------------------------------------------------------------------------------

@@ -3,20 +3,23 @@
  * camera preview, microphone level, devices, camera and microphone on or off); Join signs in
  * and joins the room, and the call screen shows; while alone it offers the link to copy.
  *
- * Who may join follows the server's sign-in (`GET /api/config`): on an open server anyone, under
- * the name they type (remembered in this browser); on a password server people with an
- * account, as themselves (the session kept by the home page), and the page says so to anyone
- * else; on a jwt server people signed in through the operator's site.
+ * Who may join is the operator's rule (`GET /api/config`: `auth` and `rooms`). On an open server
+ * anyone, under the name they type (remembered in this browser). On a server with accounts,
+ * someone signed in here (the session kept by the home page) joins as themselves; anybody else,
+ * with `rooms: guests`, joins as a guest under the name they type (the server marks it
+ * "(guest)"), and with `rooms: accounts` is asked to sign in. With `rooms: off` the page says
+ * links are turned off.
  */
 import { connect, type CallwireClient } from '@callwire/client';
 import { assertNever } from './assert-never.js';
 import { lastName } from './call-history.js';
 import { CallSession, type CallSummary } from './call-session.js';
 import { callMedia, roomUrl, signalingUrl } from './environment.js';
+import { fileLimit } from './file-limit.js';
 import { errorCode, errorText } from './messages.js';
 import type { AppDeps } from './phone-app.js';
 import { forgetSession, savedSession } from './saved-session.js';
-import { fetchServerConfig, type ServerConfig } from './server-config.js';
+import { fetchServerConfig, type RoomsMode, type ServerConfig } from './server-config.js';
 import { MessageScreen } from './views/message-screen.js';
 import { PreJoinView, type PreJoinChoice, type PreJoinIdentity } from './views/pre-join-view.js';
 
@@ -31,6 +34,8 @@ export class RoomApp {
   private session: CallSession | null = null;
   private config: ServerConfig = { auth: 'unknown' };
   private identity: Identity | null = null;
+  /** The name typed for the connection in `client` (a guest's comes back marked). */
+  private connectedAs = '';
   /** The stream the pre-join screen captured, owned by the app while a call uses it. */
   private stream: MediaStream | null = null;
   /** How the last call in the room ended, for the screen that follows it. */
@@ -51,21 +56,55 @@ export class RoomApp {
     this.deps.host.show(new MessageScreen('Opening the meeting…', '', [], 'link'), 'Meeting');
     this.config = await fetchServerConfig();
     const saved = savedSession();
+    const rooms = this.rooms();
+    if (rooms === 'off') return this.showLinksOff();
+    const guest: Identity = {
+      kind: 'guest',
+      name: rememberedGuestName(),
+      marked: true,
+      ...(this.config.auth === 'password' ? { signIn: this.signInPath() } : {}),
+    };
     switch (this.config.auth) {
       case 'open':
       case 'unknown':
         this.identity = { kind: 'guest', name: rememberedGuestName() };
         break;
       case 'password':
-        if (saved?.token === undefined) return this.showNeedsAccount(null);
-        this.identity = { kind: 'account', name: saved.name, token: saved.token };
+        if (saved?.token !== undefined) this.identity = { kind: 'account', name: saved.name, token: saved.token };
+        else if (rooms === 'guests') this.identity = guest;
+        else return this.showNeedsAccount(null);
         break;
       case 'jwt':
-        return this.showNeedsAccount(null);
+        // The operator's site signs people in; this page cannot: only guests join from here.
+        if (rooms !== 'guests') return this.showNeedsAccount(null);
+        this.identity = guest;
+        break;
       default:
         assertNever(this.config.auth);
     }
     this.showPreJoin();
+  }
+
+  /** The server's rule; one too old to say lets accounts in (and anyone on an open server). */
+  private rooms(): RoomsMode {
+    return this.config.rooms ?? (this.config.auth === 'open' || this.config.auth === 'unknown' ? 'guests' : 'accounts');
+  }
+
+  private signInPath(): string {
+    return `/?next=${encodeURIComponent(`/r/${this.room}`)}`;
+  }
+
+  /** `--rooms off`: nobody joins by link here, so say so instead of asking for anything. */
+  private showLinksOff(): void {
+    this.deps.host.show(
+      new MessageScreen(
+        'Meeting links are turned off',
+        'This server does not offer meetings by link. Ask the person who sent it how else to reach them: with an account here you can sign in and call them by name.',
+        [{ label: 'Go to callwire home', primary: true, run: () => location.assign('/') }],
+        'link',
+      ),
+      'Meeting',
+    );
   }
 
   private showPreJoin(): void {
@@ -82,7 +121,7 @@ export class RoomApp {
     const text = jwt
       ? 'This server lets people join meetings once they are signed in through its own website. Open callwire from that site, then open this link again.'
       : 'This server lets only people with an account join meetings. Sign in with your name and password, and you come back here to join.';
-    const next = `/?next=${encodeURIComponent(`/r/${this.room}`)}`;
+    const next = this.signInPath();
     this.deps.host.show(
       new MessageScreen(
         problem ?? 'Sign in to join this meeting',
@@ -98,12 +137,13 @@ export class RoomApp {
     const identity = this.identity;
     if (!identity) return;
     try {
-      if (this.client && (this.client.state === 'closed' || this.client.name !== choice.name)) {
+      if (this.client && (this.client.state === 'closed' || this.connectedAs !== choice.name)) {
         this.client.close();
         this.client = null;
       }
       if (!this.client) {
         this.client = await this.connectAs(identity, choice.name);
+        this.connectedAs = choice.name;
         this.deps.banners.remove('offline');
         this.watchConnection(this.client);
       }
@@ -112,6 +152,10 @@ export class RoomApp {
       const code = errorCode(err);
       if (identity.kind === 'guest') {
         if (code === 'name_taken') return view.joinFailed('Somebody here already uses that name. Pick another one.', true);
+        if (code === 'name_reserved') {
+          return view.joinFailed('That name belongs to somebody with an account here. Pick another one.', true);
+        }
+        if (code === 'guests_disabled') return this.showNeedsAccount(null);
         return view.joinFailed(errorText(err), code === 'name_invalid');
       }
       if (code === 'name_taken') {
@@ -125,7 +169,7 @@ export class RoomApp {
     }
     if (identity.kind === 'guest') {
       rememberGuestName(choice.name);
-      this.identity = { kind: 'guest', name: choice.name };
+      this.identity = { ...identity, name: choice.name };
     }
     this.stream = choice.stream;
     this.join(this.client, choice);
@@ -136,10 +180,12 @@ export class RoomApp {
    * "Sign in" here): its connection can take a moment to close, so a taken name is tried again.
    */
   private async connectAs(identity: Identity, name: string): Promise<CallwireClient> {
-    if (identity.kind === 'guest' || identity.token === undefined) return connect(signalingUrl(), { name });
+    const maxFileBytes = fileLimit();
+    if (identity.kind === 'guest' && identity.marked === true) return connect(signalingUrl(), { name, guest: true, maxFileBytes });
+    if (identity.kind === 'guest' || identity.token === undefined) return connect(signalingUrl(), { name, maxFileBytes });
     for (let attempt = 0; ; attempt++) {
       try {
-        return await connect(signalingUrl(), { name: identity.name, token: identity.token });
+        return await connect(signalingUrl(), { name: identity.name, token: identity.token, maxFileBytes });
       } catch (err) {
         if (errorCode(err) !== 'name_taken' || attempt >= NAME_RETRIES) throw err;
         await new Promise((resolve) => setTimeout(resolve, NAME_RETRY_MS));
@@ -218,6 +264,7 @@ export class RoomApp {
 
   private showEnded(): void {
     if (this.refusal === 'room_full') return this.showFull();
+    if (this.refusal === 'rooms_disabled') return this.showLinksOff();
     const outcome = this.outcome ?? { title: 'You left the meeting', text: '' };
     this.outcome = null;
     const screen = new MessageScreen(

@@ -5,6 +5,7 @@
 import { clientDecoder, type ClientMessage } from '@callwire/protocol';
 import { assertNever } from '../calls/machine.js';
 import type { Context } from '../context.js';
+import { guestLogin, guestMayNot } from '../guest-login.js';
 import { login } from '../login.js';
 import type { Session } from '../ws/session.js';
 import { nativeDialect, tutorialDialect } from './native.js';
@@ -25,10 +26,16 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
     session.send({ t: 'error', code: 'not_logged_in', ref: msg.ref });
     return;
   }
+  if (session.guest && guestMayNot(session, msg)) {
+    ctx.stats.error('guest_forbidden');
+    session.send({ t: 'error', code: 'guest_forbidden', ref: msg.ref });
+    return;
+  }
   const { engine } = ctx;
   switch (msg.type) {
     case 'login':
-      return login(ctx, session, msg, msg.protocol === 1 ? nativeDialect : tutorialDialect);
+      if (msg.guest === true) return guestLogin(ctx, session, msg, nativeOrTutorial(msg));
+      return login(ctx, session, msg, nativeOrTutorial(msg));
     case 'call':
       return engine.invite(session, msg.to, msg.media, msg.offer, msg.ref);
     case 'accept':
@@ -51,6 +58,10 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
     case 'watch':
       return ctx.hub.watch(session, msg.names);
     case 'join':
+      if (ctx.config.rooms === 'off') {
+        ctx.stats.error('rooms_disabled');
+        return session.send({ t: 'error', code: 'rooms_disabled', ref: msg.ref });
+      }
       return engine.join(session, msg.room, msg.media, msg.ref);
     case 'ping':
       return session.send({ t: 'pong', ref: msg.ref });
@@ -66,3 +77,6 @@ function dispatch(ctx: Context, session: Session, msg: ClientMessage): void {
       return assertNever(msg);
   }
 }
+
+const nativeOrTutorial = (msg: { readonly protocol?: 1 | undefined }) =>
+  msg.protocol === 1 ? nativeDialect : tutorialDialect;

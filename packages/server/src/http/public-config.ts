@@ -4,14 +4,19 @@
  * site signs people in). Only what any visitor may know: no secrets, no limits worth probing.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AuthMode } from '../config.js';
+import type { AuthMode, RoomsMode } from '../config.js';
 
 export interface PublicConfig {
   readonly auth: AuthMode;
+  /** Who may meet by link: the room page asks for a name, asks to sign in, or says links are off. */
+  readonly rooms: RoomsMode;
 }
 
-export function registerPublicConfig(app: FastifyInstance, config: { readonly auth: AuthMode }): void {
-  const body: PublicConfig = { auth: config.auth };
+export function registerPublicConfig(
+  app: FastifyInstance,
+  config: { readonly auth: AuthMode; readonly rooms: RoomsMode },
+): void {
+  const body: PublicConfig = { auth: config.auth, rooms: config.rooms };
   app.get('/api/config', async (_req, reply) => {
     // The answer changes only with a restart under other flags; a page never keeps a stale one.
     reply.header('cache-control', 'no-store');

@@ -40,6 +40,11 @@ export class Session implements Party {
   /** Display name (NFKC) and identity key; empty until login. */
   name = '';
   key = '';
+  /**
+   * A guest (meet by link without an account, guest-login.ts): may only join rooms, and is
+   * never in the online list or in presence.
+   */
+  guest = false;
   dialect: Dialect;
   /** Written only by the call book (calls/book.ts). */
   call: Call | null = null;

@@ -80,7 +80,7 @@ export class ChatPanel {
     this.disposer.add(
       call.on('fileOffered', (file) => {
         this.add(incomingFileRow(file, call.peer, (url) => this.urls.push(url)));
-        this.onActivity(`${call.peer} sent a file: ${file.name}`);
+        this.onActivity(file.tooLarge ? `${call.peer} tried to send a file that is too large: ${file.name}` : `${call.peer} wants to send you a file: ${file.name}`);
       }),
     );
     this.setEnabled(call.state === 'connected');
@@ -124,7 +124,7 @@ export class ChatPanel {
 
   private sendFile(file: File): void {
     try {
-      this.add(outgoingFileRow(this.call.sendFile(file, file.name), this.me));
+      this.add(outgoingFileRow(this.call.sendFile(file, file.name), this.me, this.call.peer));
       setShown(this.error, false);
     } catch (err) {
       this.showError(errorText(err));

@@ -10,8 +10,9 @@ import { isConstrainedDevice } from '../environment.js';
 import { icon } from '../icons.js';
 import { Watchlist } from '../watchlist.js';
 import { alertsUndecided, askForAlerts } from '../call-alerts.js';
+import { FILE_LIMIT_CHOICES, fileLimit, limitText, setFileLimit } from '../file-limit.js';
 import { DevicesDialog } from './devices-dialog.js';
-import { MeetingLink } from './meeting-link.js';
+import { MeetingLink, type LinkAudience } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
 import { OtherDeviceCall } from './other-device-call.js';
 import { RecentCalls } from './recent-calls.js';
@@ -39,7 +40,9 @@ export class HomeView {
     history: CallHistory,
     onCall: CallAction,
     onSignOut: () => void,
-    /** Meeting links need an account on this server (password and jwt modes). */
+    /** Who may open a meeting link here; null: links are turned off (no card). */
+    links: LinkAudience | null = 'anyone',
+    /** The server has accounts (password, jwt): devices exist. */
     accountsOnly = false,
   ) {
     this.watchlist = new Watchlist(client, history);
@@ -135,7 +138,7 @@ export class HomeView {
           h('section', { class: 'card dial-card', 'aria-labelledby': 'dial-title' }, this.heading, dialForm),
           this.online.root,
         ),
-        h('div', { class: 'home-side' }, this.recent.root, new MeetingLink(accountsOnly).root, alertsUndecided() ? alertsCard() : null),
+        h('div', { class: 'home-side' }, this.recent.root, links === null ? null : new MeetingLink(links).root, alertsUndecided() ? alertsCard() : null, filesCard(client)),
       ),
     );
   }
@@ -154,6 +157,32 @@ export class HomeView {
     this.recent.dispose();
     this.disposer.dispose();
   }
+}
+
+/** How large a file others may send here; larger ones are refused without asking. */
+function filesCard(client: CallwireClient): HTMLElement {
+  const select = h('select', { id: 'file-limit' });
+  const current = fileLimit();
+  for (const bytes of FILE_LIMIT_CHOICES) {
+    const option = h('option', { value: String(bytes) }, limitText(bytes));
+    option.selected = bytes === current;
+    select.appendChild(option);
+  }
+  const status = h('p', { class: 'hint', id: 'file-limit-hint', role: 'status' }, 'You are asked before any file is received. Larger files are refused without asking.');
+  select.setAttribute('aria-describedby', 'file-limit-hint');
+  select.addEventListener('change', () => {
+    const bytes = Number(select.value);
+    setFileLimit(bytes);
+    client.setMaxFileBytes(bytes);
+    status.textContent = `Saved: files up to ${limitText(bytes)} are offered to you; larger ones are refused without asking.`;
+  });
+  return h(
+    'section',
+    { class: 'card files-card', 'aria-labelledby': 'files-title' },
+    h('h2', { id: 'files-title' }, 'Incoming files'),
+    h('div', { class: 'field' }, h('label', { for: 'file-limit' }, 'Accept files up to'), select),
+    status,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Meet by link: create a room link and copy it. Whoever opens /r/<room> is put in the same
- * two-person call, without signing in.
+ * two-person call; the hint says who may (the server's `--rooms` rule, see {@link LinkAudience}).
  */
 import { h, setShown } from '../dom.js';
 import { newRoomId, roomUrl } from '../environment.js';
@@ -18,6 +18,18 @@ export async function copyText(text: string, fallbackInput: HTMLInputElement | n
   }
 }
 
+/**
+ * Who can open a link here: `anyone` (an open server: everybody signs in by name), `guests` (a
+ * server with accounts that lets guests in too), `accounts` (only people who can sign in).
+ */
+export type LinkAudience = 'anyone' | 'guests' | 'accounts';
+
+const AUDIENCE_TEXT: Record<LinkAudience, string> = {
+  anyone: 'Anyone who opens the link joins you in a call. No account needed.',
+  guests: 'Anyone who opens the link joins you in a call. People without an account here join as guests, shown with “(guest)”.',
+  accounts: 'Anyone with an account on this server who opens the link joins you in a call.',
+};
+
 export class MeetingLink {
   readonly root: HTMLElement;
   private readonly output: HTMLInputElement;
@@ -25,8 +37,7 @@ export class MeetingLink {
   private readonly status: HTMLElement;
   private readonly open: HTMLAnchorElement;
 
-  /** `accountsOnly`: the server lets only people with an account join (a password server). */
-  constructor(accountsOnly = false) {
+  constructor(audience: LinkAudience = 'anyone') {
     this.output = h('input', { type: 'text', readonly: true, class: 'link-output', 'aria-label': 'Meeting link' });
     this.status = h('span', { class: 'copy-status', role: 'status', 'aria-live': 'polite' });
     this.open = h('a', { class: 'button button-ghost button-small', target: '_blank', rel: 'noopener' }, 'Open');
@@ -52,13 +63,7 @@ export class MeetingLink {
       'section',
       { class: 'card link-card', 'aria-labelledby': 'link-title' },
       h('h2', { id: 'link-title' }, 'Meet by link'),
-      h(
-        'p',
-        { class: 'hint' },
-        accountsOnly
-          ? 'Anyone with an account on this server who opens the link joins you in a call.'
-          : 'Anyone who opens the link joins you in a call. No account needed.',
-      ),
+      h('p', { class: 'hint' }, AUDIENCE_TEXT[audience]),
       create,
       this.result,
     );

@@ -10,7 +10,13 @@ import { audioConstraints, videoConstraints } from '../environment.js';
 import { icon } from '../icons.js';
 import { errorText } from '../messages.js';
 
-export type PreJoinIdentity = { kind: 'guest'; name: string } | { kind: 'account'; name: string };
+/**
+ * `marked`: a guest on a server with accounts, whom others see as "Name (guest)"; `signIn`, where
+ * to go instead to join with an account (password servers).
+ */
+export type PreJoinIdentity =
+  | { kind: 'guest'; name: string; marked?: boolean; signIn?: string }
+  | { kind: 'account'; name: string };
 
 export type PreJoinChoice = {
   name: string;
@@ -73,7 +79,16 @@ export class PreJoinView {
             { class: 'field' },
             h('label', { for: 'prejoin-name' }, 'Your name'),
             this.nameInput,
-            h('p', { class: 'hint', id: 'prejoin-name-hint' }, 'The other person sees this name.'),
+            h(
+              'p',
+              { class: 'hint', id: 'prejoin-name-hint' },
+              identity.kind === 'guest' && identity.marked === true
+                ? 'You join as a guest: the other person sees this name marked “(guest)”.'
+                : 'The other person sees this name.',
+            ),
+            identity.kind === 'guest' && identity.signIn !== undefined
+              ? h('p', { class: 'hint prejoin-sign-in' }, 'Have an account here? ', h('a', { href: identity.signIn }, 'Sign in to join as yourself'), '.')
+              : null,
           )
         : h('p', { class: 'prejoin-as' }, 'You join as ', h('strong', {}, identity.name), '.');
     const form = h(
