@@ -38,6 +38,8 @@ export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
 export const CloseCodes = {
   1000: { name: 'normal', meaning: 'Normal closure.' },
   1001: { name: 'going_away', meaning: 'The server is shutting down for good.' },
+  1003: { name: 'unsupported_data', meaning: 'The client sent a binary frame; the protocol is JSON text only.' },
+  1008: { name: 'policy_violation', meaning: 'The client kept sending malformed frames (bad_json, bad_message, unknown_type): 16 strikes, forgiven at one per 4 s.' },
   1009: { name: 'message_too_big', meaning: 'A frame was larger than the limit (64 KiB by default).' },
   1012: { name: 'service_restart', meaning: 'The server is restarting (drain); reconnect after the advertised delay.' },
   4000: { name: 'resuming', meaning: 'Sent by a client that drops its socket on purpose and will resume: not a goodbye, so its session and calls wait for it.' },
@@ -52,6 +54,8 @@ export type CloseCode = keyof typeof CloseCodes;
 export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
   messageTooBig: 1009,
   serviceRestart: 1012,
   resuming: 4000,

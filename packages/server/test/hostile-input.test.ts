@@ -1,6 +1,7 @@
 // Bad input of every kind gets a coded error (or a documented close) and nothing else: the
 // server stays up, and a call between two other people carries on as if nothing happened.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MALFORMED_POLICY } from '@callwire/protocol';
 import type { Session } from '../src/ws/session.js';
 import {
   SDP_ANSWER,
@@ -113,13 +114,66 @@ describe('malformed frames', () => {
     await bystandersUnaffected();
   });
 
-  it('answers a binary frame with bad_json and keeps the socket', async () => {
+  it('closes a socket that sends a binary frame with 1003, on every endpoint', async () => {
     const c = await nativeUser(ts, 'binary');
     c.ws.send(Buffer.from([0, 1, 2, 3, 0xff]), { binary: true });
-    expect((await c.next('error')).code).toBe('bad_json');
-    await c.settle();
+    expect(await c.closed).toBe(1003);
+    expect(c.pending('error')).toEqual([]);
+    await until(() => ts.server.ctx.hub.get('binary') === undefined);
+    const anon = await TestClient.open(ts.url('/'));
+    anon.ws.send(Buffer.from('{"type":"ping"}'), { binary: true });
+    expect(await anon.closed).toBe(1003);
+    const o = await one2oneUser(ts, 'binary-o2o');
+    o.ws.send(Buffer.alloc(10), { binary: true });
+    expect(await o.closed).toBe(1003);
+    expect(ts.server.ctx.stats.closes.get(1003)).toBe(3);
     await bystandersUnaffected();
   });
+
+  it('closes a connection after 16 malformed frames (1008), good frames in between or not', async () => {
+    const { strikes } = MALFORMED_POLICY;
+    // In a row, before login: every frame is answered until the one that closes.
+    const anon = await TestClient.open(ts.url('/'));
+    for (let i = 0; i < strikes + 5; i++) anon.send('{not json');
+    expect(await anon.closed).toBe(1008);
+    expect(anon.pending('error').map((e) => e.code)).toEqual(Array(strikes).fill('bad_json'));
+
+    // Interleaved with good frames, after login, of all three kinds: still closed.
+    const c = await nativeUser(ts, 'garbler');
+    const bad = ['nope', '{}', '{"type":"dance"}'];
+    for (let i = 0; i < strikes - 1; i++) {
+      c.send(bad[i % 3]!);
+      await c.settle();
+    }
+    expect(c.closeCode).toBeUndefined();
+    c.send(bad[0]!);
+    expect(await c.closed).toBe(1008);
+    await until(() => ts.server.ctx.hub.get('garbler') === undefined);
+
+    // one2one too.
+    const o = await one2oneUser(ts, 'garbler-o2o');
+    for (let i = 0; i < strikes; i++) o.send({ id: 'dance' });
+    expect(await o.closed).toBe(1008);
+    expect(ts.server.ctx.stats.closes.get(1008)).toBe(3);
+    await bystandersUnaffected();
+  });
+
+  it('forgives a malformed frame now and then: a slow trickle is never closed', async () => {
+    const { strikes, forgiveMs } = MALFORMED_POLICY;
+    const c = await nativeUser(ts, 'clumsy');
+    // Most of the allowance at once, then one bad frame per forgiveness period (with a margin):
+    // as many bad frames as the limit in all, never closed.
+    for (let i = 0; i < strikes - 2; i++) c.send('oops');
+    await c.settle();
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, forgiveMs * 1.5));
+      c.send('oops');
+      await c.settle();
+    }
+    expect(c.closeCode).toBeUndefined();
+    expect(c.pending('error')).toHaveLength(strikes);
+    await bystandersUnaffected();
+  }, 30_000);
 
   it('refuses missing fields and wrong field types with bad_message', async () => {
     const anon = await TestClient.open(ts.url('/'));
@@ -163,11 +217,14 @@ describe('malformed frames', () => {
       { type: 'join', room: '' },
       { type: 'ping', ref: 5 },
     ];
-    for (const frame of bad) {
-      const e = await errorFor(c, frame);
+    // Each bad frame is a strike (1008 at 16): a fresh connection for every dozen.
+    let sender = c;
+    for (const [i, frame] of bad.entries()) {
+      if (i > 0 && i % 12 === 0) sender = await nativeUser(ts, `typos-${i}`);
+      const e = await errorFor(sender, frame);
       expect({ frame, code: e.code }).toEqual({ frame, code: 'bad_message' });
     }
-    await c.settle();
+    await sender.settle();
     await bystandersUnaffected();
   });
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE, ErrorCodes } from '@callwire/protocol';
+import { CLOSE, ErrorCodes, MALFORMED_POLICY } from '@callwire/protocol';
 import type { Context } from '../context.js';
 import { handleNativeFrame } from '../dialects/native-router.js';
 import { handleOne2OneFrame } from '../dialects/one2one-router.js';
@@ -95,6 +95,7 @@ export class Gateway {
       invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
       outboundCapBytes: config.outboundCapBytes,
       backlogMax: config.queueMax,
+      malformed: { burst: MALFORMED_POLICY.strikes, perSecond: 1000 / MALFORMED_POLICY.forgiveMs },
     };
     this.host = {
       limits: this.limits,
@@ -103,6 +104,7 @@ export class Gateway {
       // Too much is waiting for an away session: it could not resume in order, so it ends
       // now (after the current message is handled) rather than at the end of its grace.
       backlogOverflow: (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
+      malformed: (s) => this.malformed(s),
     };
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
     // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
@@ -176,8 +178,10 @@ export class Gateway {
       if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
       session.rateStrikes = 0;
       if (isBinary) {
-        ctx.stats.error('bad_json');
-        return session.send({ t: 'error', code: 'bad_json', message: 'Binary frames are not part of the protocol.' });
+        // Every dialect is JSON text: a binary frame is a client that speaks something else, and
+        // answering it would only invite more. RFC 6455 7.4.1: 1003, "cannot accept this type".
+        ctx.stats.closed(CLOSE.unsupportedData);
+        return session.close(CLOSE.unsupportedData, 'binary frames are not supported');
       }
       // Replies and relays of a frame that is one of several in the same read are written
       // together at the end of the tick; a lone frame's are written at once.
@@ -264,6 +268,20 @@ export class Gateway {
       session.lastRateErrorMs = now;
       session.send({ t: 'error', code: 'rate_limited' });
     }
+  }
+
+  /**
+   * A malformed frame is a strike; the strike that empties the bucket closes the socket (1008).
+   * Good frames in between do not wipe the slate (that was how a flood slipped through), only
+   * time does.
+   */
+  private malformed(session: Session): void {
+    if (session.ws.readyState !== 1) return;
+    take(session.malformedBucket, this.limits.malformed, Date.now());
+    if (session.malformedBucket.tokens >= 1) return;
+    this.ctx.stats.closed(CLOSE.policyViolation);
+    this.ctx.log.warn({ session: session.id, name: session.name }, 'malformed frames: closing');
+    session.close(CLOSE.policyViolation, 'too many malformed frames');
   }
 
   private slowConsumer(session: Session): void {

@@ -5,7 +5,7 @@
  * enforces the outbound cap.
  */
 import type { WebSocket } from 'ws';
-import { CLOSE } from '@callwire/protocol';
+import { CLOSE, type ErrorCode } from '@callwire/protocol';
 import type { Call } from '../calls/call.js';
 import type { Party, PartyState } from '../calls/model.js';
 import type { Dialect } from '../dialects/dialect.js';
@@ -19,6 +19,8 @@ export type SessionState = PartyState;
 
 export interface SessionLimits {
   readonly messages: BucketSpec;
+  /** Strikes for malformed frames: empty means close (1008). */
+  readonly malformed: BucketSpec;
   readonly invites: BucketSpec;
   readonly outboundCapBytes: number;
   /** Messages kept for a session while it is away (resume). */
@@ -33,7 +35,16 @@ export interface SessionHost {
   slowConsumer(session: Session): void;
   /** Too much is waiting for an away session: it cannot resume in order. */
   backlogOverflow(session: Session): void;
+  /** The session was just told that a frame of its was malformed (a strike against it). */
+  malformed(session: Session): void;
 }
+
+/**
+ * The error codes that say "that frame was not the protocol": each is a strike (see
+ * MALFORMED_POLICY). Codes about state (`not_logged_in`, `not_in_call`, ...) are not: an honest
+ * client can race into them.
+ */
+const MALFORMED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad_json', 'bad_message', 'unknown_type']);
 
 export class Session implements Party {
   state: SessionState = 'anonymous';
@@ -48,6 +59,8 @@ export class Session implements Party {
   lastSeenMs: number;
   readonly bucket: Bucket;
   rateStrikes = 0;
+  /** Malformed frames, forgiven slowly (gateway: MALFORMED_POLICY). */
+  readonly malformedBucket: Bucket;
   lastRateErrorMs = 0;
   /**
    * When the gateway's sweep sends this (native) session fresh TURN credentials; 0 = not yet
@@ -77,6 +90,7 @@ export class Session implements Party {
     this.dialect = dialect;
     this.lastSeenMs = nowMs;
     this.bucket = newBucket(host.limits.messages, nowMs);
+    this.malformedBucket = newBucket(host.limits.malformed, nowMs);
   }
 
   get limits(): SessionLimits {
@@ -87,6 +101,8 @@ export class Session implements Party {
   send(event: OutEvent): void {
     const text = this.dialect.encode(event, this);
     if (text !== null) this.sendText(text);
+    // After the reply, so that the client learns what was wrong before a closing strike.
+    if (event.t === 'error' && MALFORMED_CODES.has(event.code)) this.host.malformed(this);
   }
 
   sendText(text: string): void {
