@@ -46,7 +46,7 @@ export const CloseCodes = {
   4001: { name: 'unauthorized', meaning: 'The session is no longer authorized (token expired, user removed).' },
   4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection.' },
   4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
-  4029: { name: 'flood', meaning: 'The client kept sending after being rate limited.' },
+  4029: { name: 'flood', meaning: 'The client kept sending above the sustained rate (more than 10 s worth of it beyond what was served).' },
 } as const;
 
 export type CloseCode = keyof typeof CloseCodes;

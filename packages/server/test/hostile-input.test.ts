@@ -363,6 +363,44 @@ describe('limits', () => {
     await bystandersUnaffected();
   });
 
+  it('closes 300 pings then a 25 ms pause, in a loop, with 4029 (drops in a row no longer reset)', async () => {
+    const f = await nativeUser(ts, 'pulser');
+    const started = Date.now();
+    let sent = 0;
+    // The pattern from issue 14, for at most 15 s: before the flood policy, one frame in each
+    // pause got through and reset the count, so it was never closed.
+    while (f.closeCode === undefined && Date.now() - started < 15_000) {
+      for (let i = 0; i < 300 && f.ws.readyState === f.ws.OPEN; i++, sent++) f.send({ type: 'ping' });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(f.closeCode).toBe(4029);
+    const elapsedS = (Date.now() - started) / 1000;
+    // Served: at most the burst plus the sustained rate over the time it took (with a margin).
+    const { rateBurst, ratePerSecond } = ts.server.ctx.config;
+    expect(f.pending('pong').length).toBeLessThanOrEqual(rateBurst + ratePerSecond * (elapsedS + 1));
+    expect(sent).toBeGreaterThan(rateBurst);
+    await until(() => ts.server.ctx.hub.get('pulser') === undefined);
+    expect(ts.server.ctx.stats.closes.get(4029)).toBe(1);
+    await bystandersUnaffected();
+  });
+
+  it('never closes, nor limits, bursts that stay under the sustained rate (44/s for 8 s)', async () => {
+    const c = await nativeUser(ts, 'steady');
+    const started = Date.now();
+    // Most of the burst at once, then 22 pings every 500 ms: 88% of 50/s, in clumps.
+    let sent = 0;
+    for (let i = 0; i < 150; i++, sent++) c.send({ type: 'ping', ref: `p${sent}` });
+    while (Date.now() - started < 8_000) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 22; i++, sent++) c.send({ type: 'ping', ref: `p${sent}` });
+    }
+    await c.settle();
+    expect(c.closeCode).toBeUndefined();
+    expect(c.pending('error')).toEqual([]);
+    expect(c.pending('pong').length).toBe(sent);
+    await bystandersUnaffected();
+  }, 30_000);
+
   it('never limits a normal call setup: offer, answer and 40 candidates each way at once', async () => {
     const a = await nativeUser(ts, 'setup-a');
     const b = await nativeUser(ts, 'setup-b');

@@ -50,8 +50,16 @@ const ROUTES = new Map<string, Route>([
  */
 const GOODBYE_CODES = new Set([1000, 1001, 1005]);
 
-/** After this many dropped messages in a row a flooding client is disconnected (4029). */
-const FLOOD_STRIKES = 400;
+/**
+ * The flood policy. Frames above the sustained rate are dropped (`rate_limited`); a client that
+ * goes on sending above it is closed (4029) once this much more than the sustained rate allows
+ * has arrived. It is a second bucket over every frame received, dropped or not, with the
+ * sustained rate and a deeper burst: over any stretch of T seconds a client may send
+ * `burst + perSecond * (T + FLOOD_WINDOW_S)` frames. A count of drops "in a row" (what this
+ * replaced) was reset by every frame that got through, so 300 frames then a 25 ms pause, in a
+ * loop, was never closed. Sending at or under the sustained rate never empties this bucket.
+ */
+export const FLOOD_WINDOW_S = 10;
 
 export class Gateway {
   private readonly wss: WebSocketServer;
@@ -92,6 +100,10 @@ export class Gateway {
     });
     this.limits = {
       messages: { burst: config.rateBurst, perSecond: config.ratePerSecond },
+      flood: {
+        burst: config.rateBurst + config.ratePerSecond * FLOOD_WINDOW_S,
+        perSecond: config.ratePerSecond,
+      },
       invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
       outboundCapBytes: config.outboundCapBytes,
       backlogMax: config.queueMax,
@@ -175,8 +187,8 @@ export class Gateway {
       const session = conn.session;
       const now = Date.now();
       session.lastSeenMs = now;
+      if (!take(session.floodBucket, this.limits.flood, now)) return this.flood(session);
       if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
-      session.rateStrikes = 0;
       if (isBinary) {
         // Every dialect is JSON text: a binary frame is a client that speaks something else, and
         // answering it would only invite more. RFC 6455 7.4.1: 1003, "cannot accept this type".
@@ -255,14 +267,16 @@ export class Gateway {
     this.finishers.get(session)?.(session);
   }
 
+  private flood(session: Session): void {
+    // Frames already read after the close was decided arrive here too: count the close once.
+    if (session.ws.readyState !== 1) return;
+    this.ctx.stats.closed(CLOSE.flood);
+    this.ctx.log.warn({ session: session.id, name: session.name }, 'flood: closing');
+    session.close(CLOSE.flood, 'flood');
+  }
+
   private rateLimited(session: Session, now: number): void {
     this.ctx.stats.error('rate_limited');
-    if (++session.rateStrikes >= FLOOD_STRIKES) {
-      this.ctx.stats.closed(CLOSE.flood);
-      this.ctx.log.warn({ session: session.id, name: session.name }, 'flood: closing');
-      session.close(CLOSE.flood, 'flood');
-      return;
-    }
     // One error per second at most: answering every dropped frame would amplify a flood.
     if (now - session.lastRateErrorMs >= 1000) {
       session.lastRateErrorMs = now;

@@ -19,6 +19,8 @@ export type SessionState = PartyState;
 
 export interface SessionLimits {
   readonly messages: BucketSpec;
+  /** Every frame received, accepted or dropped: empty means a flood (4029). */
+  readonly flood: BucketSpec;
   /** Strikes for malformed frames: empty means close (1008). */
   readonly malformed: BucketSpec;
   readonly invites: BucketSpec;
@@ -58,7 +60,8 @@ export class Session implements Party {
   watching: Set<string> | null = null;
   lastSeenMs: number;
   readonly bucket: Bucket;
-  rateStrikes = 0;
+  /** Every frame received, accepted or dropped (gateway: the flood policy). */
+  readonly floodBucket: Bucket;
   /** Malformed frames, forgiven slowly (gateway: MALFORMED_POLICY). */
   readonly malformedBucket: Bucket;
   lastRateErrorMs = 0;
@@ -90,6 +93,7 @@ export class Session implements Party {
     this.dialect = dialect;
     this.lastSeenMs = nowMs;
     this.bucket = newBucket(host.limits.messages, nowMs);
+    this.floodBucket = newBucket(host.limits.flood, nowMs);
     this.malformedBucket = newBucket(host.limits.malformed, nowMs);
   }
 
