@@ -46,6 +46,7 @@ export const CloseCodes = {
   4001: { name: 'unauthorized', meaning: 'The session is no longer authorized (token expired, user removed).' },
   4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection.' },
   4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
+  4010: { name: 'login_timeout', meaning: 'The connection did not sign in within the login deadline (10 s by default).' },
   4029: { name: 'flood', meaning: 'The client kept sending above the sustained rate (more than 10 s worth of it beyond what was served).' },
 } as const;
 
@@ -62,6 +63,7 @@ export const CLOSE = {
   unauthorized: 4001,
   sessionReplaced: 4003,
   slowConsumer: 4008,
+  loginTimeout: 4010,
   flood: 4029,
 } as const satisfies Record<string, CloseCode>;
 

@@ -474,6 +474,132 @@ describe('limits', () => {
   });
 });
 
+describe('anonymous sockets and client addresses', () => {
+  const extra: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of extra.splice(0)) await s.close();
+  });
+  async function server(flags: string[]): Promise<TestServer> {
+    const s = await startServer(flags);
+    extra.push(s);
+    return s;
+  }
+  /** A socket from `localAddress`, with extra upgrade headers; resolves once it is open. */
+  async function socketFrom(s: TestServer, localAddress: string, headers: Record<string, string> = {}, path = '/') {
+    const c = new TestClient(s.url(path), { localAddress, headers });
+    await c.opened;
+    return c;
+  }
+  /** The upgrade is refused: the HTTP status it got. */
+  async function refusedStatus(s: TestServer, localAddress: string, headers: Record<string, string> = {}) {
+    const c = new TestClient(s.url('/'), { localAddress, headers });
+    const err = await c.opened.then(
+      () => new Error('opened'),
+      (e: unknown) => e as Error,
+    );
+    return /Unexpected server response: (\d+)/.exec(err.message)?.[1];
+  }
+  const addressesOf = (s: TestServer) =>
+    [...(s.server.gateway as unknown as { sessions: Set<Session> }).sessions].map((x) => x.remoteAddress);
+
+  it('closes sockets that do not sign in before the login deadline (4010), in every dialect', async () => {
+    expect(ts.server.ctx.config.loginTimeoutMs).toBe(10_000);
+    const s = await server(['--login-timeout-ms', '600']);
+    const opened = Date.now();
+    const native = await TestClient.open(s.url('/'));
+    const o2o = await TestClient.open(s.url('/call'));
+    const chatty = await TestClient.open(s.url('/'));
+    // Talking (app pings, WebSocket pings) is not signing in.
+    const talk = setInterval(() => {
+      if (chatty.ws.readyState !== chatty.ws.OPEN) return;
+      chatty.send({ type: 'ping' });
+      chatty.ws.ping();
+    }, 50);
+    const user = await TestClient.open(s.url('/'));
+    user.send({ type: 'login', name: 'prompt', protocol: 1 });
+    expect((await user.next('login')).success).toBe(true);
+    try {
+      for (const c of [native, o2o, chatty]) expect(await c.closed).toBe(4010);
+    } finally {
+      clearInterval(talk);
+    }
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(600);
+    // The one that signed in is still there, long past the deadline.
+    await user.settle();
+    expect(user.closeCode).toBeUndefined();
+    expect(s.server.ctx.stats.closes.get(4010)).toBe(3);
+    expect(s.server.gateway.size).toBe(1);
+    await bystandersUnaffected();
+  });
+
+  it('caps open connections per address (HTTP 429), freeing a place when one closes', async () => {
+    const s = await server(['--max-connections-per-ip', '3']);
+    const mine = [
+      await socketFrom(s, '127.0.0.1'),
+      await socketFrom(s, '127.0.0.1'),
+      await socketFrom(s, '127.0.0.1'),
+    ];
+    expect(await refusedStatus(s, '127.0.0.1')).toBe('429');
+    // Another address has its own allowance.
+    const other = await socketFrom(s, '127.0.0.2');
+    other.send({ type: 'login', name: 'elsewhere', protocol: 1 });
+    expect((await other.next('login')).success).toBe(true);
+    mine[0]!.close();
+    await mine[0]!.closed;
+    // The count drops when the TCP socket is gone, a moment after the close handshake.
+    await until(() => s.server.gateway.size === 3);
+    let again: TestClient | undefined;
+    await until(() => {
+      if (again === undefined) {
+        const c = new TestClient(s.url('/'), { localAddress: '127.0.0.1' });
+        c.opened.then(
+          () => (again = c),
+          () => undefined,
+        );
+      }
+      return again !== undefined;
+    });
+    expect(again!.ws.readyState).toBe(again!.ws.OPEN);
+    await bystandersUnaffected();
+  });
+
+  it('believes Forwarded / X-Forwarded-For only from trusted proxies; IPv6 clients count per /64', async () => {
+    const s = await server(['--trusted-proxies', '127.0.0.1,10.0.0.0/8', '--max-connections-per-ip', '2']);
+    // Through the proxy: the client is the rightmost address that is not a trusted proxy.
+    const a1 = await socketFrom(s, '127.0.0.1', { 'x-forwarded-for': '198.51.100.7, 10.1.2.3' });
+    await socketFrom(s, '127.0.0.1', { 'x-forwarded-for': '203.0.113.1, 198.51.100.7' });
+    expect(await refusedStatus(s, '127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })).toBe('429');
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for=192.0.2.60;proto=http, for=10.0.0.9' });
+    // Two IPv6 clients in one /64 share an allowance; the next /64 does not.
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8::1]:4711"' });
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8::2]"' });
+    expect(await refusedStatus(s, '127.0.0.1', { forwarded: 'for="[2001:db8::ffff:3]"' })).toBe('429');
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8:0:1::1]"' });
+    // Not from a trusted proxy: the headers are the client's own words, and ignored.
+    await socketFrom(s, '127.0.0.2', { 'x-forwarded-for': '198.51.100.7' });
+    await socketFrom(s, '127.0.0.2', { forwarded: 'for=198.51.100.7' });
+    expect(await refusedStatus(s, '127.0.0.2', { 'x-forwarded-for': '203.0.113.99' })).toBe('429');
+    // The proxy itself, without a header, is counted as itself.
+    await socketFrom(s, '127.0.0.1');
+    expect(addressesOf(s).sort()).toEqual(
+      [
+        '198.51.100.7',
+        '198.51.100.7',
+        '192.0.2.60',
+        '2001:db8::1',
+        '2001:db8::2',
+        '2001:db8:0:1::1',
+        '127.0.0.2',
+        '127.0.0.2',
+        '127.0.0.1',
+      ].sort(),
+    );
+    a1.send({ type: 'login', name: 'proxied', protocol: 1 });
+    expect((await a1.next('login')).success).toBe(true);
+    await bystandersUnaffected();
+  });
+});
+
 describe('authority over calls', () => {
   it('refuses offer/answer/candidate/hangup/accept/decline/cancel for a call the sender is not in', async () => {
     const z = await nativeUser(ts, 'intruder');

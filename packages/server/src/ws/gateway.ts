@@ -16,6 +16,8 @@ import { peerjsDialect } from '../dialects/peerjs-encode.js';
 import type { Dialect } from '../dialects/dialect.js';
 import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
+import { ClientAddresses } from './client-address.js';
+import { networkKey } from '../auth/throttle.js';
 import { take } from '../rate-limit.js';
 import { Session, type SessionHost, type SessionLimits } from './session.js';
 import { WriteBatch } from './write-batch.js';
@@ -73,6 +75,9 @@ export class Gateway {
   private readonly routes: Map<string, Route>;
   /** Sessions of routes that want to hear when a session is over. */
   private readonly finishers = new WeakMap<Session, (session: Session) => void>();
+  private readonly addresses: ClientAddresses;
+  /** Open connections (upgrading or upgraded) per client network (networkKey). */
+  private readonly perNetwork = new Map<string, number>();
 
   constructor(private readonly ctx: Context) {
     const { config, directory } = ctx;
@@ -121,7 +126,8 @@ export class Gateway {
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
     // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
     // a second of their due time; cheap enough at 19k sockets (one loop, no allocation).
-    const bounds = [config.pingIntervalMs, config.idleTimeoutMs, 3000];
+    this.addresses = new ClientAddresses(config.trustedProxies);
+    const bounds = [config.pingIntervalMs, config.idleTimeoutMs, config.loginTimeoutMs, 3000];
     if (config.resumeGraceMs > 0) bounds.push(config.resumeGraceMs);
     const sweepMs = Math.max(25, Math.min(...bounds) / 3);
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
@@ -142,7 +148,10 @@ export class Gateway {
     if (route === undefined) return reject(socket, 404, 'Not Found');
     if (this.draining) return reject(socket, 503, 'Service Unavailable');
     if (!isOriginAllowed(req, this.ctx.config)) return reject(socket, 403, 'Forbidden');
-    const upgrade = () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route));
+    const address = this.addresses.of(req);
+    if (!this.admit(socket, address)) return reject(socket, 429, 'Too Many Requests');
+    const upgrade = () =>
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route, address));
     // A token offered with the upgrade (jwt mode) is checked first: a bad one gets 401 and
     // never becomes a socket.
     const check = this.ctx.auth.checkUpgrade(req);
@@ -158,13 +167,36 @@ export class Gateway {
     );
   };
 
-  private accept(ws: WebSocket, req: IncomingMessage, route: Route): void {
+  /**
+   * Count a connection against its client's network, or refuse it when that network already
+   * holds `--max-connections-per-ip`. The count drops when the TCP socket closes, however it
+   * ends (refused, upgraded and closed, terminated).
+   */
+  private admit(socket: Duplex, address: string): boolean {
+    const cap = this.ctx.config.maxConnectionsPerIp;
+    if (cap === 0) return true;
+    const key = networkKey(address);
+    const open = this.perNetwork.get(key) ?? 0;
+    if (open >= cap) {
+      this.ctx.log.debug({ address }, 'connection cap reached: refused');
+      return false;
+    }
+    this.perNetwork.set(key, open + 1);
+    socket.once('close', () => {
+      const n = (this.perNetwork.get(key) ?? 1) - 1;
+      if (n <= 0) this.perNetwork.delete(key);
+      else this.perNetwork.set(key, n);
+    });
+    return true;
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, route: Route, address: string): void {
     const { ctx } = this;
     const session = new Session(
       this.nextSessionId++,
       ws,
       route.dialect,
-      req.socket.remoteAddress ?? '',
+      address,
       this.host,
       Date.now(),
     );
@@ -312,12 +344,25 @@ export class Gateway {
   private sweep(): void {
     const now = Date.now();
     for (const session of [...this.ctx.resumer.expired(now)]) this.finish(session);
-    const { pingIntervalMs, idleTimeoutMs } = this.ctx.config;
+    const { pingIntervalMs, idleTimeoutMs, loginTimeoutMs } = this.ctx.config;
     const iceRefreshMs = iceRefreshAfterMs(this.ctx.config);
     for (const session of this.sessions) {
       const quietMs = now - session.lastSeenMs;
       if (quietMs >= idleTimeoutMs) {
         session.ws.terminate();
+        continue;
+      }
+      // `ws` answers pings by itself, so a socket that never signs in is not silent: without
+      // a deadline it would hold its memory forever. One whose login is being checked (a
+      // password hash waiting its turn) is left to finish it.
+      if (
+        session.state === 'anonymous' &&
+        now - session.openedAtMs >= loginTimeoutMs &&
+        !this.ctx.loggingIn.has(session) &&
+        session.ws.readyState === 1
+      ) {
+        this.ctx.stats.closed(CLOSE.loginTimeout);
+        session.close(CLOSE.loginTimeout, 'login timeout');
         continue;
       }
       if (quietMs >= pingIntervalMs && session.ws.readyState === 1) session.ws.ping();

@@ -59,6 +59,8 @@ export class Session implements Party {
   room: string | null = null;
   watching: Set<string> | null = null;
   lastSeenMs: number;
+  /** When the socket opened: the login deadline counts from here. */
+  readonly openedAtMs: number;
   readonly bucket: Bucket;
   /** Every frame received, accepted or dropped (gateway: the flood policy). */
   readonly floodBucket: Bucket;
@@ -92,6 +94,7 @@ export class Session implements Party {
   ) {
     this.dialect = dialect;
     this.lastSeenMs = nowMs;
+    this.openedAtMs = nowMs;
     this.bucket = newBucket(host.limits.messages, nowMs);
     this.floodBucket = newBucket(host.limits.flood, nowMs);
     this.malformedBucket = newBucket(host.limits.malformed, nowMs);
