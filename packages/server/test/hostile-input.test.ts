@@ -710,8 +710,8 @@ describe('authority over calls', () => {
     await anon.settle();
 
     const o = await TestClient.open(ts.url('/call'));
+    // (`list` is answered before register in open mode, as the one2one sample does.)
     for (const frame of [
-      { id: 'list' },
       { id: 'stop' },
       { id: 'call', to: 'bystander-x', sdpOffer: SDP_OFFER },
     ]) {
