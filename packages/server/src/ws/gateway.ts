@@ -10,7 +10,6 @@ import { CLOSE, ErrorCodes, MALFORMED_POLICY } from '@callwire/protocol';
 import type { Context } from '../context.js';
 import { handleNativeFrame } from '../dialects/native-router.js';
 import { handleOne2OneFrame } from '../dialects/one2one-router.js';
-import { tutorialDialect } from '../dialects/native.js';
 import { one2oneDialect } from '../dialects/one2one-encode.js';
 import { peerjsDialect } from '../dialects/peerjs-encode.js';
 import type { Dialect } from '../dialects/dialect.js';
@@ -23,6 +22,15 @@ import { Session, type SessionHost, type SessionLimits } from './session.js';
 import { WriteBatch } from './write-batch.js';
 import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
+import { peerOf, roleOf } from '../calls/call.js';
+import { nativeDialect, tutorialDialect } from '../dialects/native.js';
+import {
+  DETACHED_SOCKET,
+  RESTART_STATE_TTL_MS,
+  parseRestartState,
+  snapshot,
+  type RestartState,
+} from './restart.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
@@ -268,10 +276,12 @@ export class Gateway {
       session.state === 'active' &&
       session.resumeToken !== null &&
       !session.kicked &&
-      !GOODBYE_CODES.has(code) &&
+      (session.parking || !GOODBYE_CODES.has(code)) &&
       resumer.enabled
     ) {
       resumer.suspend(session, Date.now());
+      // Away now: what is sent to it is kept because it is away (and goes out once it resumes).
+      session.parking = false;
       announcePeerState(session, true);
       this.ctx.log.debug({ session: session.id, name: session.name }, 'away: may resume');
       return;
@@ -390,8 +400,17 @@ export class Gateway {
    * Drain: refuse new sockets, tell every client to come back after a jittered delay (so they
    * do not all return at once), then close with 1012. Resolves when every socket is gone or
    * the deadline passes (the rest are terminated).
+   *
+   * With `park` (a single node, whose next process will take over from the store), it loses
+   * nothing that was accepted: sessions that cannot resume have their calls ended first, while
+   * both sides can still hear it (a tutorial page gets `leave`, a one2one client
+   * `stopCommunication`); sessions that can resume keep, from the moment they are told to
+   * reconnect, whatever is sent to them (their peers' frames that were already on the way
+   * included) instead of racing it against the close frame; and once the sockets are gone
+   * they are written to the store with their calls (restart.ts).
    */
-  async drain(deadlineMs: number, jitterMs = 5000): Promise<void> {
+  async drain(deadlineMs: number, options: { park?: boolean; jitterMs?: number } = {}): Promise<void> {
+    const { park = false, jitterMs = 5000 } = options;
     this.draining = true;
     const sessions = [...this.sessions];
     // A cluster node first hands resumable sessions and their calls to the other nodes: those
@@ -399,15 +418,155 @@ export class Gateway {
     // left to close here. (A single node hands nobody over.)
     const handedOver = await this.ctx.directory.handOff([...sessions, ...this.ctx.resumer.all()]);
     for (const session of handedOver) this.sessions.delete(session);
+    const staying = sessions.filter((s) => !handedOver.has(s));
+    const parked = new Set(park ? staying.filter((s) => this.parkable(s)) : []);
+    if (park) {
+      for (const session of staying) if (!parked.has(session)) this.endCallsNow(session);
+    }
+    // Handed-over sessions too: their clients resume on another node.
     for (const session of sessions) {
       session.send({ t: 'reconnect', afterMs: Math.floor(Math.random() * jitterMs) });
-      session.close(CLOSE.serviceRestart, 'server restarting');
+      if (parked.has(session)) {
+        session.backlog ??= [];
+        session.parking = true;
+        session.closeForRestart();
+      } else {
+        session.close(CLOSE.serviceRestart, 'server restarting');
+      }
     }
     const deadline = Date.now() + deadlineMs;
     while (this.sessions.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const session of this.sessions) session.ws.terminate();
+    if (park) await this.park();
+  }
+
+  /** A session whose client will resume after a restart: native, with a resume token. */
+  private parkable(session: Session): boolean {
+    return (
+      this.ctx.resumer.enabled &&
+      session.state === 'active' &&
+      session.resumeToken !== null &&
+      session.dialect.name === 'native' &&
+      !session.kicked
+    );
+  }
+
+  /**
+   * A session that cannot resume is leaving: end its call now, telling both parties, before
+   * any socket is closed (once closed, what is sent to it is lost).
+   */
+  private endCallsNow(session: Session): void {
+    if (session.state !== 'active') return;
+    const call = session.call;
+    if (call !== null) {
+      session.send({
+        t: 'ended',
+        callId: call.id,
+        peerName: peerOf(call, session).name,
+        role: roleOf(call, session) ?? 'caller',
+        reason: 'disconnected',
+        missed: false,
+        self: false,
+        wasConnected: call.state === 'connected',
+      });
+    }
+    this.ctx.engine.disconnect(session);
+  }
+
+  /** Write every session that may resume, and their calls, to the store for the next start. */
+  private async park(): Promise<void> {
+    const { resumer, guard, store, log } = this.ctx;
+    const away = resumer.all();
+    // A session that could not keep everything sent to it cannot resume in order: it ends.
+    for (const session of away) if (session.backlogOverflowed) this.finish(session);
+    const now = Date.now();
+    const state = snapshot(
+      resumer.all(),
+      (s) => resumer.digestOf(s),
+      (s) => guard.identityOf(s),
+      now,
+    );
+    if (state.sessions.length === 0) return;
+    try {
+      await store.putRestartState(JSON.stringify(state), now + RESTART_STATE_TTL_MS);
+      log.info({ sessions: state.sessions.length, calls: state.calls.length }, 'drain: sessions kept for the restart');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'drain: could not keep sessions for the restart');
+    }
+  }
+
+  /**
+   * Start: take back what the previous process on this store kept (park). Its sessions are
+   * away, with a full grace period from now, their names held and their calls up.
+   */
+  async restore(): Promise<void> {
+    const { store, log } = this.ctx;
+    let text: string | undefined;
+    try {
+      text = await store.takeRestartState(Date.now());
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'restart: kept sessions unavailable');
+      return;
+    }
+    if (text === undefined || !this.ctx.resumer.enabled) return;
+    const state = parseRestartState(text);
+    if (state === undefined) {
+      log.warn('restart: kept sessions are in an unknown format; starting afresh');
+      return;
+    }
+    const { sessions, calls } = this.restoreState(state);
+    log.info({ sessions, calls }, 'restart: sessions taken back, waiting for their clients');
+  }
+
+  private restoreState(state: RestartState): { sessions: number; calls: number } {
+    const { hub, resumer, guard, engine, config } = this.ctx;
+    const now = Date.now();
+    const until = now + config.resumeGraceMs;
+    const byKey = new Map<string, Session>();
+    for (const saved of state.sessions) {
+      if (hub.get(saved.key) !== undefined) continue;
+      const session = new Session(
+        this.nextSessionId++,
+        DETACHED_SOCKET,
+        nativeDialect,
+        saved.remoteAddress,
+        this.host,
+        now,
+      );
+      session.name = saved.name;
+      session.key = saved.key;
+      session.state = 'active';
+      if (!hub.add(session)) continue;
+      session.backlog = [...saved.backlog];
+      resumer.restore(session, saved.digest, until);
+      guard.track(session, { key: saved.key, display: saved.name, ...saved.identity });
+      byKey.set(saved.key, session);
+    }
+    let restoredCalls = 0;
+    for (const c of state.calls) {
+      const caller = byKey.get(c.callerKey);
+      const callee = byKey.get(c.calleeKey);
+      if (caller === undefined || callee === undefined || caller.call !== null || callee.call !== null) {
+        continue;
+      }
+      engine.book.open({
+        id: c.id,
+        caller,
+        callee,
+        state: 'connected',
+        media: c.media,
+        calleeNotified: true,
+        createdAtMs: c.createdAtMs,
+        answeredAtMs: c.answeredAtMs,
+        room: c.room,
+      });
+      hub.refresh(caller);
+      hub.refresh(callee);
+      restoredCalls++;
+    }
+    return { sessions: byKey.size, calls: restoredCalls };
   }
 
   close(): void {

@@ -81,6 +81,11 @@ export class Session implements Party {
   rebind: ((target: Session) => void) | null = null;
   /** Closed by the server on purpose (policy, auth, drain): such a session may not resume. */
   kicked = false;
+  /**
+   * Draining for a restart: the socket is closing, the session will be kept in the store, and
+   * what is sent to it from now on is kept for its resume instead of racing the close frame.
+   */
+  parking = false;
   private corkedSocket: CorkableSocket | null = null;
 
   constructor(
@@ -113,7 +118,7 @@ export class Session implements Party {
   }
 
   sendText(text: string): void {
-    if (this.state === 'away') return this.keep(text);
+    if (this.state === 'away' || this.parking) return this.keep(text);
     const ws = this.ws;
     if (ws.readyState !== 1 /* OPEN */) return;
     const { batch } = this.host;
@@ -153,6 +158,13 @@ export class Session implements Party {
     const socket = this.corkedSocket;
     this.corkedSocket = null;
     socket?.uncork();
+  }
+
+  /** Close for a restart (1012) without ending the session: it is parked and may resume. */
+  closeForRestart(): void {
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) {
+      this.ws.close(CLOSE.serviceRestart, 'server restarting');
+    }
   }
 
   /** Close with a protocol close code; idempotent. */
