@@ -110,6 +110,17 @@ describe('SIGTERM on a single node', () => {
     await o2oA.next('callResponse');
     const pj = await open(first.url('/peerjs?key=peerjs&id=pj-1&token=t1'));
     await pj.next('OPEN');
+    // A call still ringing is not kept: both of its (resumable) parties are told it ended.
+    const ringers: TestClient[] = [];
+    for (const name of ['ring-a', 'ring-b']) {
+      const c = await open(first.url('/'));
+      c.send({ type: 'login', name, protocol: 1, resume: true });
+      await c.next('login');
+      ringers.push(c);
+    }
+    ringers[0]!.send({ type: 'call', to: 'ring-b' });
+    await ringers[0]!.next('ringing');
+    await ringers[1]!.next('incoming');
 
     // Everybody signals at once, and goes on while the node is told to stop: frames arrive
     // before, during and after the start of the drain. A frame counts as sent when the client's
@@ -141,9 +152,13 @@ describe('SIGTERM on a single node', () => {
       expect(c.received.filter((m) => m.id === 'stopCommunication')).toHaveLength(1);
     }
     expect(await pj.closed).toBe(1012);
+    for (const c of ringers) {
+      expect(await c.closed).toBe(1012);
+      expect(c.received.filter((m) => m.type === 'leave')).toHaveLength(1);
+    }
     expect(await first.exited).toMatchObject({ code: 0 });
     const kept = first.logs.find((l) => l.msg === 'drain: sessions kept for the restart');
-    expect(kept).toMatchObject({ sessions: 2 * CALLS, calls: CALLS });
+    expect(kept).toMatchObject({ sessions: 2 * CALLS + 2, calls: CALLS });
 
     // The new process, same port, same data directory.
     const second = await ServerProcess.start(['--data-dir', dataDir, '--port', String(first.port)]);
@@ -152,7 +167,7 @@ describe('SIGTERM on a single node', () => {
     expect(
       second.logs.find((l) => l.msg === 'restart: sessions taken back, waiting for their clients'),
     ).toMatchObject({
-      sessions: 2 * CALLS,
+      sessions: 2 * CALLS + 2,
       calls: CALLS,
     });
     for (const p of people) {

@@ -421,7 +421,11 @@ export class Gateway {
     const staying = sessions.filter((s) => !handedOver.has(s));
     const parked = new Set(park ? staying.filter((s) => this.parkable(s)) : []);
     if (park) {
-      for (const session of staying) if (!parked.has(session)) this.endCallsNow(session);
+      // Only connected calls are kept: a ringing call (and a wait in a room) ends now, for
+      // everyone, while its parties can still be told.
+      for (const session of staying) {
+        if (!parked.has(session) || session.call?.state !== 'connected') this.endCallsNow(session);
+      }
     }
     // Handed-over sessions too: their clients resume on another node.
     for (const session of sessions) {
@@ -461,16 +465,20 @@ export class Gateway {
     if (session.state !== 'active') return;
     const call = session.call;
     if (call !== null) {
-      session.send({
+      // The engine tells the leaving party too, as the one who ended the call; tutorial and
+      // one2one clients are not told of an end they caused (their page did it), but here the
+      // server did, so they are told as of an end from the other side.
+      const ended = {
         t: 'ended',
         callId: call.id,
         peerName: peerOf(call, session).name,
         role: roleOf(call, session) ?? 'caller',
         reason: 'disconnected',
         missed: false,
-        self: false,
+        self: true,
         wasConnected: call.state === 'connected',
-      });
+      } as const;
+      if (session.dialect.encode(ended, session) === null) session.send({ ...ended, self: false });
     }
     this.ctx.engine.disconnect(session);
   }
