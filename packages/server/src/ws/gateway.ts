@@ -532,9 +532,8 @@ export class Gateway {
     const { hub, resumer, guard, engine, config } = this.ctx;
     const now = Date.now();
     const until = now + config.resumeGraceMs;
-    const byKey = new Map<string, Session>();
+    const byDigest = new Map<string, Session>();
     for (const saved of state.sessions) {
-      if (hub.get(saved.key) !== undefined) continue;
       const session = new Session(
         this.nextSessionId++,
         DETACHED_SOCKET,
@@ -550,12 +549,12 @@ export class Gateway {
       session.backlog = [...saved.backlog];
       resumer.restore(session, saved.digest, until);
       guard.track(session, { key: saved.key, display: saved.name, ...saved.identity });
-      byKey.set(saved.key, session);
+      byDigest.set(saved.digest, session);
     }
     let restoredCalls = 0;
     for (const c of state.calls) {
-      const caller = byKey.get(c.callerKey);
-      const callee = byKey.get(c.calleeKey);
+      const caller = byDigest.get(c.caller);
+      const callee = byDigest.get(c.callee);
       if (caller === undefined || callee === undefined || caller.call !== null || callee.call !== null) {
         continue;
       }
@@ -574,7 +573,7 @@ export class Gateway {
       hub.refresh(callee);
       restoredCalls++;
     }
-    return { sessions: byKey.size, calls: restoredCalls };
+    return { sessions: byDigest.size, calls: restoredCalls };
   }
 
   close(): void {

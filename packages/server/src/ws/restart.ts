@@ -40,8 +40,9 @@ export interface SavedSession {
 
 export interface SavedCall {
   readonly id: string;
-  readonly callerKey: string;
-  readonly calleeKey: string;
+  /** The parties, by their sessions' digests (one person may be several sessions). */
+  readonly caller: string;
+  readonly callee: string;
   readonly media: MediaValue;
   readonly createdAtMs: number;
   readonly answeredAtMs?: number;
@@ -63,7 +64,7 @@ export function snapshot(
   nowMs: number,
 ): RestartState {
   const saved: SavedSession[] = [];
-  const keys = new Set<string>();
+  const digests = new Map<Session, string>();
   for (const s of sessions) {
     const digest = digestOf(s);
     if (digest === undefined || s.backlogOverflowed) continue;
@@ -80,7 +81,7 @@ export function snapshot(
       },
       backlog: s.backlog ?? [],
     });
-    keys.add(s.key);
+    digests.set(s, digest);
   }
   const calls: SavedCall[] = [];
   const seen = new Set<string>();
@@ -88,11 +89,13 @@ export function snapshot(
     const call = s.call;
     if (call === null || seen.has(call.id) || call.state !== 'connected') continue;
     seen.add(call.id);
-    if (!keys.has(call.caller.key) || !keys.has(call.callee.key)) continue;
+    const caller = digests.get(call.caller as Session);
+    const callee = digests.get(call.callee as Session);
+    if (caller === undefined || callee === undefined) continue;
     calls.push({
       id: call.id,
-      callerKey: call.caller.key,
-      calleeKey: call.callee.key,
+      caller,
+      callee,
       media: call.media,
       createdAtMs: call.createdAtMs,
       ...(call.answeredAtMs !== undefined ? { answeredAtMs: call.answeredAtMs } : {}),
@@ -129,7 +132,7 @@ export function parseRestartState(text: string): RestartState | undefined {
   );
   const callsOk = v.calls.every(
     (c: SavedCall) =>
-      str(c.id) && str(c.callerKey) && str(c.calleeKey) && typeof c.createdAtMs === 'number',
+      str(c.id) && str(c.caller) && str(c.callee) && typeof c.createdAtMs === 'number',
   );
   return sessionsOk && callsOk ? (v as RestartState) : undefined;
 }
