@@ -37,7 +37,8 @@ export async function startRedis(work, children) {
 export async function startNode(work, children, index, redisUrl, profileDir, extraFlags = []) {
   const dataDir = join(work, `node-${index}`);
   mkdirSync(dataDir);
-  const flags = ['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--data-dir', dataDir, ...extraFlags];
+  // Every load client comes from this machine: no per-address cap.
+  const flags = ['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--data-dir', dataDir, '--max-connections-per-ip', '0', ...extraFlags];
   if (redisUrl) flags.push('--redis', redisUrl);
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, CALLWIRE_BIN, ...flags], {

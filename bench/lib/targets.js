@@ -48,6 +48,9 @@ function callwireArgs({ dataDir }) {
     'warn',
     '--data-dir',
     dataDir,
+    // Every load client comes from this machine: one address, far over the per-address cap.
+    '--max-connections-per-ip',
+    '0',
   ];
 }
 

@@ -37,6 +37,29 @@ export const plainFileSchemas: { readonly [type: string]: PlainSchema } = {
       sha256: { pattern: '^[0-9a-f]{64}$', type: 'string' },
     },
   },
+  'file-accept': {
+    type: 'object',
+    required: ['type', 'id'],
+    properties: {
+      type: { const: 'file-accept', type: 'string' },
+      id: { minLength: 1, maxLength: 64, type: 'string' },
+    },
+  },
+  'file-decline': {
+    type: 'object',
+    required: ['type', 'id', 'reason'],
+    properties: {
+      type: { const: 'file-decline', type: 'string' },
+      id: { minLength: 1, maxLength: 64, type: 'string' },
+      reason: {
+        anyOf: [
+          { const: 'declined', type: 'string' },
+          { const: 'too_large', type: 'string' },
+        ],
+      },
+      maxBytes: { minimum: 0, type: 'integer' },
+    },
+  },
   'file-end': {
     type: 'object',
     required: ['type', 'id'],

@@ -47,6 +47,8 @@ export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
 export const CloseCodes = {
   1000: { name: 'normal', meaning: 'Normal closure.' },
   1001: { name: 'going_away', meaning: 'The server is shutting down for good.' },
+  1003: { name: 'unsupported_data', meaning: 'The client sent a binary frame; the protocol is JSON text only.' },
+  1008: { name: 'policy_violation', meaning: 'The client kept sending malformed frames (bad_json, bad_message, unknown_type): 16 strikes, forgiven at one per 4 s.' },
   1009: { name: 'message_too_big', meaning: 'A frame was larger than the limit (64 KiB by default).' },
   1012: { name: 'service_restart', meaning: 'The server is restarting (drain); reconnect after the advertised delay.' },
   4000: { name: 'resuming', meaning: 'Sent by a client that drops its socket on purpose and will resume: not a goodbye, so its session and calls wait for it.' },
@@ -54,7 +56,8 @@ export const CloseCodes = {
   4002: { name: 'signed_out', meaning: 'Signed out from another device of the same account: do not sign in again on your own.' },
   4003: { name: 'session_replaced', meaning: 'The same session resumed on another connection, or the same device signed in afresh.' },
   4008: { name: 'slow_consumer', meaning: 'The client stopped reading; its outbound buffer passed the cap (1 MiB).' },
-  4029: { name: 'flood', meaning: 'The client kept sending after being rate limited.' },
+  4010: { name: 'login_timeout', meaning: 'The connection did not sign in within the login deadline (10 s by default).' },
+  4029: { name: 'flood', meaning: 'The client kept sending above the sustained rate (more than 10 s worth of it beyond what was served).' },
 } as const;
 
 export type CloseCode = keyof typeof CloseCodes;
@@ -62,6 +65,8 @@ export type CloseCode = keyof typeof CloseCodes;
 export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
   messageTooBig: 1009,
   serviceRestart: 1012,
   resuming: 4000,
@@ -69,6 +74,7 @@ export const CLOSE = {
   signedOut: 4002,
   sessionReplaced: 4003,
   slowConsumer: 4008,
+  loginTimeout: 4010,
   flood: 4029,
 } as const satisfies Record<string, CloseCode>;
 

@@ -18,3 +18,14 @@ export const LIMITS = {
   watchMax: 500,
   deviceLabelChars: 64,
 } as const;
+
+/**
+ * Malformed frames (answered `bad_json`, `bad_message` or `unknown_type`) are strikes against
+ * their connection: at `strikes` strikes it is closed with 1008. A strike is forgiven every
+ * `forgiveMs`, so a client with a bug that sends a bad frame now and then is never cut off,
+ * while one that keeps sending garbage is, whatever good frames it sends in between.
+ */
+export const MALFORMED_POLICY = {
+  strikes: 16,
+  forgiveMs: 4000,
+} as const;

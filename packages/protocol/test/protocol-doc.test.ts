@@ -6,6 +6,7 @@ import {
   ClientMessages,
   CloseCodes,
   ERROR_CODES,
+  MALFORMED_POLICY,
   One2OneClientMessages,
   One2OneServerMessages,
   PEERJS_SERVER_TYPES,
@@ -46,6 +47,16 @@ describe('docs/PROTOCOL.md', () => {
       m[2],
     ]);
     expect(codes).toEqual(Object.entries(CloseCodes).map(([code, v]) => [Number(code), v.name]));
+  });
+
+  it('states the malformed-frame policy with the numbers the server uses', () => {
+    const { strikes, forgiveMs } = MALFORMED_POLICY;
+    const row = /^\| 1008 \|.*$/m.exec(section('Close codes'))?.[0] ?? '';
+    expect(row).toContain(`${strikes} strikes, forgiven at one per ${forgiveMs / 1000} s`);
+    expect(CloseCodes[1008].meaning).toContain(`${strikes} strikes, forgiven at one per ${forgiveMs / 1000} s`);
+    const limits = doc.slice(doc.indexOf('Limits:'), doc.indexOf('## Sessions and dialects'));
+    expect(limits).toContain(`the ${strikes}th strike closes it with 1008`);
+    expect(limits).toContain(`One strike is forgiven every ${forgiveMs / 1000} s`);
   });
 
   it('names every one2one message in its table', () => {

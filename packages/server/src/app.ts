@@ -212,6 +212,8 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
         log.warn({ err: (err as Error).message }, 'store unavailable at start; retrying in the background');
       }
       void records.prune();
+      // A single node takes back the sessions its previous process kept when it was drained.
+      if (cluster === undefined) await gateway.restore();
       if (secure) {
         tls = await loadTls(config);
         if (tls === undefined) throw new Error('TLS is on but no certificate was loaded');
@@ -254,7 +256,8 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
       state = 'draining';
       log.info({ connections: gateway.size }, 'draining');
       for (const s of servers) if (s.listening) s.close();
-      await gateway.drain(config.shutdownTimeoutMs - 1000);
+      // A cluster hands sessions to the other nodes; a single node keeps them for its restart.
+      await gateway.drain(config.shutdownTimeoutMs - 1000, { park: cluster === undefined });
       await this.close();
     },
     async close() {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { redisTarget } from './cluster/redis-link.js';
 import { defaultDataDir } from './data-dir.js';
+import { proxyEntryProblem } from './ws/client-address.js';
 
 export type AuthMode = 'open' | 'password' | 'jwt';
 
@@ -47,6 +48,12 @@ export interface Config {
   readonly turnTtlSeconds: number;
   readonly stunUrls: readonly string[];
   readonly origins: readonly string[];
+  /** Reverse proxies whose Forwarded / X-Forwarded-For is believed (addresses, CIDR ranges). */
+  readonly trustedProxies: readonly string[];
+  /** Open sockets per client address (per /64 for IPv6); 0 = no cap. */
+  readonly maxConnectionsPerIp: number;
+  /** A connection not signed in this long after it opened is closed (4010). */
+  readonly loginTimeoutMs: number;
   readonly logLevel: string;
   /** undefined = choose by whether stdout is a terminal (the CLI decides). */
   readonly logFormat: 'plain' | 'json' | undefined;
@@ -102,6 +109,9 @@ export const FLAGS = {
   'turn-ttl-seconds': ['number', '3600', 'Lifetime of issued TURN credentials'],
   'stun-urls': ['string', '', 'Comma-separated stun: URLs handed to clients'],
   origins: ['string', '', 'Comma-separated allowed page origins for WebSocket upgrades'],
+  'trusted-proxies': ['string', '', 'Comma-separated addresses or CIDR ranges of reverse proxies whose Forwarded / X-Forwarded-For names the client (default: none, the TCP peer is the client)'],
+  'max-connections-per-ip': ['number', '256', 'Open WebSocket connections per client address (per /64 for IPv6); more get HTTP 429 (0 = no cap)'],
+  'login-timeout-ms': ['number', '10000', 'Close a connection (4010) that has not signed in this long after opening'],
   'log-level': ['string', 'info', 'fatal | error | warn | info | debug | trace | silent'],
   'log-format': ['string', '', 'plain (one readable line per event) | json (one JSON object per line); default: plain on a terminal, json otherwise'],
   presence: ['string', 'on', 'on | off: live presence events'],
@@ -232,6 +242,11 @@ export function parseConfig(
     oneOf('peerjs-discovery', ['on', 'off'] as const) === 'on',
     num('peerjs-expire-ms', 50, 600_000),
   );
+  const trustedProxies = list(raw('trusted-proxies'));
+  for (const entry of trustedProxies) {
+    const problem = proxyEntryProblem(entry);
+    if (problem !== null) throw new ConfigError(`--trusted-proxies: ${problem}`);
+  }
   const turnSecret = opt('turn-secret');
   const turnUrls = list(raw('turn-urls'));
   if ((turnSecret === undefined) !== (turnUrls.length === 0)) {
@@ -262,6 +277,9 @@ export function parseConfig(
     turnTtlSeconds: num('turn-ttl-seconds', 2, 7 * 24 * 3600),
     stunUrls: list(raw('stun-urls')),
     origins: list(raw('origins')),
+    trustedProxies,
+    maxConnectionsPerIp: num('max-connections-per-ip', 0, 1_000_000),
+    loginTimeoutMs: num('login-timeout-ms', 100, 3_600_000),
     logFormat: opt('log-format') === undefined ? undefined : oneOf('log-format', ['plain', 'json'] as const),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     presence: oneOf('presence', ['on', 'off'] as const) === 'on',

@@ -6,11 +6,17 @@
  *
  * Tokens are 256-bit random values, single use: each resume rotates the token.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Session } from './ws/session.js';
+
+/** How a token is kept where it outlives the process (the store): never in the clear. */
+export const tokenDigest = (token: string): string =>
+  createHash('sha256').update(token).digest('base64url');
 
 export class Resumer {
   private readonly byToken = new Map<string, Session>();
+  /** Sessions brought back after a restart (ws/restart.ts), known by their token's digest. */
+  private readonly byDigest = new Map<string, Session>();
   /** Sessions without a socket, waiting for their client (or the end of their grace). */
   private readonly away = new Set<Session>();
 
@@ -29,6 +35,7 @@ export class Resumer {
   /** A fresh token for `session`; any previous one stops working. */
   issue(session: Session): string {
     if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
+    this.dropDigest(session);
     const token = randomBytes(32).toString('base64url');
     session.resumeToken = token;
     this.byToken.set(token, session);
@@ -39,8 +46,29 @@ export class Resumer {
   suspend(session: Session, nowMs: number): void {
     session.state = 'away';
     session.awayUntilMs = nowMs + this.graceMs;
-    session.backlog = [];
+    // A session parked for a restart has been keeping what was sent to it since the drain.
+    session.backlog ??= [];
     this.away.add(session);
+  }
+
+  /**
+   * A session brought back from the store after a restart, away until `untilMs`; its client
+   * resumes with the token whose digest was kept.
+   */
+  restore(session: Session, digest: string, untilMs: number): void {
+    session.state = 'away';
+    session.awayUntilMs = untilMs;
+    session.backlog ??= [];
+    session.resumeToken = null;
+    this.byDigest.set(digest, session);
+    this.away.add(session);
+  }
+
+  /** The digest under which `session` can be found, for keeping it across a restart. */
+  digestOf(session: Session): string | undefined {
+    if (session.resumeToken !== null) return tokenDigest(session.resumeToken);
+    for (const [digest, s] of this.byDigest) if (s === session) return digest;
+    return undefined;
   }
 
   /**
@@ -48,7 +76,7 @@ export class Resumer {
    * still active on a socket the server has not yet noticed is dead.
    */
   find(token: string): Session | undefined {
-    const session = this.byToken.get(token);
+    const session = this.byToken.get(token) ?? this.byDigest.get(tokenDigest(token));
     if (session === undefined) return undefined;
     if (session.state === 'away' || session.state === 'active') return session;
     return undefined;
@@ -63,6 +91,7 @@ export class Resumer {
   forget(session: Session): void {
     this.away.delete(session);
     if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
+    this.dropDigest(session);
     session.resumeToken = null;
     session.backlog = null;
   }
@@ -72,6 +101,11 @@ export class Resumer {
     for (const session of this.away) {
       if (nowMs >= session.awayUntilMs || session.backlogOverflowed) yield session;
     }
+  }
+
+  private dropDigest(session: Session): void {
+    if (this.byDigest.size === 0) return;
+    for (const [digest, s] of this.byDigest) if (s === session) this.byDigest.delete(digest);
   }
 
   /** Everyone away (for shutdown). */

@@ -71,6 +71,17 @@ describe('jwt with an HS256 secret', () => {
     }
   });
 
+  it('refuses a one2one list before register (not_logged_in), even on a socket with a valid token', async () => {
+    ts = await startWithData(['--auth', 'jwt', '--jwt-secret', SECRET]);
+    const token = await hs256({ sub: 'alice', exp: inOneHour() });
+    const early = new TestClient(ts.url('/call'), { headers: { authorization: `Bearer ${token}` } });
+    await early.opened;
+    early.send({ id: 'list' });
+    expect((await early.next('error')).code).toBe('not_logged_in');
+    expect(early.pending('listResponse')).toEqual([]);
+    early.close();
+  });
+
   it('requires the configured audience and issuer', async () => {
     ts = await startWithData([
       '--auth',

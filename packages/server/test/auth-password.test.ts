@@ -111,6 +111,18 @@ describe('password login', () => {
     });
   });
 
+  it('refuses a one2one list before register (not_logged_in): with accounts, only users list', async () => {
+    const ts = await passwordServer();
+    await signIn(ts, 'alice', ALICE_PW);
+    const early = await TestClient.open(ts.url('/call'));
+    early.send({ id: 'list' });
+    expect((await early.next('error')).code).toBe('not_logged_in');
+    early.send({ id: 'ping' });
+    await early.next('pong');
+    expect(early.pending('listResponse')).toEqual([]);
+    early.close();
+  });
+
   it('throttles 20 wrong passwords, then lets the right one in once the delay has passed', async () => {
     const ts = await passwordServer(['--login-throttle-ms', '400']);
     const c = await TestClient.open(ts.url('/'));

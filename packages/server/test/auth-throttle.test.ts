@@ -30,13 +30,19 @@ async function passwordServer(extra: string[] = []): Promise<AccountServer> {
     await addAccount(store, 'Alice', ALICE_PW);
     await addAccount(store, 'Bob', BOB_PW);
   });
-  ts = await startWithData(['--auth', 'password', ...extra], dataDir);
+  // These tests try many logins on one socket, each an argon2 hash: on a busy machine that can
+  // take longer than the 10 s login deadline, which is not what they are about.
+  ts = await startWithData(['--auth', 'password', '--login-timeout-ms', '300000', ...extra], dataDir);
   return ts;
 }
 
 /** A client connecting from a loopback address of its own (all of 127/8 is this machine). */
-async function from(server: AccountServer, address: string): Promise<TestClient> {
-  const c = new TestClient(server.url('/'), { localAddress: address });
+async function from(
+  server: AccountServer,
+  address: string,
+  headers: Record<string, string> = {},
+): Promise<TestClient> {
+  const c = new TestClient(server.url('/'), { localAddress: address, headers });
   await c.opened;
   clients.push(c);
   return c;
@@ -67,6 +73,33 @@ describe('login throttling', () => {
     // ...but alice, from an address with no failures, signs in.
     const owner = await from(server, '127.0.0.2');
     expect(await login(owner, 'alice', ALICE_PW)).toMatchObject({ success: true, name: 'Alice' });
+  }, 60_000);
+
+  it('throttles the client behind a trusted proxy, not the proxy: the owner signs in through it', async () => {
+    const server = await passwordServer([
+      '--login-throttle-ms',
+      '60000',
+      '--trusted-proxies',
+      '127.0.0.1',
+    ]);
+    const attacker = await from(server, '127.0.0.1', { 'x-forwarded-for': '203.0.113.66' });
+    const codes: string[] = [];
+    for (let i = 0; i < 7; i++)
+      codes.push((await login(attacker, 'alice', `guess-${i}`)).code as string);
+    expect(codes).toEqual([...Array(5).fill('invalid_credentials'), ...Array(2).fill('rate_limited')]);
+    // The same proxy, another client: before trusted proxies both were 127.0.0.1, and alice
+    // was refused with rate_limited.
+    const owner = await from(server, '127.0.0.1', { forwarded: 'for=198.51.100.20' });
+    expect(await login(owner, 'alice', ALICE_PW)).toMatchObject({ success: true, name: 'Alice' });
+    // A client that is not a trusted proxy cannot pick its address with the header.
+    const liar = await from(server, '127.0.0.9', { 'x-forwarded-for': '198.51.100.21' });
+    for (let i = 0; i < 5; i++) await login(liar, 'bob', `guess-${i}`);
+    const honest = await from(server, '127.0.0.1', { 'x-forwarded-for': '198.51.100.21' });
+    expect(await login(honest, 'bob', BOB_PW)).toMatchObject({ success: true, name: 'Bob' });
+    expect(await login(await from(server, '127.0.0.9'), 'bob', BOB_PW)).toMatchObject({
+      success: false,
+      code: 'rate_limited',
+    });
   }, 60_000);
 
   it('holds back an address that fails across many accounts, and only that address', async () => {

@@ -1,6 +1,7 @@
 // Bad input of every kind gets a coded error (or a documented close) and nothing else: the
 // server stays up, and a call between two other people carries on as if nothing happened.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MALFORMED_POLICY } from '@callwire/protocol';
 import type { Session } from '../src/ws/session.js';
 import {
   SDP_ANSWER,
@@ -113,13 +114,66 @@ describe('malformed frames', () => {
     await bystandersUnaffected();
   });
 
-  it('answers a binary frame with bad_json and keeps the socket', async () => {
+  it('closes a socket that sends a binary frame with 1003, on every endpoint', async () => {
     const c = await nativeUser(ts, 'binary');
     c.ws.send(Buffer.from([0, 1, 2, 3, 0xff]), { binary: true });
-    expect((await c.next('error')).code).toBe('bad_json');
-    await c.settle();
+    expect(await c.closed).toBe(1003);
+    expect(c.pending('error')).toEqual([]);
+    await until(() => ts.server.ctx.hub.get('binary') === undefined);
+    const anon = await TestClient.open(ts.url('/'));
+    anon.ws.send(Buffer.from('{"type":"ping"}'), { binary: true });
+    expect(await anon.closed).toBe(1003);
+    const o = await one2oneUser(ts, 'binary-o2o');
+    o.ws.send(Buffer.alloc(10), { binary: true });
+    expect(await o.closed).toBe(1003);
+    expect(ts.server.ctx.stats.closes.get(1003)).toBe(3);
     await bystandersUnaffected();
   });
+
+  it('closes a connection after 16 malformed frames (1008), good frames in between or not', async () => {
+    const { strikes } = MALFORMED_POLICY;
+    // In a row, before login: every frame is answered until the one that closes.
+    const anon = await TestClient.open(ts.url('/'));
+    for (let i = 0; i < strikes + 5; i++) anon.send('{not json');
+    expect(await anon.closed).toBe(1008);
+    expect(anon.pending('error').map((e) => e.code)).toEqual(Array(strikes).fill('bad_json'));
+
+    // Interleaved with good frames, after login, of all three kinds: still closed.
+    const c = await nativeUser(ts, 'garbler');
+    const bad = ['nope', '{}', '{"type":"dance"}'];
+    for (let i = 0; i < strikes - 1; i++) {
+      c.send(bad[i % 3]!);
+      await c.settle();
+    }
+    expect(c.closeCode).toBeUndefined();
+    c.send(bad[0]!);
+    expect(await c.closed).toBe(1008);
+    await until(() => ts.server.ctx.hub.get('garbler') === undefined);
+
+    // one2one too.
+    const o = await one2oneUser(ts, 'garbler-o2o');
+    for (let i = 0; i < strikes; i++) o.send({ id: 'dance' });
+    expect(await o.closed).toBe(1008);
+    expect(ts.server.ctx.stats.closes.get(1008)).toBe(3);
+    await bystandersUnaffected();
+  });
+
+  it('forgives a malformed frame now and then: a slow trickle is never closed', async () => {
+    const { strikes, forgiveMs } = MALFORMED_POLICY;
+    const c = await nativeUser(ts, 'clumsy');
+    // Most of the allowance at once, then one bad frame per forgiveness period (with a margin):
+    // as many bad frames as the limit in all, never closed.
+    for (let i = 0; i < strikes - 2; i++) c.send('oops');
+    await c.settle();
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, forgiveMs * 1.5));
+      c.send('oops');
+      await c.settle();
+    }
+    expect(c.closeCode).toBeUndefined();
+    expect(c.pending('error')).toHaveLength(strikes);
+    await bystandersUnaffected();
+  }, 30_000);
 
   it('refuses missing fields and wrong field types with bad_message', async () => {
     const anon = await TestClient.open(ts.url('/'));
@@ -163,11 +217,14 @@ describe('malformed frames', () => {
       { type: 'join', room: '' },
       { type: 'ping', ref: 5 },
     ];
-    for (const frame of bad) {
-      const e = await errorFor(c, frame);
+    // Each bad frame is a strike (1008 at 16): a fresh connection for every dozen.
+    let sender = c;
+    for (const [i, frame] of bad.entries()) {
+      if (i > 0 && i % 12 === 0) sender = await nativeUser(ts, `typos-${i}`);
+      const e = await errorFor(sender, frame);
       expect({ frame, code: e.code }).toEqual({ frame, code: 'bad_message' });
     }
-    await c.settle();
+    await sender.settle();
     await bystandersUnaffected();
   });
 
@@ -306,6 +363,44 @@ describe('limits', () => {
     await bystandersUnaffected();
   });
 
+  it('closes 300 pings then a 25 ms pause, in a loop, with 4029 (drops in a row no longer reset)', async () => {
+    const f = await nativeUser(ts, 'pulser');
+    const started = Date.now();
+    let sent = 0;
+    // The pattern from issue 14, for at most 15 s: before the flood policy, one frame in each
+    // pause got through and reset the count, so it was never closed.
+    while (f.closeCode === undefined && Date.now() - started < 15_000) {
+      for (let i = 0; i < 300 && f.ws.readyState === f.ws.OPEN; i++, sent++) f.send({ type: 'ping' });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(f.closeCode).toBe(4029);
+    const elapsedS = (Date.now() - started) / 1000;
+    // Served: at most the burst plus the sustained rate over the time it took (with a margin).
+    const { rateBurst, ratePerSecond } = ts.server.ctx.config;
+    expect(f.pending('pong').length).toBeLessThanOrEqual(rateBurst + ratePerSecond * (elapsedS + 1));
+    expect(sent).toBeGreaterThan(rateBurst);
+    await until(() => ts.server.ctx.hub.get('pulser') === undefined);
+    expect(ts.server.ctx.stats.closes.get(4029)).toBe(1);
+    await bystandersUnaffected();
+  });
+
+  it('never closes, nor limits, bursts that stay under the sustained rate (44/s for 8 s)', async () => {
+    const c = await nativeUser(ts, 'steady');
+    const started = Date.now();
+    // Most of the burst at once, then 22 pings every 500 ms: 88% of 50/s, in clumps.
+    let sent = 0;
+    for (let i = 0; i < 150; i++, sent++) c.send({ type: 'ping', ref: `p${sent}` });
+    while (Date.now() - started < 8_000) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 22; i++, sent++) c.send({ type: 'ping', ref: `p${sent}` });
+    }
+    await c.settle();
+    expect(c.closeCode).toBeUndefined();
+    expect(c.pending('error')).toEqual([]);
+    expect(c.pending('pong').length).toBe(sent);
+    await bystandersUnaffected();
+  }, 30_000);
+
   it('never limits a normal call setup: offer, answer and 40 candidates each way at once', async () => {
     const a = await nativeUser(ts, 'setup-a');
     const b = await nativeUser(ts, 'setup-b');
@@ -375,6 +470,132 @@ describe('limits', () => {
     expect(await talker.next('leave')).toMatchObject({ callId, reason: 'disconnected' });
     await until(() => sessions().every((s) => s.name !== 'sleeper'));
     expect(talker.pending('error').filter((e) => e.code !== 'rate_limited')).toEqual([]);
+    await bystandersUnaffected();
+  });
+});
+
+describe('anonymous sockets and client addresses', () => {
+  const extra: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of extra.splice(0)) await s.close();
+  });
+  async function server(flags: string[]): Promise<TestServer> {
+    const s = await startServer(flags);
+    extra.push(s);
+    return s;
+  }
+  /** A socket from `localAddress`, with extra upgrade headers; resolves once it is open. */
+  async function socketFrom(s: TestServer, localAddress: string, headers: Record<string, string> = {}, path = '/') {
+    const c = new TestClient(s.url(path), { localAddress, headers });
+    await c.opened;
+    return c;
+  }
+  /** The upgrade is refused: the HTTP status it got. */
+  async function refusedStatus(s: TestServer, localAddress: string, headers: Record<string, string> = {}) {
+    const c = new TestClient(s.url('/'), { localAddress, headers });
+    const err = await c.opened.then(
+      () => new Error('opened'),
+      (e: unknown) => e as Error,
+    );
+    return /Unexpected server response: (\d+)/.exec(err.message)?.[1];
+  }
+  const addressesOf = (s: TestServer) =>
+    [...(s.server.gateway as unknown as { sessions: Set<Session> }).sessions].map((x) => x.remoteAddress);
+
+  it('closes sockets that do not sign in before the login deadline (4010), in every dialect', async () => {
+    expect(ts.server.ctx.config.loginTimeoutMs).toBe(10_000);
+    const s = await server(['--login-timeout-ms', '600']);
+    const opened = Date.now();
+    const native = await TestClient.open(s.url('/'));
+    const o2o = await TestClient.open(s.url('/call'));
+    const chatty = await TestClient.open(s.url('/'));
+    // Talking (app pings, WebSocket pings) is not signing in.
+    const talk = setInterval(() => {
+      if (chatty.ws.readyState !== chatty.ws.OPEN) return;
+      chatty.send({ type: 'ping' });
+      chatty.ws.ping();
+    }, 50);
+    const user = await TestClient.open(s.url('/'));
+    user.send({ type: 'login', name: 'prompt', protocol: 1 });
+    expect((await user.next('login')).success).toBe(true);
+    try {
+      for (const c of [native, o2o, chatty]) expect(await c.closed).toBe(4010);
+    } finally {
+      clearInterval(talk);
+    }
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(600);
+    // The one that signed in is still there, long past the deadline.
+    await user.settle();
+    expect(user.closeCode).toBeUndefined();
+    expect(s.server.ctx.stats.closes.get(4010)).toBe(3);
+    expect(s.server.gateway.size).toBe(1);
+    await bystandersUnaffected();
+  });
+
+  it('caps open connections per address (HTTP 429), freeing a place when one closes', async () => {
+    const s = await server(['--max-connections-per-ip', '3']);
+    const mine = [
+      await socketFrom(s, '127.0.0.1'),
+      await socketFrom(s, '127.0.0.1'),
+      await socketFrom(s, '127.0.0.1'),
+    ];
+    expect(await refusedStatus(s, '127.0.0.1')).toBe('429');
+    // Another address has its own allowance.
+    const other = await socketFrom(s, '127.0.0.2');
+    other.send({ type: 'login', name: 'elsewhere', protocol: 1 });
+    expect((await other.next('login')).success).toBe(true);
+    mine[0]!.close();
+    await mine[0]!.closed;
+    // The count drops when the TCP socket is gone, a moment after the close handshake.
+    await until(() => s.server.gateway.size === 3);
+    let again: TestClient | undefined;
+    await until(() => {
+      if (again === undefined) {
+        const c = new TestClient(s.url('/'), { localAddress: '127.0.0.1' });
+        c.opened.then(
+          () => (again = c),
+          () => undefined,
+        );
+      }
+      return again !== undefined;
+    });
+    expect(again!.ws.readyState).toBe(again!.ws.OPEN);
+    await bystandersUnaffected();
+  });
+
+  it('believes Forwarded / X-Forwarded-For only from trusted proxies; IPv6 clients count per /64', async () => {
+    const s = await server(['--trusted-proxies', '127.0.0.1,10.0.0.0/8', '--max-connections-per-ip', '2']);
+    // Through the proxy: the client is the rightmost address that is not a trusted proxy.
+    const a1 = await socketFrom(s, '127.0.0.1', { 'x-forwarded-for': '198.51.100.7, 10.1.2.3' });
+    await socketFrom(s, '127.0.0.1', { 'x-forwarded-for': '203.0.113.1, 198.51.100.7' });
+    expect(await refusedStatus(s, '127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })).toBe('429');
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for=192.0.2.60;proto=http, for=10.0.0.9' });
+    // Two IPv6 clients in one /64 share an allowance; the next /64 does not.
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8::1]:4711"' });
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8::2]"' });
+    expect(await refusedStatus(s, '127.0.0.1', { forwarded: 'for="[2001:db8::ffff:3]"' })).toBe('429');
+    await socketFrom(s, '127.0.0.1', { forwarded: 'for="[2001:db8:0:1::1]"' });
+    // Not from a trusted proxy: the headers are the client's own words, and ignored.
+    await socketFrom(s, '127.0.0.2', { 'x-forwarded-for': '198.51.100.7' });
+    await socketFrom(s, '127.0.0.2', { forwarded: 'for=198.51.100.7' });
+    expect(await refusedStatus(s, '127.0.0.2', { 'x-forwarded-for': '203.0.113.99' })).toBe('429');
+    // The proxy itself, without a header, is counted as itself.
+    await socketFrom(s, '127.0.0.1');
+    expect(addressesOf(s).sort()).toEqual(
+      [
+        '198.51.100.7',
+        '198.51.100.7',
+        '192.0.2.60',
+        '2001:db8::1',
+        '2001:db8::2',
+        '2001:db8:0:1::1',
+        '127.0.0.2',
+        '127.0.0.2',
+        '127.0.0.1',
+      ].sort(),
+    );
+    a1.send({ type: 'login', name: 'proxied', protocol: 1 });
+    expect((await a1.next('login')).success).toBe(true);
     await bystandersUnaffected();
   });
 });
@@ -489,8 +710,8 @@ describe('authority over calls', () => {
     await anon.settle();
 
     const o = await TestClient.open(ts.url('/call'));
+    // (`list` is answered before register in open mode, as the one2one sample does.)
     for (const frame of [
-      { id: 'list' },
       { id: 'stop' },
       { id: 'call', to: 'bystander-x', sdpOffer: SDP_OFFER },
     ]) {

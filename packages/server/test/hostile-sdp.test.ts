@@ -108,13 +108,16 @@ describe('the relay carries only SDP and ICE candidates', () => {
     const b = await nativeUser(ts, 'sdp-b');
     const callId = await connectedCall(a, b, 'sdp-b');
 
-    await allRefused(a, b, [
-      ...NOT_SDP.map((offer) => ({ type: 'offer', callId, offer })),
-      ...NOT_SDP.map((offer) => ({ type: 'call', to: 'sdp-b', offer })),
+    // Spread over three senders: each bad frame is a strike, and 16 close the connection.
+    const c = await nativeUser(ts, 'sdp-c');
+    await allRefused(a, b, NOT_SDP.map((offer) => ({ type: 'offer', callId, offer })));
+    await allRefused(c, b, NOT_SDP.map((offer) => ({ type: 'call', to: 'sdp-b', offer })));
+    await allRefused(b, a, [
       ...NOT_ANSWERS.map((answer) => ({ type: 'answer', callId, answer })),
       ...NOT_CANDIDATES.map((c) => ({ type: 'candidate', callId, candidate: c })),
     ]);
     expect(a.pending('error')).toEqual([]);
+    expect(b.pending('error')).toEqual([]);
 
     for (const offer of VALID_OFFERS) {
       a.send({ type: 'offer', callId, offer });

@@ -33,6 +33,23 @@ describe('one2one dialect', () => {
     await b.next('pong');
   });
 
+  it("answers list before register in open mode, as the sample's server does (names only)", async () => {
+    await one2oneUser(ts, 'user1');
+    await nativeUser(ts, 'native2');
+    const early = await TestClient.open(ts.url('/call'));
+    early.send({ id: 'list' });
+    const reply = await early.next('listResponse');
+    expect(Object.keys(reply).sort()).toEqual(['id', 'list']);
+    expect((reply.list as string[]).sort()).toEqual(['native2', 'user1']);
+    // Still anonymous: nothing else is allowed, and register works afterwards.
+    early.send({ id: 'stop' });
+    expect((await early.next('error')).code).toBe('not_logged_in');
+    early.send({ id: 'register', name: 'late' });
+    expect((await early.next('registerResponse')).response).toBe('accepted');
+    early.send({ id: 'list' });
+    expect(((await early.next('listResponse')).list as string[]).sort()).toEqual(['native2', 'user1']);
+  });
+
   it('runs the sample call flow: call, incomingCall, accept with answer, candidates, stop', async () => {
     const a = await one2oneUser(ts, 'user1');
     const b = await one2oneUser(ts, 'user2');

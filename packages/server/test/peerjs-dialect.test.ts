@@ -152,7 +152,7 @@ describe('PeerJS dialect: signing in', () => {
 });
 
 describe('PeerJS dialect: bad input', () => {
-  it('answers unknown types, bad JSON, binary and malformed frames with coded ERRORs and stays open', async () => {
+  it('answers unknown types, bad JSON and malformed frames with coded ERRORs and stays open', async () => {
     const s = await start();
     const alice = await peer(s, 'alice');
     const cases: Array<[unknown, string]> = [
@@ -171,9 +171,15 @@ describe('PeerJS dialect: bad input', () => {
       alice.send(frame);
       expect(codeOf(await alice.next('ERROR'))).toBe(code);
     }
-    alice.ws.send(Buffer.from([1, 2, 3]), { binary: true });
-    expect(codeOf(await alice.next('ERROR'))).toBe('bad_json');
     await settle(alice, 'alice');
+  });
+
+  it('closes a socket that sends a binary frame (1003): the PeerJS server speaks JSON text only', async () => {
+    const s = await start();
+    const alice = await peer(s, 'alice');
+    alice.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await alice.closed).toBe(1003);
+    expect(alice.pending('ERROR')).toEqual([]);
   });
 
   it('closes a socket whose frame passes the size limit (1009)', async () => {

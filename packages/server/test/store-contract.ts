@@ -183,6 +183,17 @@ export function storeContract(label: string, make: () => Promise<StoreFixture>):
       expect((await store.callsFor('judy', 1))[0]?.path).toBe('relay');
     });
 
+    it('keeps one restart state until it is taken, and none past its expiry', async () => {
+      expect(await store.takeRestartState(Date.now())).toBeUndefined();
+      await store.putRestartState('{"v":1}', Date.now() + 60_000);
+      await store.putRestartState('{"v":2}', Date.now() + 60_000);
+      expect(await store.takeRestartState(Date.now())).toBe('{"v":2}');
+      expect(await store.takeRestartState(Date.now())).toBeUndefined();
+      await store.putRestartState('{"v":3}', Date.now() + 50);
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await store.takeRestartState(Date.now())).toBeUndefined();
+    });
+
     it('does not store a record twice', async () => {
       const r = call('lena', 'mike');
       await store.addCall(r);

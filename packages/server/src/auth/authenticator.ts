@@ -19,14 +19,9 @@ import type { AuthMode, Config } from '../config.js';
 import { isStoreUnavailable, type Store, type UserRecord } from '../stores/store.js';
 import type { Session } from '../ws/session.js';
 import { HashLimiter } from './hash-limiter.js';
+import { HashProcess, HashProcessError } from './hash-process.js';
 import { JwtVerifier, upgradeToken, type VerifiedToken } from './jwt.js';
-import {
-  hashPassword,
-  needsRehash,
-  preparePassword,
-  verifyPassword,
-  type Argon2Params,
-} from './passwords.js';
+import { needsRehash, preparePassword, type Argon2Params } from './passwords.js';
 import type { SessionTokens } from './session-tokens.js';
 import { Throttle, networkKey, pairKey } from './throttle.js';
 
@@ -81,6 +76,8 @@ export class Authenticator {
   readonly mode: AuthMode;
   readonly argon2: Argon2Params;
   readonly limiter: HashLimiter;
+  /** Where hashes are computed: a niced child process, so relaying always comes first. */
+  private readonly hasher: HashProcess;
   private readonly pairs: Throttle;
   private readonly networks: Throttle;
   private readonly accounts: Throttle;
@@ -103,6 +100,7 @@ export class Authenticator {
       parallelism: config.argon2Parallelism,
     };
     this.limiter = new HashLimiter(config.loginConcurrency, HASH_QUEUE_MAX);
+    this.hasher = new HashProcess(log);
     const rule = { baseMs: config.loginThrottleMs, maxMs: MAX_DELAY_MS, forgetMs: FORGET_AFTER_MS };
     this.pairs = new Throttle({ ...rule, threshold: PAIR_FAILURES_BEFORE_DELAY });
     this.networks = new Throttle({ ...rule, threshold: NETWORK_FAILURES_BEFORE_DELAY });
@@ -122,8 +120,7 @@ export class Authenticator {
         : undefined;
     if (config.auth === 'password') {
       // Made now, not at the first unknown name, so that first attempt is not slower.
-      this.dummyHash = hashPassword(randomBytes(18).toString('base64'), this.argon2);
-      this.dummyHash.catch((err: unknown) => log.error({ err }, 'cannot compute the dummy hash'));
+      void this.dummy().catch(() => undefined);
     }
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
@@ -184,6 +181,23 @@ export class Authenticator {
 
   close(): void {
     clearInterval(this.sweepTimer);
+    this.hasher.close();
+  }
+
+  /** The hash unknown names are checked against; made again if making it failed. */
+  private dummy(): Promise<string> {
+    if (this.dummyHash === undefined) {
+      const made = this.hasher.hash(randomBytes(18).toString('base64'), this.argon2);
+      this.dummyHash = made;
+      made.catch((err: unknown) => {
+        if (this.dummyHash === made) this.dummyHash = undefined;
+        // A closed or crashed hash process is logged where it happens.
+        if (!(err instanceof HashProcessError)) {
+          this.log.error({ err: (err as Error).message }, 'cannot compute the dummy hash');
+        }
+      });
+    }
+    return this.dummyHash;
   }
 
   private async byToken(session: Session, attempt: LoginAttempt): Promise<AuthOutcome> {
@@ -231,11 +245,18 @@ export class Authenticator {
       if (!isStoreUnavailable(err)) throw err;
       return fail('service_unavailable');
     }
-    const hash = user?.hash ?? (await this.dummyHash!);
-    // A client that gave up while queued (a storm) is not worth a hash: nobody would hear it.
-    const checked = await this.limiter.run(async () =>
-      session.ws.readyState === 1 ? verifyPassword(hash, prepared) : undefined,
-    );
+    let checked: { value: boolean | undefined } | undefined;
+    try {
+      const hash = user?.hash ?? (await this.dummy());
+      // A client that gave up while queued (a storm) is not worth a hash: nobody would hear it.
+      checked = await this.limiter.run(async () =>
+        session.ws.readyState === 1 ? this.hasher.verify(hash, prepared) : undefined,
+      );
+    } catch (err) {
+      // The hash process died (it is restarted for the next login): not the user's fault.
+      if (!(err instanceof HashProcessError)) throw err;
+      return fail('service_unavailable');
+    }
     if (checked === undefined) return fail('service_unavailable');
     if (checked.value === undefined) return fail('invalid_credentials');
     if (user === undefined || !checked.value) {
@@ -280,7 +301,7 @@ export class Authenticator {
   /** Replace a hash made with weaker parameters; the login does not wait for it. */
   private async rehash(user: UserRecord, prepared: string): Promise<void> {
     try {
-      const made = await this.limiter.run(() => hashPassword(prepared, this.argon2));
+      const made = await this.limiter.run(() => this.hasher.hash(prepared, this.argon2));
       if (made === undefined) return; // busy: the next login will try again
       if (await this.store.upgradeHash(user.key, user.epoch, made.value)) {
         this.log.info({ name: user.name }, 'password hash upgraded to the current parameters');

@@ -22,8 +22,17 @@ export function handleOne2OneFrame(ctx: Context, session: Session, text: string)
   dispatch(ctx, session, decoded.msg);
 }
 
+/**
+ * The sample's server answers `list` before `register`, and clients written for it may list
+ * first. Without accounts the names online are no secret (anyone can register and list), so
+ * open mode answers as the sample does; with accounts a list is for signed-in users only.
+ */
+function listsAnonymously(ctx: Context, msg: One2OneClientMessage): boolean {
+  return msg.id === 'list' && ctx.config.auth === 'open';
+}
+
 function dispatch(ctx: Context, session: Session, msg: One2OneClientMessage): void {
-  if (session.state !== 'active' && msg.id !== 'register' && msg.id !== 'ping') {
+  if (session.state !== 'active' && msg.id !== 'register' && msg.id !== 'ping' && !listsAnonymously(ctx, msg)) {
     ctx.stats.error('not_logged_in');
     session.send({ t: 'error', code: 'not_logged_in' });
     return;

@@ -31,6 +31,7 @@ const K = {
   call: (id: string) => `${P}call:${id}`,
   calls: (key: string) => `${P}calls:${key}`,
   missed: (key: string) => `${P}missed:${key}`,
+  restart: `${P}restart`,
 };
 
 const pad = (ms: number) => String(ms).padStart(16, '0');
@@ -254,6 +255,18 @@ export class RedisStore implements Store {
     if (gone.length > 0)
       await this.do(() => this.redis.zrem(index, ...gone)).catch(() => undefined);
     return out;
+  }
+
+  async putRestartState(state: string, expiresAtMs: number): Promise<void> {
+    const ttlMs = Math.max(1, expiresAtMs - Date.now());
+    await this.do(() => this.redis.set(K.restart, state, 'PX', ttlMs));
+  }
+
+  async takeRestartState(): Promise<string | undefined> {
+    // Redis expires it itself; read and delete in one transaction (GETDEL needs Redis 6.2).
+    const replies = await this.do(() => this.redis.multi().get(K.restart).del(K.restart).exec());
+    const value = replies?.[0]?.[1];
+    return typeof value === 'string' ? value : undefined;
   }
 
   private async do<T>(command: () => Promise<T>): Promise<T> {

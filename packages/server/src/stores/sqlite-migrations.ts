@@ -55,6 +55,14 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE OR IGNORE users SET key = callwire_name_key(name) WHERE key <> callwire_name_key(name);
   UPDATE calls SET caller_key = callwire_name_key(caller_name), callee_key = callwire_name_key(callee_name);
   `,
+  // 3: what a single node keeps across a restart (sessions that may resume, their calls).
+  `
+  CREATE TABLE restart_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    state      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** Bring the database up to date. Throws when it was written by a newer callwire. */

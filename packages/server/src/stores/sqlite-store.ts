@@ -234,6 +234,23 @@ export class SqliteStore implements Store {
     return this.run('DELETE FROM calls WHERE ended_at < ?', (s) => s.run(cutoffMs)).changes;
   }
 
+  async putRestartState(state: string, expiresAtMs: number): Promise<void> {
+    this.run(
+      'INSERT INTO restart_state (id, state, expires_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at',
+      (s) => s.run(state, expiresAtMs),
+    );
+  }
+
+  async takeRestartState(nowMs: number): Promise<string | undefined> {
+    return this.tx(() => {
+      const row = this.run('SELECT state, expires_at FROM restart_state WHERE id = 1', (s) => s.get()) as
+        | { state: string; expires_at: number }
+        | undefined;
+      this.run('DELETE FROM restart_state', (s) => s.run());
+      return row !== undefined && row.expires_at > nowMs ? row.state : undefined;
+    });
+  }
+
   private bumpRevision(): void {
     this.run("UPDATE meta SET value = value + 1 WHERE key = 'users_revision'", (s) => s.run());
   }

@@ -93,6 +93,14 @@ export interface Store {
   markMissedSeen(key: string, calls: readonly MissedRef[]): Promise<void>;
   /** Forget calls that ended before `cutoffMs`. Returns how many went. */
   pruneCalls(cutoffMs: number): Promise<number>;
+
+  /**
+   * What a single node keeps across its own restart (ws/restart.ts): one opaque document,
+   * written at the end of a drain and taken (read and deleted) by the next start. A document
+   * past `expiresAtMs` is never returned.
+   */
+  putRestartState(state: string, expiresAtMs: number): Promise<void>;
+  takeRestartState(nowMs: number): Promise<string | undefined>;
 }
 
 /** The store cannot be reached (Redis down, SQLite busy or failing I/O). */

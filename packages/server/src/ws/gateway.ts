@@ -6,21 +6,31 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE, ErrorCodes } from '@callwire/protocol';
+import { CLOSE, ErrorCodes, MALFORMED_POLICY } from '@callwire/protocol';
 import type { Context } from '../context.js';
 import { handleNativeFrame } from '../dialects/native-router.js';
 import { handleOne2OneFrame } from '../dialects/one2one-router.js';
-import { tutorialDialect } from '../dialects/native.js';
 import { one2oneDialect } from '../dialects/one2one-encode.js';
 import { peerjsDialect } from '../dialects/peerjs-encode.js';
 import type { Dialect } from '../dialects/dialect.js';
 import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
+import { ClientAddresses } from './client-address.js';
+import { networkKey } from '../auth/throttle.js';
 import { take } from '../rate-limit.js';
 import { Session, type SessionHost, type SessionLimits } from './session.js';
 import { WriteBatch } from './write-batch.js';
 import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
+import { peerOf, roleOf } from '../calls/call.js';
+import { nativeDialect, tutorialDialect } from '../dialects/native.js';
+import {
+  DETACHED_SOCKET,
+  RESTART_STATE_TTL_MS,
+  parseRestartState,
+  snapshot,
+  type RestartState,
+} from './restart.js';
 
 type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
@@ -50,8 +60,16 @@ const ROUTES = new Map<string, Route>([
  */
 const GOODBYE_CODES = new Set([1000, 1001, 1005]);
 
-/** After this many dropped messages in a row a flooding client is disconnected (4029). */
-const FLOOD_STRIKES = 400;
+/**
+ * The flood policy. Frames above the sustained rate are dropped (`rate_limited`); a client that
+ * goes on sending above it is closed (4029) once this much more than the sustained rate allows
+ * has arrived. It is a second bucket over every frame received, dropped or not, with the
+ * sustained rate and a deeper burst: over any stretch of T seconds a client may send
+ * `burst + perSecond * (T + FLOOD_WINDOW_S)` frames. A count of drops "in a row" (what this
+ * replaced) was reset by every frame that got through, so 300 frames then a 25 ms pause, in a
+ * loop, was never closed. Sending at or under the sustained rate never empties this bucket.
+ */
+export const FLOOD_WINDOW_S = 10;
 
 export class Gateway {
   private readonly wss: WebSocketServer;
@@ -65,6 +83,9 @@ export class Gateway {
   private readonly routes: Map<string, Route>;
   /** Sessions of routes that want to hear when a session is over. */
   private readonly finishers = new WeakMap<Session, (session: Session) => void>();
+  private readonly addresses: ClientAddresses;
+  /** Open connections (upgrading or upgraded) per client network (networkKey). */
+  private readonly perNetwork = new Map<string, number>();
 
   constructor(private readonly ctx: Context) {
     const { config, directory } = ctx;
@@ -92,9 +113,14 @@ export class Gateway {
     });
     this.limits = {
       messages: { burst: config.rateBurst, perSecond: config.ratePerSecond },
+      flood: {
+        burst: config.rateBurst + config.ratePerSecond * FLOOD_WINDOW_S,
+        perSecond: config.ratePerSecond,
+      },
       invites: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
       outboundCapBytes: config.outboundCapBytes,
       backlogMax: config.queueMax,
+      malformed: { burst: MALFORMED_POLICY.strikes, perSecond: 1000 / MALFORMED_POLICY.forgiveMs },
     };
     this.host = {
       limits: this.limits,
@@ -103,11 +129,13 @@ export class Gateway {
       // Too much is waiting for an away session: it could not resume in order, so it ends
       // now (after the current message is handled) rather than at the end of its grace.
       backlogOverflow: (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
+      malformed: (s) => this.malformed(s),
     };
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
     // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
     // a second of their due time; cheap enough at 19k sockets (one loop, no allocation).
-    const bounds = [config.pingIntervalMs, config.idleTimeoutMs, 3000];
+    this.addresses = new ClientAddresses(config.trustedProxies);
+    const bounds = [config.pingIntervalMs, config.idleTimeoutMs, config.loginTimeoutMs, 3000];
     if (config.resumeGraceMs > 0) bounds.push(config.resumeGraceMs);
     const sweepMs = Math.max(25, Math.min(...bounds) / 3);
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
@@ -128,7 +156,10 @@ export class Gateway {
     if (route === undefined) return reject(socket, 404, 'Not Found');
     if (this.draining) return reject(socket, 503, 'Service Unavailable');
     if (!isOriginAllowed(req, this.ctx.config)) return reject(socket, 403, 'Forbidden');
-    const upgrade = () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route));
+    const address = this.addresses.of(req);
+    if (!this.admit(socket, address)) return reject(socket, 429, 'Too Many Requests');
+    const upgrade = () =>
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, route, address));
     // A token offered with the upgrade (jwt mode) is checked first: a bad one gets 401 and
     // never becomes a socket.
     const check = this.ctx.auth.checkUpgrade(req);
@@ -144,13 +175,36 @@ export class Gateway {
     );
   };
 
-  private accept(ws: WebSocket, req: IncomingMessage, route: Route): void {
+  /**
+   * Count a connection against its client's network, or refuse it when that network already
+   * holds `--max-connections-per-ip`. The count drops when the TCP socket closes, however it
+   * ends (refused, upgraded and closed, terminated).
+   */
+  private admit(socket: Duplex, address: string): boolean {
+    const cap = this.ctx.config.maxConnectionsPerIp;
+    if (cap === 0) return true;
+    const key = networkKey(address);
+    const open = this.perNetwork.get(key) ?? 0;
+    if (open >= cap) {
+      this.ctx.log.debug({ address }, 'connection cap reached: refused');
+      return false;
+    }
+    this.perNetwork.set(key, open + 1);
+    socket.once('close', () => {
+      const n = (this.perNetwork.get(key) ?? 1) - 1;
+      if (n <= 0) this.perNetwork.delete(key);
+      else this.perNetwork.set(key, n);
+    });
+    return true;
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, route: Route, address: string): void {
     const { ctx } = this;
     const session = new Session(
       this.nextSessionId++,
       ws,
       route.dialect,
-      req.socket.remoteAddress ?? '',
+      address,
       this.host,
       Date.now(),
     );
@@ -173,11 +227,13 @@ export class Gateway {
       const session = conn.session;
       const now = Date.now();
       session.lastSeenMs = now;
+      if (!take(session.floodBucket, this.limits.flood, now)) return this.flood(session);
       if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
-      session.rateStrikes = 0;
       if (isBinary) {
-        ctx.stats.error('bad_json');
-        return session.send({ t: 'error', code: 'bad_json', message: 'Binary frames are not part of the protocol.' });
+        // Every dialect is JSON text: a binary frame is a client that speaks something else, and
+        // answering it would only invite more. RFC 6455 7.4.1: 1003, "cannot accept this type".
+        ctx.stats.closed(CLOSE.unsupportedData);
+        return session.close(CLOSE.unsupportedData, 'binary frames are not supported');
       }
       // Replies and relays of a frame that is one of several in the same read are written
       // together at the end of the tick; a lone frame's are written at once.
@@ -220,10 +276,12 @@ export class Gateway {
       session.state === 'active' &&
       session.resumeToken !== null &&
       !session.kicked &&
-      !GOODBYE_CODES.has(code) &&
+      (session.parking || !GOODBYE_CODES.has(code)) &&
       resumer.enabled
     ) {
       resumer.suspend(session, Date.now());
+      // Away now: what is sent to it is kept because it is away (and goes out once it resumes).
+      session.parking = false;
       announcePeerState(session, true);
       this.ctx.log.debug({ session: session.id, name: session.name }, 'away: may resume');
       return;
@@ -253,19 +311,35 @@ export class Gateway {
     this.finishers.get(session)?.(session);
   }
 
+  private flood(session: Session): void {
+    // Frames already read after the close was decided arrive here too: count the close once.
+    if (session.ws.readyState !== 1) return;
+    this.ctx.stats.closed(CLOSE.flood);
+    this.ctx.log.warn({ session: session.id, name: session.name }, 'flood: closing');
+    session.close(CLOSE.flood, 'flood');
+  }
+
   private rateLimited(session: Session, now: number): void {
     this.ctx.stats.error('rate_limited');
-    if (++session.rateStrikes >= FLOOD_STRIKES) {
-      this.ctx.stats.closed(CLOSE.flood);
-      this.ctx.log.warn({ session: session.id, name: session.name }, 'flood: closing');
-      session.close(CLOSE.flood, 'flood');
-      return;
-    }
     // One error per second at most: answering every dropped frame would amplify a flood.
     if (now - session.lastRateErrorMs >= 1000) {
       session.lastRateErrorMs = now;
       session.send({ t: 'error', code: 'rate_limited' });
     }
+  }
+
+  /**
+   * A malformed frame is a strike; the strike that empties the bucket closes the socket (1008).
+   * Good frames in between do not wipe the slate (that was how a flood slipped through), only
+   * time does.
+   */
+  private malformed(session: Session): void {
+    if (session.ws.readyState !== 1) return;
+    take(session.malformedBucket, this.limits.malformed, Date.now());
+    if (session.malformedBucket.tokens >= 1) return;
+    this.ctx.stats.closed(CLOSE.policyViolation);
+    this.ctx.log.warn({ session: session.id, name: session.name }, 'malformed frames: closing');
+    session.close(CLOSE.policyViolation, 'too many malformed frames');
   }
 
   private slowConsumer(session: Session): void {
@@ -282,12 +356,25 @@ export class Gateway {
   private sweep(): void {
     const now = Date.now();
     for (const session of [...this.ctx.resumer.expired(now)]) this.finish(session);
-    const { pingIntervalMs, idleTimeoutMs } = this.ctx.config;
+    const { pingIntervalMs, idleTimeoutMs, loginTimeoutMs } = this.ctx.config;
     const iceRefreshMs = iceRefreshAfterMs(this.ctx.config);
     for (const session of this.sessions) {
       const quietMs = now - session.lastSeenMs;
       if (quietMs >= idleTimeoutMs) {
         session.ws.terminate();
+        continue;
+      }
+      // `ws` answers pings by itself, so a socket that never signs in is not silent: without
+      // a deadline it would hold its memory forever. One whose login is being checked (a
+      // password hash waiting its turn) is left to finish it.
+      if (
+        session.state === 'anonymous' &&
+        now - session.openedAtMs >= loginTimeoutMs &&
+        !this.ctx.loggingIn.has(session) &&
+        session.ws.readyState === 1
+      ) {
+        this.ctx.stats.closed(CLOSE.loginTimeout);
+        session.close(CLOSE.loginTimeout, 'login timeout');
         continue;
       }
       if (quietMs >= pingIntervalMs && session.ws.readyState === 1) session.ws.ping();
@@ -315,8 +402,17 @@ export class Gateway {
    * Drain: refuse new sockets, tell every client to come back after a jittered delay (so they
    * do not all return at once), then close with 1012. Resolves when every socket is gone or
    * the deadline passes (the rest are terminated).
+   *
+   * With `park` (a single node, whose next process will take over from the store), it loses
+   * nothing that was accepted: sessions that cannot resume have their calls ended first, while
+   * both sides can still hear it (a tutorial page gets `leave`, a one2one client
+   * `stopCommunication`); sessions that can resume keep, from the moment they are told to
+   * reconnect, whatever is sent to them (their peers' frames that were already on the way
+   * included) instead of racing it against the close frame; and once the sockets are gone
+   * they are written to the store with their calls (restart.ts).
    */
-  async drain(deadlineMs: number, jitterMs = 5000): Promise<void> {
+  async drain(deadlineMs: number, options: { park?: boolean; jitterMs?: number } = {}): Promise<void> {
+    const { park = false, jitterMs = 5000 } = options;
     this.draining = true;
     const sessions = [...this.sessions];
     // A cluster node first hands resumable sessions and their calls to the other nodes: those
@@ -324,15 +420,162 @@ export class Gateway {
     // left to close here. (A single node hands nobody over.)
     const handedOver = await this.ctx.directory.handOff([...sessions, ...this.ctx.resumer.all()]);
     for (const session of handedOver) this.sessions.delete(session);
+    const staying = sessions.filter((s) => !handedOver.has(s));
+    const parked = new Set(park ? staying.filter((s) => this.parkable(s)) : []);
+    if (park) {
+      // Only connected calls are kept: a ringing call (and a wait in a room) ends now, for
+      // everyone, while its parties can still be told.
+      for (const session of staying) {
+        if (!parked.has(session) || session.call?.state !== 'connected') this.endCallsNow(session);
+      }
+    }
+    // Handed-over sessions too: their clients resume on another node.
     for (const session of sessions) {
       session.send({ t: 'reconnect', afterMs: Math.floor(Math.random() * jitterMs) });
-      session.close(CLOSE.serviceRestart, 'server restarting');
+      if (parked.has(session)) {
+        session.backlog ??= [];
+        session.parking = true;
+        session.closeForRestart();
+      } else {
+        session.close(CLOSE.serviceRestart, 'server restarting');
+      }
     }
     const deadline = Date.now() + deadlineMs;
     while (this.sessions.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const session of this.sessions) session.ws.terminate();
+    if (park) await this.park();
+  }
+
+  /** A session whose client will resume after a restart: native, with a resume token. */
+  private parkable(session: Session): boolean {
+    return (
+      this.ctx.resumer.enabled &&
+      session.state === 'active' &&
+      session.resumeToken !== null &&
+      session.dialect.name === 'native' &&
+      !session.kicked
+    );
+  }
+
+  /**
+   * A session that cannot resume is leaving: end its call now, telling both parties, before
+   * any socket is closed (once closed, what is sent to it is lost).
+   */
+  private endCallsNow(session: Session): void {
+    if (session.state !== 'active') return;
+    const call = session.call;
+    if (call !== null) {
+      // The engine tells the leaving party too, as the one who ended the call; tutorial and
+      // one2one clients are not told of an end they caused (their page did it), but here the
+      // server did, so they are told as of an end from the other side.
+      const ended = {
+        t: 'ended',
+        callId: call.id,
+        peerName: peerOf(call, session).name,
+        role: roleOf(call, session) ?? 'caller',
+        reason: 'disconnected',
+        missed: false,
+        self: true,
+        wasConnected: call.state === 'connected',
+      } as const;
+      if (session.dialect.encode(ended, session) === null) session.send({ ...ended, self: false });
+    }
+    this.ctx.engine.disconnect(session);
+  }
+
+  /** Write every session that may resume, and their calls, to the store for the next start. */
+  private async park(): Promise<void> {
+    const { resumer, guard, store, log } = this.ctx;
+    const away = resumer.all();
+    // A session that could not keep everything sent to it cannot resume in order: it ends.
+    for (const session of away) if (session.backlogOverflowed) this.finish(session);
+    const now = Date.now();
+    const state = snapshot(
+      resumer.all(),
+      (s) => resumer.digestOf(s),
+      (s) => guard.identityOf(s),
+      now,
+    );
+    if (state.sessions.length === 0) return;
+    try {
+      await store.putRestartState(JSON.stringify(state), now + RESTART_STATE_TTL_MS);
+      log.info({ sessions: state.sessions.length, calls: state.calls.length }, 'drain: sessions kept for the restart');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'drain: could not keep sessions for the restart');
+    }
+  }
+
+  /**
+   * Start: take back what the previous process on this store kept (park). Its sessions are
+   * away, with a full grace period from now, their names held and their calls up.
+   */
+  async restore(): Promise<void> {
+    const { store, log } = this.ctx;
+    let text: string | undefined;
+    try {
+      text = await store.takeRestartState(Date.now());
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'restart: kept sessions unavailable');
+      return;
+    }
+    if (text === undefined || !this.ctx.resumer.enabled) return;
+    const state = parseRestartState(text);
+    if (state === undefined) {
+      log.warn('restart: kept sessions are in an unknown format; starting afresh');
+      return;
+    }
+    const { sessions, calls } = this.restoreState(state);
+    log.info({ sessions, calls }, 'restart: sessions taken back, waiting for their clients');
+  }
+
+  private restoreState(state: RestartState): { sessions: number; calls: number } {
+    const { hub, resumer, guard, engine, config } = this.ctx;
+    const now = Date.now();
+    const until = now + config.resumeGraceMs;
+    const byDigest = new Map<string, Session>();
+    for (const saved of state.sessions) {
+      const session = new Session(
+        this.nextSessionId++,
+        DETACHED_SOCKET,
+        nativeDialect,
+        saved.remoteAddress,
+        this.host,
+        now,
+      );
+      session.name = saved.name;
+      session.key = saved.key;
+      session.state = 'active';
+      if (!hub.add(session)) continue;
+      session.backlog = [...saved.backlog];
+      resumer.restore(session, saved.digest, until);
+      guard.track(session, { key: saved.key, display: saved.name, ...saved.identity });
+      byDigest.set(saved.digest, session);
+    }
+    let restoredCalls = 0;
+    for (const c of state.calls) {
+      const caller = byDigest.get(c.caller);
+      const callee = byDigest.get(c.callee);
+      if (caller === undefined || callee === undefined || caller.call !== null || callee.call !== null) {
+        continue;
+      }
+      engine.book.open({
+        id: c.id,
+        caller,
+        callee,
+        state: 'connected',
+        media: c.media,
+        calleeNotified: true,
+        createdAtMs: c.createdAtMs,
+        answeredAtMs: c.answeredAtMs,
+        room: c.room,
+      });
+      hub.refresh(caller);
+      hub.refresh(callee);
+      restoredCalls++;
+    }
+    return { sessions: byDigest.size, calls: restoredCalls };
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  * enforces the outbound cap.
  */
 import type { WebSocket } from 'ws';
-import { CLOSE } from '@callwire/protocol';
+import { CLOSE, type ErrorCode } from '@callwire/protocol';
 import type { Call } from '../calls/call.js';
 import type { Device, Party, PartyState } from '../calls/model.js';
 import type { Dialect } from '../dialects/dialect.js';
@@ -19,6 +19,10 @@ export type SessionState = PartyState;
 
 export interface SessionLimits {
   readonly messages: BucketSpec;
+  /** Every frame received, accepted or dropped: empty means a flood (4029). */
+  readonly flood: BucketSpec;
+  /** Strikes for malformed frames: empty means close (1008). */
+  readonly malformed: BucketSpec;
   readonly invites: BucketSpec;
   readonly outboundCapBytes: number;
   /** Messages kept for a session while it is away (resume). */
@@ -33,7 +37,16 @@ export interface SessionHost {
   slowConsumer(session: Session): void;
   /** Too much is waiting for an away session: it cannot resume in order. */
   backlogOverflow(session: Session): void;
+  /** The session was just told that a frame of its was malformed (a strike against it). */
+  malformed(session: Session): void;
 }
+
+/**
+ * The error codes that say "that frame was not the protocol": each is a strike (see
+ * MALFORMED_POLICY). Codes about state (`not_logged_in`, `not_in_call`, ...) are not: an honest
+ * client can race into them.
+ */
+const MALFORMED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad_json', 'bad_message', 'unknown_type']);
 
 export class Session implements Party {
   state: SessionState = 'anonymous';
@@ -53,8 +66,13 @@ export class Session implements Party {
   device: Device | undefined = undefined;
   watching: Set<string> | null = null;
   lastSeenMs: number;
+  /** When the socket opened: the login deadline counts from here. */
+  readonly openedAtMs: number;
   readonly bucket: Bucket;
-  rateStrikes = 0;
+  /** Every frame received, accepted or dropped (gateway: the flood policy). */
+  readonly floodBucket: Bucket;
+  /** Malformed frames, forgiven slowly (gateway: MALFORMED_POLICY). */
+  readonly malformedBucket: Bucket;
   lastRateErrorMs = 0;
   /**
    * When the gateway's sweep sends this (native) session fresh TURN credentials; 0 = not yet
@@ -70,6 +88,11 @@ export class Session implements Party {
   rebind: ((target: Session) => void) | null = null;
   /** Closed by the server on purpose (policy, auth, drain): such a session may not resume. */
   kicked = false;
+  /**
+   * Draining for a restart: the socket is closing, the session will be kept in the store, and
+   * what is sent to it from now on is kept for its resume instead of racing the close frame.
+   */
+  parking = false;
   private corkedSocket: CorkableSocket | null = null;
 
   constructor(
@@ -83,7 +106,10 @@ export class Session implements Party {
   ) {
     this.dialect = dialect;
     this.lastSeenMs = nowMs;
+    this.openedAtMs = nowMs;
     this.bucket = newBucket(host.limits.messages, nowMs);
+    this.floodBucket = newBucket(host.limits.flood, nowMs);
+    this.malformedBucket = newBucket(host.limits.malformed, nowMs);
   }
 
   get limits(): SessionLimits {
@@ -94,10 +120,12 @@ export class Session implements Party {
   send(event: OutEvent): void {
     const text = this.dialect.encode(event, this);
     if (text !== null) this.sendText(text);
+    // After the reply, so that the client learns what was wrong before a closing strike.
+    if (event.t === 'error' && MALFORMED_CODES.has(event.code)) this.host.malformed(this);
   }
 
   sendText(text: string): void {
-    if (this.state === 'away') return this.keep(text);
+    if (this.state === 'away' || this.parking) return this.keep(text);
     const ws = this.ws;
     if (ws.readyState !== 1 /* OPEN */) return;
     const { batch } = this.host;
@@ -137,6 +165,13 @@ export class Session implements Party {
     const socket = this.corkedSocket;
     this.corkedSocket = null;
     socket?.uncork();
+  }
+
+  /** Close for a restart (1012) without ending the session: it is parked and may resume. */
+  closeForRestart(): void {
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) {
+      this.ws.close(CLOSE.serviceRestart, 'server restarting');
+    }
   }
 
   /** Close with a protocol close code; idempotent. */
