@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // must run inside a loopback-only network namespace with Chromium (see scripts/test.sh).
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/packaging/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -31,6 +31,12 @@ npm run -s build
 npm run -s typecheck
 npm run -s lint
 
+# The packages as users install them: packed, installed from the tarballs into an empty
+# project, and used there. This one suite runs before the namespace, because `npm install`
+# resolves the tarballs' dependencies against the npm registry (npm's cache holds the packages
+# `npm ci` fetched, not the documents that list their versions). Its servers use loopback only.
+npx vitest run --config vitest.packaging.config.ts
+
 # Everything below runs with only a loopback interface: servers, Redis, coturn and Chromium
 # all live inside this namespace and cannot reach (or be reached from) any other network.
 export CALLWIRE_TEST_NETNS=1

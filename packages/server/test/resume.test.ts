@@ -29,7 +29,9 @@ describe('resume', () => {
     ts = await startServer();
     const { c: a, token } = await resumable(ts, 'alice');
     const b = await nativeUser(ts, 'bob');
+    const before = Date.now();
     const callId = await connectedCall(a, b, 'bob');
+    const after = Date.now();
 
     a.ws.terminate();
     expect(await b.next('reconnecting')).toMatchObject({ callId, name: 'alice' });
@@ -40,8 +42,19 @@ describe('resume', () => {
     const { c: a2, reply } = await resumeWith(ts, 'alice', token);
     expect(reply).toMatchObject({ success: true, resumed: true });
     expect(reply.calls).toEqual([
-      { callId, name: 'bob', role: 'caller', state: 'connected', media: { audio: true, video: true } },
+      {
+        callId,
+        name: 'bob',
+        role: 'caller',
+        state: 'connected',
+        media: { audio: true, video: true },
+        answeredAt: expect.any(String),
+      },
     ]);
+    // The call's timer goes on from when bob answered, not from the resume.
+    const answeredAt = Date.parse((reply.calls as Array<{ answeredAt: string }>)[0]!.answeredAt);
+    expect(answeredAt).toBeGreaterThanOrEqual(before - 1);
+    expect(answeredAt).toBeLessThanOrEqual(after + 1);
     expect(reply.resumeToken).not.toBe(token);
     for (let i = 0; i < 5; i++) expect((await a2.next('candidate')).candidate).toEqual(candidate(i));
     expect(await b.next('reconnected')).toMatchObject({ callId, name: 'alice' });
