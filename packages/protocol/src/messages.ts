@@ -41,9 +41,8 @@ export const ClientMessages = {
       protocol: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
       resume: Type.Optional(Type.Boolean()),
       resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
-      device: Type.Optional(
-        Type.Object({ id: DeviceId, label: Type.Optional(DeviceLabel) }),
-      ),
+      device: Type.Optional(Type.Object({ id: DeviceId, label: Type.Optional(DeviceLabel) })),
+      callWaiting: Type.Optional(Type.Boolean()),
       ref: Type.Optional(Ref),
     },
     {
@@ -54,7 +53,9 @@ export const ClientMessages = {
         'name others see is marked " (guest)", and the session may only join rooms. `device` ' +
         '(native, kept by the client across visits) makes the session one device of its ' +
         'account: with accounts, an account may be signed in on several devices at once, a ' +
-        'call rings all of them, and the client is told about its other devices (`devices`).',
+        'call rings all of them, and the client is told about its other devices (`devices`). ' +
+        '`callWaiting: true` (native): while in a call, a second call rings this session as ' +
+        '`incoming` with `waiting: true` instead of finding it busy.',
     },
   ),
   call: Type.Object(
@@ -68,7 +69,12 @@ export const ClientMessages = {
     { description: 'Invite `to` to a call. Replied to with `ringing` or `leave`.' },
   ),
   accept: Type.Object(
-    { type: Type.Literal('accept'), callId: CallId, media: Type.Optional(Media), ref: Type.Optional(Ref) },
+    {
+      type: Type.Literal('accept'),
+      callId: CallId,
+      media: Type.Optional(Media),
+      ref: Type.Optional(Ref),
+    },
     { description: 'The callee accepts a ringing call.' },
   ),
   decline: Type.Object(
@@ -318,8 +324,14 @@ export const ServerMessages = {
       from: Type.String(),
       name: Type.String(),
       media: Media,
+      waiting: Type.Optional(Type.Boolean()),
     },
-    { description: 'Somebody is calling; answer with `accept` or `decline`.' },
+    {
+      description:
+        'Somebody is calling; answer with `accept` or `decline`. `waiting: true`: we are in ' +
+        'another call (call waiting). Accepting needs that call on hold (`hold`) or ended ' +
+        'first; a decline with `reason: "busy"` tells the caller we are busy.',
+    },
   ),
   reconnecting: Type.Object(
     { type: Type.Literal('reconnecting'), callId: CallId, name: Type.String() },
@@ -391,7 +403,9 @@ export const ServerMessages = {
       name: Type.String(),
       status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('offline')]),
     },
-    { description: 'A watched user (or anyone, while fewer than 1,000 are online) changed status.' },
+    {
+      description: 'A watched user (or anyone, while fewer than 1,000 are online) changed status.',
+    },
   ),
   users: Type.Object(
     {

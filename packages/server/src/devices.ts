@@ -29,12 +29,14 @@ export function deviceFor(
   claim: DeviceClaim | undefined,
   family: keyof typeof FAMILY_LABEL,
   nowMs: number,
+  callWaiting = false,
 ): Device {
   if (claim !== undefined) {
     return {
       id: claim.id,
       label: cleanLabel(claim.label) ?? `${FAMILY_LABEL[family]} ${claim.id.slice(0, 4)}`,
       aware: true,
+      callWaiting,
       signedInAtMs: nowMs,
     };
   }
@@ -43,6 +45,7 @@ export function deviceFor(
     id,
     label: `${FAMILY_LABEL[family]} ${id.slice(0, 4)}`,
     aware: false,
+    callWaiting,
     signedInAtMs: nowMs,
   };
 }

@@ -33,6 +33,8 @@ export interface LoginRequest {
   readonly resumeToken?: string | undefined;
   /** Native: which device this is (kept by the client across visits). */
   readonly device?: DeviceClaim | undefined;
+  /** Native: the client takes a second call while in one (call waiting). */
+  readonly callWaiting?: boolean | undefined;
   readonly ref?: string | undefined;
 }
 
@@ -60,6 +62,7 @@ export function login(
     dialect.name === 'native' ? request.device : undefined,
     dialect.name,
     Date.now(),
+    dialect.name === 'native' && request.callWaiting === true,
   );
   if (ctx.auth.mode === 'open') {
     return finish(

@@ -17,6 +17,7 @@ import { Stats } from '../src/metrics.js';
 class Inbox implements Party {
   state: PartyState = 'active';
   call: Call | null = null;
+  other: Call | null = null;
   room: string | null = null;
   readonly dialect = { name: 'native', ringsWithOffer: false, autoAccept: false } as const;
   readonly events: CallOutEvent[] = [];

@@ -28,9 +28,9 @@ export class CallBook {
   open(spec: CallSpec): Call {
     const call = newCall(spec);
     this.calls.set(call.id, call);
-    call.caller.call = call;
-    call.callee.call = call;
-    for (const device of call.ringing) device.call = call;
+    attach(call.caller, call);
+    attach(call.callee, call);
+    for (const device of call.ringing) attach(device, call);
     if (call.room !== undefined) {
       call.caller.room = call.room;
       call.callee.room = call.room;
@@ -73,7 +73,7 @@ export class CallBook {
     const others = call.ringing.filter((d) => d !== device);
     call.callee = device;
     call.ringing = [device];
-    for (const other of others) if (other.call === call) other.call = null;
+    for (const other of others) release(other, call);
     return others;
   }
 
@@ -86,12 +86,23 @@ export class CallBook {
     if (rest.length === 0) return false;
     call.ringing = rest;
     if (call.callee === device) call.callee = rest[0]!;
-    if (device.call === call) device.call = null;
+    release(device, call);
     return true;
   }
 
   setHeld(call: Call, role: 'caller' | 'callee', held: boolean): void {
     call.held[role] = held;
+  }
+
+  /**
+   * `party` turns to its second call (`other`): a waiting call it answers, or a held call it
+   * takes back. The call it was in goes behind it.
+   */
+  swap(party: Party): void {
+    const front = party.other;
+    if (front === null) return;
+    party.other = party.call;
+    party.call = front;
   }
 
   /**
@@ -113,8 +124,7 @@ export class CallBook {
   /** The call goes on, but no longer here (its home moved): forget it without ending it. */
   detach(call: Call): void {
     if (this.calls.get(call.id) === call) this.calls.delete(call.id);
-    for (const party of [call.caller, call.callee, ...call.ringing])
-      if (party.call === call) party.call = null;
+    for (const party of [call.caller, call.callee, ...call.ringing]) release(party, call);
   }
 
   /** A stand-in gives way to the party it stood for (or the other way round). */
@@ -122,8 +132,8 @@ export class CallBook {
     if (call.caller === old) call.caller = fresh;
     else if (call.callee === old) call.callee = fresh;
     else return;
-    if (old.call === call) old.call = null;
-    fresh.call = call;
+    release(old, call);
+    attach(fresh, call);
   }
 
   /** Who waits in `room` (or the call it holds), on this node. */
@@ -144,4 +154,18 @@ export class CallBook {
     this.rooms.delete(room);
     return room;
   }
+}
+
+/** `party` is in `call`: its call, or its second call when it is in another (call waiting). */
+function attach(party: Party, call: Call): void {
+  if (party.call === null || party.call === call) party.call = call;
+  else if (party.other === null) party.other = call;
+}
+
+/** `party` is out of `call`; a second call it had takes the first one's place. */
+function release(party: Party, call: Call): void {
+  if (party.other === call) party.other = null;
+  if (party.call !== call) return;
+  party.call = party.other;
+  party.other = null;
 }

@@ -118,14 +118,16 @@ export class Engine {
       // Offline and unknown names get the same answer, so accounts cannot be probed.
       return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
     }
-    // Every device that can take the call rings; `busy` only when none can.
+    // Every device that can take the call rings: a free one as usual, one in a call that takes
+    // call waiting as a waiting call. `busy` only when none can.
     const free = reachable.filter(
       (d) => d.call === null && d.room === null && !this.remote.isPlacing(d),
     );
-    if (free.length === 0) {
+    const waiting = reachable.filter((d) => canWait(d) && !this.remote.isPlacing(d));
+    if (free.length === 0 && waiting.length === 0) {
       return this.refuse(caller, reachable[0]!.name, 'busy', ref, target.key, media);
     }
-    this.place(caller, free, media, offer, ref, randomUUID());
+    this.place(caller, [...free, ...waiting], media, offer, ref, randomUUID());
   }
 
   /**
@@ -231,7 +233,9 @@ export class Engine {
         if (offer === undefined) continue;
         device.send({ t: 'incoming', call, offer });
       } else if (!call.calleeNotified) {
-        device.send({ t: 'incoming', call });
+        device.send(
+          device.other === call ? { t: 'incoming', call, waiting: true } : { t: 'incoming', call },
+        );
       } else continue;
       rung = true;
     }
@@ -309,7 +313,13 @@ export class Engine {
     }
     if (call.home !== undefined || from.device === undefined) {
       // Driven on another node, or held by a party from elsewhere: not movable from here.
-      return this.error(device, 'temporarily_unavailable', ref, callId, 'This call cannot be moved from here.');
+      return this.error(
+        device,
+        'temporarily_unavailable',
+        ref,
+        callId,
+        'This call cannot be moved from here.',
+      );
     }
     const role = roleOf(call, from)!;
     this.book.replaceParty(call, from, device);
@@ -342,10 +352,11 @@ export class Engine {
     this.options.onReport?.(party, callId, path, ref);
   }
 
-  /** `party` is gone: end its call and free its room. */
+  /** `party` is gone: end its calls (a waiting or held one too) and free its room. */
   disconnect(party: Party): void {
-    const call = party.call;
-    if (call !== null) this.execute(party, call, { k: 'disconnect' });
+    for (const call of [party.call, party.other]) {
+      if (call !== null && call.state !== 'ended') this.execute(party, call, { k: 'disconnect' });
+    }
     if (party.room !== null) this.leaveRoom(party, undefined);
   }
 
@@ -389,6 +400,20 @@ export class Engine {
             call.id,
           );
         }
+        if (party.call !== call) {
+          // A waiting call: the call this device is in must be on hold (by it) first, or over.
+          const current = party.call;
+          if (current !== null && !current.held[roleOf(current, party) ?? 'caller']) {
+            return this.error(
+              party,
+              'invalid_state',
+              command.ref,
+              call.id,
+              'Hold or end the call you are in before answering another.',
+            );
+          }
+          this.book.swap(party);
+        }
         // The first of the callee's devices to accept wins; the others stop ringing.
         for (const other of this.book.answer(call, party)) {
           this.tellCallee(call, other, 'answered_elsewhere', false, false);
@@ -410,7 +435,8 @@ export class Engine {
       case 'hold':
         return this.applyHold(party, call, by, command.held, command.ref);
       case 'restart':
-        if (call.state !== 'connected') return this.error(party, 'invalid_state', command.ref, call.id);
+        if (call.state !== 'connected')
+          return this.error(party, 'invalid_state', command.ref, call.id);
         return peerOf(call, party).send({ t: 'restart', call, from: party });
       case 'disconnect':
         // One of several devices rung went away: the others still ring.
@@ -468,6 +494,8 @@ export class Engine {
     if (call.state !== 'connected') return this.error(party, 'invalid_state', ref, call.id);
     if (call.held[by] === held) return;
     this.book.setHeld(call, by, held);
+    // Taking back a call held behind another makes it the one this device is in.
+    if (!held && party.other === call) this.book.swap(party);
     peerOf(call, party).send({ t: 'hold', call, from: party, held });
   }
 
@@ -721,6 +749,22 @@ export class Engine {
     this.stats.error(code);
     party.send({ t: 'error', code, message, callId, ref });
   }
+}
+
+/**
+ * May `device`, in a call, ring with a second one (call waiting)? Only a client that said it
+ * takes call waiting, in a connected call driven here, with no second call already.
+ */
+function canWait(device: Party): boolean {
+  const current = device.call;
+  return (
+    device.device?.callWaiting === true &&
+    current !== null &&
+    current.state === 'connected' &&
+    current.home === undefined &&
+    device.other === null &&
+    device.room === null
+  );
 }
 
 function isCall(there: Party | Call): there is Call {

@@ -41,6 +41,11 @@ export interface Device {
   label: string;
   /** The client announced the device at login: it knows the events about its other devices. */
   readonly aware: boolean;
+  /**
+   * The client takes a second call while in one (`callWaiting` at login): a call to its person
+   * rings it as waiting instead of finding it busy.
+   */
+  readonly callWaiting?: boolean | undefined;
   readonly signedInAtMs: number;
 }
 
@@ -57,6 +62,12 @@ export interface Party {
    * book (calls/book.ts); everything else reads them.
    */
   call: Call | null;
+  /**
+   * A second call, on a device that takes call waiting: one ringing while `call` is connected
+   * (a waiting call), or one on hold behind `call` (answered by holding the first). When `call`
+   * ends, this one takes its place. Written only by the call book.
+   */
+  other: Call | null;
   room: string | null;
   /** Deliver an event about a call to this party. */
   send(event: CallOutEvent): void;
@@ -132,6 +143,8 @@ export type CallOutEvent =
   | {
       readonly t: 'incoming';
       readonly call: Call;
+      /** The device is in another call: this one is waiting (call waiting). */
+      readonly waiting?: boolean | undefined;
       /** The caller's offer, for a callee whose client rings with it (one2one). */
       readonly offer?: unknown;
     }

@@ -8,18 +8,18 @@ import type { Party } from './model.js';
 
 /** `party` lost its connection but may resume (away), or resumed: tell the peer of its call. */
 export function announcePeerState(party: Party, away: boolean): void {
-  const call = party.call;
-  if (call === null) return;
-  peerOf(call, party).send({ t: 'peer-state', callId: call.id, name: party.name, away });
+  for (const call of [party.call, party.other]) {
+    if (call === null) continue;
+    peerOf(call, party).send({ t: 'peer-state', callId: call.id, name: party.name, away });
+  }
 }
 
 /** The calls `party` is in, as a resumed client gets them back. */
 export function resumedCalls(party: Party): ResumedCallValue[] {
-  const call = party.call;
-  if (call === null) return [];
-  const peer = peerOf(call, party);
-  return [
-    {
+  const calls = [party.call, party.other].filter((c) => c !== null);
+  return calls.map((call) => {
+    const peer = peerOf(call, party);
+    return {
       callId: call.id,
       name: peer.name,
       role: roleOf(call, party)!,
@@ -29,6 +29,6 @@ export function resumedCalls(party: Party): ResumedCallValue[] {
       ...(call.answeredAtMs === undefined
         ? {}
         : { answeredAt: new Date(call.answeredAtMs).toISOString() }),
-    },
-  ];
+    };
+  });
 }

@@ -37,6 +37,7 @@ export class RemoteParty implements Party {
   readonly dialect: PartyTraits;
   /** Written only by the call book (calls/book.ts). */
   call: Call | null = null;
+  other: Call | null = null;
   room: string | null = null;
   parked = false;
   /** The node it was on before it was parked (late messages from there are still its own). */

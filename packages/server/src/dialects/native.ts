@@ -90,6 +90,7 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
         from: event.call.caller.name,
         name: event.call.caller.name,
         media: event.call.media,
+        waiting: event.waiting,
       });
     case 'accepted': {
       if (tutorial) return null;

@@ -411,7 +411,10 @@ export class Gateway {
    * included) instead of racing it against the close frame; and once the sockets are gone
    * they are written to the store with their calls (restart.ts).
    */
-  async drain(deadlineMs: number, options: { park?: boolean; jitterMs?: number } = {}): Promise<void> {
+  async drain(
+    deadlineMs: number,
+    options: { park?: boolean; jitterMs?: number } = {},
+  ): Promise<void> {
     const { park = false, jitterMs = 5000 } = options;
     this.draining = true;
     const sessions = [...this.sessions];
@@ -501,7 +504,10 @@ export class Gateway {
     if (state.sessions.length === 0) return;
     try {
       await store.putRestartState(JSON.stringify(state), now + RESTART_STATE_TTL_MS);
-      log.info({ sessions: state.sessions.length, calls: state.calls.length }, 'drain: sessions kept for the restart');
+      log.info(
+        { sessions: state.sessions.length, calls: state.calls.length },
+        'drain: sessions kept for the restart',
+      );
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'drain: could not keep sessions for the restart');
     }
@@ -557,7 +563,13 @@ export class Gateway {
     for (const c of state.calls) {
       const caller = byDigest.get(c.caller);
       const callee = byDigest.get(c.callee);
-      if (caller === undefined || callee === undefined || caller.call !== null || callee.call !== null) {
+      // Each party may be in two calls (call waiting: one held behind the other).
+      if (
+        caller === undefined ||
+        callee === undefined ||
+        caller.other !== null ||
+        callee.other !== null
+      ) {
         continue;
       }
       engine.book.open({

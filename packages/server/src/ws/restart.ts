@@ -86,21 +86,23 @@ export function snapshot(
   const calls: SavedCall[] = [];
   const seen = new Set<string>();
   for (const s of sessions) {
-    const call = s.call;
-    if (call === null || seen.has(call.id) || call.state !== 'connected') continue;
-    seen.add(call.id);
-    const caller = digests.get(call.caller as Session);
-    const callee = digests.get(call.callee as Session);
-    if (caller === undefined || callee === undefined) continue;
-    calls.push({
-      id: call.id,
-      caller,
-      callee,
-      media: call.media,
-      createdAtMs: call.createdAtMs,
-      ...(call.answeredAtMs !== undefined ? { answeredAtMs: call.answeredAtMs } : {}),
-      ...(call.room !== undefined ? { room: call.room } : {}),
-    });
+    // A call held behind another (call waiting) is kept too.
+    for (const call of [s.call, s.other]) {
+      if (call === null || seen.has(call.id) || call.state !== 'connected') continue;
+      seen.add(call.id);
+      const caller = digests.get(call.caller as Session);
+      const callee = digests.get(call.callee as Session);
+      if (caller === undefined || callee === undefined) continue;
+      calls.push({
+        id: call.id,
+        caller,
+        callee,
+        media: call.media,
+        createdAtMs: call.createdAtMs,
+        ...(call.answeredAtMs !== undefined ? { answeredAtMs: call.answeredAtMs } : {}),
+        ...(call.room !== undefined ? { room: call.room } : {}),
+      });
+    }
   }
   return { v: RESTART_STATE_VERSION, savedAtMs: nowMs, sessions: saved, calls };
 }

@@ -61,6 +61,7 @@ export class Session implements Party {
   dialect: Dialect;
   /** Written only by the call book (calls/book.ts). */
   call: Call | null = null;
+  other: Call | null = null;
   room: string | null = null;
   /** Which device of its account this session is (set at login). */
   device: Device | undefined = undefined;
