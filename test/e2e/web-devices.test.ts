@@ -26,6 +26,7 @@ import {
   type PersonOptions,
   type Server,
 } from './web-harness.js';
+import { expectFlowing, expectStopped, recordPeerConnections } from './support/media-flow.js';
 
 const PASSWORDS = { alice: 'alice correct horse', bob: 'bob battery staple' } as const;
 const PHONE: PersonOptions = { viewport: { width: 390, height: 844 }, mobile: true };
@@ -36,25 +37,6 @@ let browser: Browser;
 let laptop: Person;
 let phone: Person;
 let bob: Person;
-
-declare global {
-  interface Window {
-    callwirePeerConnections?: RTCPeerConnection[];
-  }
-}
-
-/** Keep every RTCPeerConnection the page makes, to read its stats from the test. */
-function recordPeerConnections(): void {
-  const Native = window.RTCPeerConnection;
-  const seen: RTCPeerConnection[] = [];
-  window.callwirePeerConnections = seen;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      seen.push(this);
-    }
-  };
-}
 
 async function signInWithPassword(
   name: keyof typeof PASSWORDS,
@@ -69,47 +51,6 @@ async function signInWithPassword(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
   return person;
-}
-
-/** RTP bytes received so far over the page's open peer connections (audio and video). */
-async function inboundBytes(page: Page, kind?: 'video'): Promise<number> {
-  return page.evaluate(async (only) => {
-    let total = 0;
-    for (const pc of window.callwirePeerConnections ?? []) {
-      if (pc.connectionState === 'closed') continue;
-      const report = await pc.getStats();
-      report.forEach((s: { type: string; kind?: string; bytesReceived?: number }) => {
-        if (s.type === 'inbound-rtp' && (only === undefined || s.kind === only))
-          total += s.bytesReceived ?? 0;
-      });
-    }
-    return total;
-  }, kind);
-}
-
-/** Inbound bytes grow by more than `minBytes` (media flows). */
-async function expectFlowing(page: Page, kind?: 'video', minBytes = 5_000): Promise<void> {
-  const start = await inboundBytes(page, kind);
-  await expect
-    .poll(() => inboundBytes(page, kind), { timeout: 20_000, interval: 250 })
-    .toBeGreaterThan(start + minBytes);
-}
-
-/**
- * No inbound bytes for a whole second (media stopped). Packets in flight when the hold took
- * effect may still arrive at first, so the still second is waited for, not assumed.
- */
-async function expectStopped(page: Page): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const before = await inboundBytes(page);
-        await page.waitForTimeout(1_000);
-        return (await inboundBytes(page)) - before;
-      },
-      { timeout: 20_000, interval: 0 },
-    )
-    .toBe(0);
 }
 
 /** One picture of several pages next to each other (ringing on two devices at once). */

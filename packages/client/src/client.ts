@@ -138,6 +138,7 @@ export class CallwireClient {
       request: (msg, onReply) => this.#signaling.request(msg, onReply),
       send: (msg) => this.#signaling.send(msg),
       createCall: (init) => this.#adopt(init),
+      calls: () => this.calls,
       settled: (incoming) => {
         if (this.#signaling.state !== 'open') this.#endedWhileAway.add(incoming.callId);
         this.#incoming.delete(incoming.callId);

@@ -14,6 +14,8 @@ export interface IncomingContext {
   request<T>(msg: ClientMessage, onReply: (reply: ServerMessage) => T): Promise<T>;
   send(msg: ClientMessage): boolean;
   createCall(init: CallInit): Call;
+  /** The calls we are in now. */
+  calls(): readonly Call[];
   settled(incoming: IncomingCall): void;
 }
 
@@ -60,6 +62,7 @@ export class IncomingCall {
   readonly from: string;
   /** What the caller asked for. */
   readonly media: { audio?: boolean; video?: boolean };
+  readonly #waiting: boolean;
   #state: IncomingCallState = 'ringing';
   #media: PreparedMedia | null = null;
   #waiter: { resolve: (call: Call) => void; reject: (err: Error) => void } | null = null;
@@ -72,6 +75,17 @@ export class IncomingCall {
     this.callId = msg.callId;
     this.from = msg.from;
     this.media = { ...msg.media };
+    this.#waiting = msg.waiting === true;
+  }
+
+  /**
+   * The call rings while we are in another one (call waiting, with the `callWaiting` option).
+   * Answer with `holdAndAccept()` or `endAndAccept()`; `accept()` alone is refused by the
+   * server while the other call goes on. Once that call has ended this is false again, and
+   * the call is an ordinary incoming one.
+   */
+  get waiting(): boolean {
+    return this.#waiting && this.#ctx.calls().some((c) => c.state !== 'ended');
   }
 
   get state(): IncomingCallState {
@@ -87,6 +101,43 @@ export class IncomingCall {
    * with the Call once the server confirms. If capture fails the call keeps ringing.
    */
   async accept(options: CallOptions = {}): Promise<Call> {
+    return this.#accept(options, () => {});
+  }
+
+  /**
+   * Call waiting: put the call we are in on hold and answer this one, once this one's media is
+   * captured (a refused camera leaves the first call as it was). Take the first call back
+   * later with its `resume()`.
+   *
+   * @example
+   * ```ts
+   * const first = client.calls[0];
+   * const second = await incoming.holdAndAccept({ video: false });
+   * second.on('ended', () => first?.resume());
+   * ```
+   */
+  async holdAndAccept(options: CallOptions = {}): Promise<Call> {
+    return this.#accept(options, () => {
+      for (const call of this.#ctx.calls()) if (call.state !== 'ended') call.hold();
+    });
+  }
+
+  /**
+   * Call waiting: hang up the call we are in and answer this one, once this one's media is
+   * captured.
+   *
+   * @example
+   * ```ts
+   * endAndAcceptButton.onclick = () => incoming.endAndAccept().then(showCall);
+   * ```
+   */
+  async endAndAccept(options: CallOptions = {}): Promise<Call> {
+    return this.#accept(options, () => {
+      for (const call of this.#ctx.calls()) if (call.state !== 'ended') call.hangup();
+    });
+  }
+
+  async #accept(options: CallOptions, before: () => void): Promise<Call> {
     if (this.#state !== 'ringing')
       throw new InvalidStateError(`cannot accept a call that is ${this.#state}`);
     this.#state = 'accepting';
@@ -105,6 +156,7 @@ export class IncomingCall {
       );
     }
     this.#media = media;
+    before();
     return new Promise<Call>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       const msg: ClientMessage = { type: 'accept', callId: this.callId, media: media.intent };
@@ -123,8 +175,11 @@ export class IncomingCall {
     });
   }
 
-  /** Refuse the call; the caller's call ends with `declined` (or `busy`). Idempotent. */
-  decline(reason: 'declined' | 'busy' = 'declined'): void {
+  /**
+   * Refuse the call; the caller's call ends with `declined` (or `busy`: the default for a
+   * waiting call, since we are in another one). Idempotent.
+   */
+  decline(reason: 'declined' | 'busy' = this.waiting ? 'busy' : 'declined'): void {
     if (this.#state !== 'ringing' && this.#state !== 'accepting') return;
     this.#ctx.send({ type: 'decline', callId: this.callId, reason });
     this.#waiter?.reject(new CallwireError('call_ended', 'The call was declined.'));

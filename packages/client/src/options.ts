@@ -58,6 +58,20 @@ export interface ConnectOptions {
    */
   maxFileBytes?: number;
   /**
+   * Take a second call while in one (call waiting): a call that arrives during a call is an
+   * `incoming` with `waiting: true` instead of `busy` for its caller. Answer it with
+   * `holdAndAccept()` or `endAndAccept()`, or `decline()` it (the caller hears busy). Default
+   * false, so an app that shows every incoming call as if the user were free is not surprised.
+   *
+   * @example
+   * ```ts
+   * const client = await connect(url, { name: 'alice', callWaiting: true });
+   * client.on('incoming', (incoming) =>
+   *   incoming.waiting ? showCallWaiting(incoming) : showRinging(incoming));
+   * ```
+   */
+  callWaiting?: boolean;
+  /**
    * Which device this is, on a server where one account may be signed in on several devices.
    * By default a browser tab keeps its own id (in `sessionStorage`, so a reload is the same
    * device) and is labelled from the user agent ("Chrome on Linux"). `false` announces none.
@@ -128,6 +142,7 @@ export function resolveOptions(url: string, options: ConnectOptions): ClientConf
       password: options.password,
       token: options.token,
       guest,
+      callWaiting: !guest && options.callWaiting === true,
       WebSocket,
       reconnectPolicy: policy,
       heartbeatIntervalMs: positive(

@@ -68,6 +68,8 @@ export interface SignalingOptions {
   token?: string | undefined;
   /** A guest login (meet by link without an account). */
   guest: boolean;
+  /** Take a second call while in one (login `callWaiting`). */
+  callWaiting: boolean;
   WebSocket: WebSocketConstructorLike;
   reconnectPolicy: ReconnectPolicy;
   heartbeatIntervalMs: number;
@@ -321,7 +323,7 @@ export class Signaling {
     if (token !== null) {
       msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
     } else {
-      const { password, token: jwt, resume, device, guest } = this.#options;
+      const { password, token: jwt, resume, device, guest, callWaiting } = this.#options;
       msg = {
         type: 'login',
         name: this.#options.name,
@@ -331,6 +333,7 @@ export class Signaling {
         ...(password !== undefined ? { password } : {}),
         ...(jwt !== undefined ? { token: jwt } : {}),
         ...(guest ? { guest: true } : {}),
+        ...(callWaiting ? { callWaiting: true } : {}),
       };
     }
     socket.send(JSON.stringify(msg));

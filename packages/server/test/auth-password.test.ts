@@ -62,19 +62,21 @@ describe('password login', () => {
     const wrongMs: number[] = [];
     const unknownMs: number[] = [];
     // Alternate, so drift in the machine's load hits both alike; 5 wrong passwords is as many
-    // as one account gets before it is throttled.
+    // as one account gets before it is throttled. The unknown name is one name tried 5 times,
+    // like alice: failures slow later attempts on the same name (known or not) alike.
     for (let i = 0; i < 5; i++) {
       let t = performance.now();
       wrong.push(strip((await attemptLogin(ts, loginMsg('alice', `nope-${i}`))).reply));
       wrongMs.push(performance.now() - t);
       t = performance.now();
-      unknown.push(strip((await attemptLogin(ts, loginMsg(`ghost-${i}`, `nope-${i}`))).reply));
+      unknown.push(strip((await attemptLogin(ts, loginMsg('ghost', `nope-${i}`))).reply));
       unknownMs.push(performance.now() - t);
     }
     for (const r of [...wrong, ...unknown]) expect(r).toEqual(wrong[0]);
     expect(wrong[0]).toMatchObject({ type: 'login', success: false, code: 'invalid_credentials' });
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const ratio = median(unknownMs) / median(wrongMs);
+    // The fastest of each: the machine's noise (and the first logins' warm-up) only ever adds
+    // time, so the minimum is the cost of the work itself.
+    const ratio = Math.min(...unknownMs) / Math.min(...wrongMs);
     // Both run one argon2id verification: the unknown name against a dummy hash.
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);

@@ -70,6 +70,7 @@ export class CallSession {
   show(): void {
     const title = this.opts.room ? 'Meeting' : `Call with ${this.opts.peer}`;
     this.opts.host.show(this.view, title);
+    this.view.resumePlayback();
   }
 
   attach(call: Call): void {

@@ -34,6 +34,8 @@ export class PhoneApp {
   private client: CallwireClient | null = null;
   private history: CallHistory | null = null;
   private session: CallSession | null = null;
+  /** A call on hold behind `session` (answered a waiting call by holding this one). */
+  private held: CallSession | null = null;
   private ringing: Ringing | null = null;
   private clientOffs: Array<() => void> = [];
   private signingOut = false;
@@ -73,6 +75,7 @@ export class PhoneApp {
     const request = {
       name: saved.name,
       maxFileBytes: fileLimit(),
+      callWaiting: true,
       ...(saved.token !== undefined ? { token: saved.token } : {}),
     };
     for (let attempt = 0; ; attempt++) {
@@ -107,7 +110,7 @@ export class PhoneApp {
     view.clearError();
     view.setBusy(true);
     try {
-      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit() });
+      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit(), callWaiting: true });
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);
@@ -173,6 +176,7 @@ export class PhoneApp {
     this.stopRenewing?.();
     this.stopRenewing = null;
     this.endRinging();
+    this.held?.hangup();
     this.session?.hangup();
     this.teardownClient();
     this.deps.banners.remove('connection');
@@ -275,9 +279,19 @@ export class PhoneApp {
       video,
       onEnded: (summary, notice, onScreen) => this.onCallEnded(summary, notice, onScreen),
       onLeave: () => {
+        if (this.held === session) {
+          // The call on hold ended while another had the screen (set aside, so dispose it here).
+          this.held = null;
+          this.deps.banners.remove('held');
+          session.view.dispose();
+          return;
+        }
         if (this.session === session) this.session = null;
         // Signing out shows the sign-in screen itself once the call is hung up.
         if (this.signingOut) return;
+        // Another call has the screen (this one was ended to answer it).
+        if (this.session?.active) return;
+        if (this.held) return this.returnToHeld();
         if (this.client) this.showHome();
         else this.showSignIn();
       },
@@ -285,6 +299,17 @@ export class PhoneApp {
     this.session = session;
     session.show();
     return session;
+  }
+
+  /** The call in front ended: the one on hold behind it has the screen again, still on hold. */
+  private returnToHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.deps.banners.remove('held');
+    this.session = held;
+    held.show();
+    this.deps.notices.show({ text: `${held.peer} is on hold. Press Resume to talk again.`, tone: 'info' });
   }
 
   private placeCall(name: string, video: boolean): void {
@@ -302,13 +327,15 @@ export class PhoneApp {
     // Calling each other at the same moment: the server merges both invites into one call,
     // which our own call() then resolves with. Leave this invite alone so the merge can happen.
     if (this.session?.active && this.session.peer.toLowerCase() === incoming.from.toLowerCase()) return;
-    // The server already answers "busy" for people in a call; this covers the gap in between.
-    if (this.session?.active || this.ringing) {
+    // In a call, a second call is call waiting; a third (one already waits or is held) is busy.
+    // The server answers "busy" itself when it can; this covers the gap in between.
+    const waitingBehind = this.session?.active ? this.session.peer : undefined;
+    if ((waitingBehind !== undefined && (!incoming.waiting || this.held)) || this.ringing) {
       incoming.decline('busy');
       return;
     }
     const video = incoming.media.video === true;
-    const dialog = new IncomingDialog(incoming.from, video, (choice) => this.answer(choice));
+    const dialog = new IncomingDialog(incoming.from, video, (choice) => this.answer(choice), waitingBehind);
     const off = incoming.on('cancelled', (reason) => {
       this.endRinging();
       const elsewhere = elsewhereNotice(reason, incoming.from);
@@ -323,13 +350,14 @@ export class PhoneApp {
     });
     // A accepts the way the caller asked (video or voice), D declines.
     const offKeys = this.deps.shortcuts.push((key) => {
-      if (key === 'a') this.answer(video ? 'video' : 'voice');
+      // During a call, A holds that call and answers (never ends it).
+      if (key === 'a') this.answer(waitingBehind !== undefined ? 'hold' : video ? 'video' : 'voice');
       else if (key === 'd') this.answer('decline');
       else return false;
       return true;
     });
     this.ringing = { incoming, dialog, off, offKeys };
-    this.deps.ringtone.start('ring');
+    this.deps.ringtone.start(waitingBehind === undefined ? 'ring' : 'waiting');
     dialog.setRinging(this.deps.ringtone.audible ? 'playing' : 'blocked');
     this.deps.host.setTitle(`Incoming call from ${incoming.from}`);
     this.alerts.start(incoming.from, video);
@@ -342,7 +370,7 @@ export class PhoneApp {
     const { incoming } = ringing;
     const video = incoming.media.video === true;
     if (choice === 'decline') {
-      incoming.decline();
+      incoming.decline(); // busy, for a waiting call
       this.history?.add({
         peer: incoming.from,
         direction: 'in',
@@ -354,15 +382,35 @@ export class PhoneApp {
       });
       return;
     }
-    const session = this.newSession(incoming.from, 'in', choice === 'video');
+    // Call waiting: the call on screen goes on hold behind the new one, or ends.
+    const current = this.session?.active ? this.session : null;
+    if (current !== null && choice === 'hold') {
+      this.held = current;
+      this.session = null;
+      // Its screen comes back when the new call ends: keep it as it is.
+      this.deps.host.setAside();
+    } else if (current !== null) {
+      this.session = null;
+    }
+    const session = this.newSession(incoming.from, 'in', choice === 'voice' ? false : video);
     if (!session) {
       incoming.decline('busy');
       return;
     }
+    if (current !== null && choice === 'hold') {
+      this.deps.banners.set('held', `${current.peer} is on hold. Their call comes back when this one ends.`, 'warn');
+    }
     // Another of my devices may accept in the same moment and win: then say that, not "over".
     let lostTo: Notice | null = null;
     const offLost = incoming.on('cancelled', (reason) => (lostTo = elsewhereNotice(reason, incoming.from)));
-    incoming.accept(callMedia(choice === 'video')).then(
+    const media = callMedia(choice === 'voice' ? false : video);
+    const accepted =
+      current === null
+        ? incoming.accept(media)
+        : choice === 'hold'
+          ? incoming.holdAndAccept(media)
+          : incoming.endAndAccept(media);
+    accepted.then(
       (call) => {
         offLost();
         session.attach(call);
@@ -370,6 +418,11 @@ export class PhoneApp {
       (err: unknown) => {
         offLost();
         session.fail(err, lostTo ?? undefined);
+        // Answering failed (no camera, or the caller gave up): the call we were in goes on.
+        if (current !== null && choice === 'end' && current.active && !this.session?.active) {
+          this.session = current;
+          current.show();
+        }
       },
     );
   }

@@ -5,7 +5,7 @@
  * `unlock()` from a click handler (the sign-in button) so an incoming call can ring later.
  */
 
-export type ToneKind = 'ring' | 'ringback';
+export type ToneKind = 'ring' | 'ringback' | 'waiting';
 
 type Pattern = { periodMs: number; schedule: (ctx: AudioContext, out: AudioNode, at: number) => void };
 
@@ -17,6 +17,14 @@ const PATTERNS: Record<ToneKind, Pattern> = {
       for (let i = 0; i < 20; i++) {
         beep(ctx, out, i % 2 === 0 ? 880 : 660, at + i * 0.06, 0.06, 0.16);
       }
+    },
+  },
+  // Call waiting: two short, quiet beeps every 5 s, heard over the call without drowning it.
+  waiting: {
+    periodMs: 5000,
+    schedule(ctx, out, at) {
+      beep(ctx, out, 440, at, 0.15, 0.06);
+      beep(ctx, out, 440, at + 0.3, 0.15, 0.06);
     },
   },
   // Outgoing: one soft 425 Hz tone every 4 s, the ringback most of the world knows.

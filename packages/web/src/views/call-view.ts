@@ -348,6 +348,15 @@ export class CallView {
     }
   }
 
+  /**
+   * Shown again after another call had the screen (call waiting): a video element stops
+   * playing when it leaves the page, so start it again.
+   */
+  resumePlayback(): void {
+    if (this.remoteVideo.srcObject) void this.play();
+    if (this.localVideo.srcObject) void this.localVideo.play().catch(() => undefined);
+  }
+
   private async enableSound(): Promise<void> {
     this.remoteVideo.muted = false;
     setShown(this.unmute, false);

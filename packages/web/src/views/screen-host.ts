@@ -23,6 +23,16 @@ export class ScreenHost {
     else this.root.focus();
   }
 
+  /**
+   * Take the current screen off without disposing it, for the caller to show again later (a
+   * call on hold while another has the screen). The next `show` then replaces it untouched.
+   */
+  setAside(): Screen | null {
+    const screen = this.current;
+    this.current = null;
+    return screen;
+  }
+
   get screen(): Screen | null {
     return this.current;
   }
