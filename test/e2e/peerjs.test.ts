@@ -9,11 +9,16 @@ import { Cleanup } from './support/cleanup.js';
 import { repoRoot } from './support/paths.js';
 import { assertLoopbackOnlyNetwork } from './support/ports.js';
 import { serveStatic, type StaticServer } from './support/static-server.js';
+import { RedisServer } from '../../packages/server/test/store-redis-server.js';
 
 /*
  * The real `peerjs` client (its published browser bundle, served unchanged from node_modules)
  * in Chromium with a fake camera, against callwire started as `npm start` starts it. The only
  * change a PeerJS app makes is its server options: host, port and path of callwire.
+ *
+ * The same suite runs twice: against one callwire, and against two nodes of one Redis with
+ * alice's peers on one node and everyone else on the other, so every connection, call and
+ * message crosses nodes.
  */
 
 // What the test page keeps for the test to read (written by the snippets the test evaluates).
@@ -29,7 +34,7 @@ declare global {
     signaling: { host: string; port: number; path: string; secure: boolean; debug: number };
     peers: Record<string, PeerLike>;
     logs: Record<string, PeerLog>;
-    makePeer(name: string, id?: string): void;
+    makePeer(name: string, id?: string, port?: number): void;
   }
 }
 interface PeerLike {
@@ -56,10 +61,11 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>peerjs on 
 const PAGE_JS = `
 window.peers = {};
 window.logs = {};
-window.makePeer = function (name, id) {
+window.makePeer = function (name, id, port) {
   const log = { errors: [], data: [], connections: 0 };
   window.logs[name] = log;
-  const peer = id === undefined ? new peerjs.Peer(window.signaling) : new peerjs.Peer(id, window.signaling);
+  const options = port === undefined ? window.signaling : { ...window.signaling, port };
+  const peer = id === undefined ? new peerjs.Peer(options) : new peerjs.Peer(id, options);
   window.peers[name] = peer;
   peer.on('open', (opened) => { log.opened = opened; });
   peer.on('error', (err) => { log.errors.push(err.type); });
@@ -73,9 +79,11 @@ window.makePeer = function (name, id) {
 };
 `;
 
-describe('the PeerJS client against callwire', () => {
+describe.each(['one node', 'two nodes'] as const)('the PeerJS client against callwire, %s', (topology) => {
   const cleanup = new Cleanup();
   let server: CallwireProcess;
+  /** alice's node; everyone else's is `server`'s (the same one on one node). */
+  let aliceServer: CallwireProcess;
   let site: StaticServer;
   let browser: Browser;
   let page: Page;
@@ -89,10 +97,31 @@ describe('the PeerJS client against callwire', () => {
 
   beforeAll(async () => {
     assertLoopbackOnlyNetwork();
-    server = await startCallwire({
-      args: ['--port', '0', '--peerjs-expire-ms', '1500', '--peerjs-discovery', 'on'],
-    });
-    cleanup.add('callwire', () => server.stop());
+    const args = ['--port', '0', '--peerjs-expire-ms', '1500', '--peerjs-discovery', 'on'];
+    if (topology === 'one node') {
+      server = await startCallwire({ args });
+      cleanup.add('callwire', () => server.stop());
+      aliceServer = server;
+    } else {
+      const redis = new RedisServer();
+      await redis.start();
+      cleanup.add('redis', () => redis.stop());
+      const clustered = [...args, '--redis', redis.url];
+      [server, aliceServer] = await Promise.all([
+        startCallwire({ args: clustered }),
+        startCallwire({ args: clustered }),
+      ]);
+      cleanup.add('callwire', () => server.stop());
+      cleanup.add('callwire (alice)', () => aliceServer.stop());
+      // Both in step with the cluster before the first peer signs in.
+      const deadline = Date.now() + 15_000;
+      for (const node of [server, aliceServer]) {
+        while ((await fetch(`http://127.0.0.1:${node.port}/readyz`)).status !== 200) {
+          if (Date.now() > deadline) throw new Error('the nodes did not get ready');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }
     const bundle = readFileSync(
       path.join(repoRoot, 'node_modules', 'peerjs', 'dist', 'peerjs.min.js'),
       'utf8',
@@ -117,7 +146,7 @@ describe('the PeerJS client against callwire', () => {
   });
 
   it('opens a chosen id and a server-assigned one; a taken id is unavailable-id', async () => {
-    await page.evaluate(() => window.makePeer('alice', 'alice-1'));
+    await page.evaluate((port) => window.makePeer('alice', 'alice-1', port), aliceServer.port);
     expect(await opened('alice')).toBe('alice-1');
     await page.evaluate(() => window.makePeer('bob'));
     expect(await opened('bob')).toMatch(/^[0-9a-f-]{36}$/);
@@ -216,6 +245,7 @@ describe('the PeerJS client against callwire', () => {
     const listed = async () =>
       (await (await fetch(`http://127.0.0.1:${server.port}/peerjs/peers`)).json()) as string[];
     await expect.poll(listed, { timeout: 10_000 }).not.toContain('alice-1');
+    // Taken again on the other node (on two nodes): an id freed is free everywhere.
     await page.evaluate(() => window.makePeer('again', 'alice-1'));
     expect(await opened('again')).toBe('alice-1');
   });

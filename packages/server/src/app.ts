@@ -107,6 +107,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
           log,
           queueMax: config.queueMax,
         });
+  if (peerjs !== undefined) cluster?.attachPeerjs(peerjs);
   const ctx: Context = {
     config,
     hub,

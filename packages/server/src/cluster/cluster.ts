@@ -41,6 +41,8 @@ import { resumeParked } from './remote-resume.js';
 import { EXPIRE_PARKED } from './scripts.js';
 import { Rooms } from './rooms.js';
 import { Takeover } from './takeover.js';
+import { PeerjsIds } from './peerjs-ids.js';
+import type { PeerjsRelay } from '../dialects/peerjs-relay.js';
 
 export interface ClusterOptions {
   readonly url: string;
@@ -80,6 +82,7 @@ export class Cluster implements RemoteCalls, Directory {
   private readonly handoff: Handoff;
   private readonly rooms: Rooms;
   private readonly takeover: Takeover;
+  private peerjs: PeerjsIds | undefined;
   /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
   private suspect = false;
   private timer: NodeJS.Timeout | undefined;
@@ -198,6 +201,19 @@ export class Cluster implements RemoteCalls, Directory {
     });
     engine.attachRemote(this);
     hub.attachCluster(this.presence);
+  }
+
+  /** The PeerJS dialect is on: its ids are claimed cluster-wide and its frames cross nodes. */
+  attachPeerjs(relay: PeerjsRelay): void {
+    this.peerjs = new PeerjsIds({
+      link: this.link,
+      bus: this.bus,
+      relay,
+      nameTtlMs: this.options.nameTtlMs,
+      ready: () => this.ready,
+      log: this.log,
+    });
+    relay.attachNetwork(this.peerjs);
   }
 
   /** In the cluster and in step with it: cross-node calls, logins and lists work. */
@@ -470,6 +486,10 @@ export class Cluster implements RemoteCalls, Directory {
         return this.rooms.onJoin(msg);
       case 'joined':
         return this.rooms.joined(msg);
+      case 'peerjs':
+        return this.peerjs?.arrived(msg);
+      case 'peerjs-taken':
+        return this.peerjs?.taken(msg);
       case 'event':
         break;
       default:
@@ -532,6 +552,7 @@ export class Cluster implements RemoteCalls, Directory {
       this.lastNameRefreshMs = now;
       const lost = await this.names.refresh((s) => this.deps.hub.statusOf(s));
       await this.rooms.refresh();
+      await this.peerjs?.refresh();
       for (const session of lost) evict(session);
       if (lost.length > 0)
         this.log.warn({ lost: lost.length }, 'cluster: names taken elsewhere; sessions closed');

@@ -13,6 +13,8 @@
  *   resume:<hash>   such a session's state, by the SHA-256 of its resume token (PX grace)
  *   room:<name>     `<nodeId>|<key>`: the node where someone waits in a meet-by-link room
  *                   (PX nameTtlMs, refreshed while they wait or talk there)
+ *   peerjs:<id>     `<nodeId>|<token digest>`: the node where a PeerJS id is connected
+ *                   (PX nameTtlMs, refreshed while it is)
  *   to:<nodeId>     channel: messages for one node (calls across nodes)
  *   presence        channel: status changes, for every node's watchers
  */
@@ -30,6 +32,8 @@ export const K = {
   status: `${P}status`,
   parked: `${P}parked`,
   room: (name: string) => `${P}room:${name}`,
+  peerjs: (id: string) => `${P}peerjs:${id}`,
+  peerjsPrefix: `${P}peerjs:`,
   resume: (tokenHash: string) => `${P}resume:${tokenHash}`,
   to: (id: string) => `${P}to:${id}`,
   presence: `${P}presence`,

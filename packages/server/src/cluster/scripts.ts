@@ -202,3 +202,17 @@ return 'mine'`);
 export const ROOM_RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
+
+/**
+ * PeerJS: claim an id (KEYS peerjs:<id>; ARGV our value `<node>|<digest>`, ttlMs). A free id,
+ * or one held with the same token digest (a reconnect, maybe through another node), becomes
+ * ours: returns '' or the value it replaced. Another token's id: returns 0.
+ */
+export const PEERJS_CLAIM = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  local digest = string.match(ARGV[1], '|(.*)$')
+  if string.match(v, '|(.*)$') ~= digest then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return v or ''`);

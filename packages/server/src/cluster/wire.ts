@@ -154,6 +154,20 @@ export const NodeMessages = {
       result: Type.Union([Type.Literal('full'), Type.Literal('gone')]),
     }),
   ]),
+  /** PeerJS: frames for the peer `id`, connected on your node (in order). */
+  peerjs: Type.Object({
+    op: Type.Literal('peerjs'),
+    from: NodeId,
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    texts: Type.Array(Type.String({ maxLength: 1024 * 1024 }), { minItems: 1, maxItems: 100_000 }),
+  }),
+  /** PeerJS: the id `id` was taken over on my node with its token (of this digest): close yours. */
+  'peerjs-taken': Type.Object({
+    op: Type.Literal('peerjs-taken'),
+    from: NodeId,
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    digest: Type.String({ maxLength: 64 }),
+  }),
   event: Type.Object({
     op: Type.Literal('event'),
     from: NodeId,

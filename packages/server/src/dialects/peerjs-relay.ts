@@ -11,10 +11,13 @@
  * purpose: a PeerJS id is an opaque, case-sensitive string nobody can call (PeerJS peers and
  * callwire users never reach each other), while the hub's names are case-folded and everything
  * in it is announced as presence and listed to native users as callable. Sharing the hub would
- * make PeerJS ids either stricter than PeerJS's or visible where they cannot be used. The
- * cluster will claim ids through its own seam next to the Directory (not done yet: one node).
+ * make PeerJS ids either stricter than PeerJS's or visible where they cannot be used.
+ *
+ * In a cluster the ids are claimed cluster-wide and frames for an id on another node are
+ * carried there, through one seam (`PeerjsNetwork`, cluster/peerjs-ids.ts); without one, this
+ * node is the whole world.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { CLOSE, LIMITS, PEERJS_LIMITS, peerjsDecoder, type ErrorCode } from '@callwire/protocol';
@@ -43,6 +46,33 @@ interface Peer {
   readonly token: string;
 }
 
+/**
+ * PeerJS ids beyond this node (a cluster). An id is claimed cluster-wide before its socket is
+ * told OPEN, given back when the socket closes, and a frame for an id that is not here is
+ * carried to the node that has it.
+ */
+export interface PeerjsNetwork {
+  /** Able to claim and carry now (in step with the cluster). */
+  readonly ready: boolean;
+  /**
+   * Claim `id` for a socket here. `digest` names its token: a claim with the same digest takes
+   * the id over from wherever it is (that node closes its socket); another digest is `taken`.
+   */
+  claim(id: string, digest: string): Promise<'ok' | 'taken'>;
+  /** The socket here that held `id` is gone: give the claim back, if it is still ours. */
+  release(id: string, digest: string): void;
+  /**
+   * Carry frames for `id` to the node that has it, in order. Resolves false (nothing sent)
+   * when no node has it.
+   */
+  deliver(id: string, texts: readonly string[]): Promise<boolean>;
+  /** Every id connected anywhere (discovery). */
+  ids(): Promise<string[]>;
+}
+
+/** The name of a token, as claims carry it: never the token itself. */
+const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+
 interface Queue {
   readonly sinceMs: number;
   readonly items: { readonly src: string; readonly text: string }[];
@@ -57,6 +87,7 @@ export class PeerjsRelay {
   /** Destination id -> what waits for it, in order. */
   private readonly queues = new Map<string, Queue>();
   private readonly timer: NodeJS.Timeout;
+  private network: PeerjsNetwork | undefined;
 
   constructor(private readonly deps: PeerjsRelayDeps) {
     this.socketPath = `${deps.config.path}peerjs`;
@@ -71,6 +102,11 @@ export class PeerjsRelay {
     return this.peers.size;
   }
 
+  /** Join a cluster: ids are claimed there, and frames reach peers on other nodes. */
+  attachNetwork(network: PeerjsNetwork): void {
+    this.network = network;
+  }
+
   /** A fresh id for `GET <path><key>/id`: a UUID, as the PeerJS server makes, not in use here. */
   freshId(): string {
     let id = randomUUID();
@@ -78,9 +114,30 @@ export class PeerjsRelay {
     return id;
   }
 
-  /** The connected ids, for `GET <path><key>/peers` (discovery). */
-  ids(): string[] {
-    return [...this.peers.keys()];
+  /** The connected ids, for `GET <path><key>/peers` (discovery): cluster-wide in a cluster. */
+  async ids(): Promise<string[]> {
+    if (this.network === undefined) return [...this.peers.keys()];
+    return this.network.ids();
+  }
+
+  /** Frames from another node for a peer here (a peer gone meanwhile has them wait). */
+  arrived(id: string, texts: readonly string[]): void {
+    const to = this.peers.get(id);
+    if (to === undefined) {
+      for (const text of texts) this.enqueue(id, '', text);
+      return;
+    }
+    for (const text of texts) to.session.sendText(text);
+    this.deps.stats.relayed += texts.length;
+  }
+
+  /** The id was taken over on another node with the same token: close its socket here. */
+  takenOver(id: string, digest: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || digestOf(peer.token) !== digest) return;
+    // Forget it first, so that its close gives nothing back: the claim is the other node's.
+    this.peers.delete(id);
+    peer.session.close(CLOSE.sessionReplaced, 'replaced by a new connection');
   }
 
   /** The socket is open: sign the peer in from its URL, or tell it why not and close. */
@@ -165,7 +222,9 @@ export class PeerjsRelay {
   closed(session: Session): void {
     const peer = this.peers.get(session.name);
     // A socket that took the id over is the peer now; the one it replaced frees nothing.
-    if (peer?.session === session) this.peers.delete(session.name);
+    if (peer?.session !== session) return;
+    this.peers.delete(session.name);
+    this.network?.release(session.name, digestOf(peer.token));
   }
 
   close(): void {
@@ -174,6 +233,28 @@ export class PeerjsRelay {
   }
 
   private open(session: Session, id: string, token: string): void {
+    const network = this.network;
+    if (network === undefined || this.peers.get(id)?.token === token) {
+      return this.activate(session, id, token);
+    }
+    if (!network.ready) {
+      return this.refuse(session, 'ERROR', 'temporarily_unavailable', 'The server cannot reach its cluster');
+    }
+    network.claim(id, digestOf(token)).then(
+      (claimed) => {
+        const gone = session.ws.readyState !== 1 || session.state !== 'anonymous';
+        if (claimed === 'taken') {
+          if (!gone) this.refuse(session, 'ID-TAKEN', 'name_taken', 'ID is taken');
+          return;
+        }
+        if (gone) return network.release(id, digestOf(token));
+        this.activate(session, id, token);
+      },
+      () => this.refuse(session, 'ERROR', 'temporarily_unavailable', 'The server cannot reach its cluster'),
+    );
+  }
+
+  private activate(session: Session, id: string, token: string): void {
     const existing = this.peers.get(id);
     if (existing !== undefined) {
       if (existing.token !== token)
@@ -206,8 +287,27 @@ export class PeerjsRelay {
       this.deps.stats.relayed++;
       return;
     }
-    // As the PeerJS server: a LEAVE for a peer that is not here is dropped; anything else waits.
+    const network = this.network;
+    // Frames for an id already waiting here stay behind the ones before them.
+    if (network === undefined || !network.ready || this.queues.has(dst)) {
+      return this.notHere(src, type, dst, text);
+    }
+    network.deliver(dst, [text]).then(
+      (sent) => {
+        if (sent) this.deps.stats.relayed++;
+        else this.notHere(src, type, dst, text);
+      },
+      () => this.notHere(src, type, dst, text),
+    );
+  }
+
+  /** `dst` is connected nowhere: as the PeerJS server, a LEAVE is dropped, the rest waits. */
+  private notHere(src: string, type: Relayed, dst: string, text: string): void {
     if (type === 'LEAVE') return;
+    this.enqueue(dst, src, text);
+  }
+
+  private enqueue(dst: string, src: string, text: string): void {
     let queue = this.queues.get(dst);
     if (queue === undefined) {
       queue = { sinceMs: Date.now(), items: [] };
@@ -224,17 +324,48 @@ export class PeerjsRelay {
 
   private expire(now: number): void {
     for (const [dst, queue] of this.queues) {
-      if (now - queue.sinceMs < this.deps.config.expireMs) continue;
+      if (now - queue.sinceMs < this.deps.config.expireMs) {
+        // In a cluster the id may have come online on another node: carry what waits there.
+        if (this.network?.ready === true) this.forward(dst, queue);
+        continue;
+      }
       this.queues.delete(dst);
       const told = new Set<string>();
       for (const { src } of queue.items) {
-        if (told.has(src)) continue;
+        if (src === '' || told.has(src)) continue;
         told.add(src);
-        this.peers
-          .get(src)
-          ?.session.sendText(JSON.stringify({ type: 'EXPIRE', src: dst, dst: src }));
+        this.toPeer(src, JSON.stringify({ type: 'EXPIRE', src: dst, dst: src }));
       }
     }
+  }
+
+  /**
+   * What waits for `dst` goes to the node that has it now, if one does. It leaves the queue
+   * while it travels (later frames for `dst` follow it there in order) and comes back if no
+   * node has `dst` after all.
+   */
+  private forward(dst: string, queue: Queue): void {
+    const network = this.network;
+    if (network === undefined) return;
+    this.queues.delete(dst);
+    const back = () => {
+      const later = this.queues.get(dst);
+      this.queues.set(
+        dst,
+        later === undefined ? queue : { sinceMs: queue.sinceMs, items: [...queue.items, ...later.items] },
+      );
+    };
+    network.deliver(dst, queue.items.map((i) => i.text)).then((sent) => {
+      if (sent) this.deps.stats.relayed += queue.items.length;
+      else back();
+    }, back);
+  }
+
+  /** A server message for a peer here or, in a cluster, on another node. */
+  private toPeer(id: string, text: string): void {
+    const peer = this.peers.get(id);
+    if (peer !== undefined) return peer.session.sendText(text);
+    if (this.network?.ready === true) void this.network.deliver(id, [text]).catch(() => undefined);
   }
 
   private refuse(

@@ -22,6 +22,6 @@ export function registerPeerjsApi(
   );
   app.get(`${base}/peers`, async (_req, reply) => {
     if (!config.discovery) return reply.headers(cors).code(401).send();
-    return reply.headers(cors).send(relay.ids());
+    return reply.headers(cors).send(await relay.ids());
   });
 }
