@@ -122,6 +122,7 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
         type: 'object',
         properties: { audio: { type: 'boolean' }, video: { type: 'boolean' } },
       },
+      waiting: { type: 'boolean' },
     },
   },
   reconnecting: {
