@@ -1,7 +1,7 @@
 /**
  * Calls in the web app between real Chromium pages with fake camera and microphone: a video
  * call where both sides decode frames, what the peer sees of mute, camera off and screen share,
- * busy, a voice-only call, hang up, and a tab closed mid-call.
+ * busy (a declined waiting call), a voice-only call, hang up, and a tab closed mid-call.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,10 +80,12 @@ describe('web app: calls', () => {
       await alice.page.getByRole('button', { name: 'Call statistics' }).click();
       await alice.page.locator('.side-panel').waitFor({ state: 'hidden' });
 
-      // A third person sees both as busy, and calling one of them gets "busy".
+      // A third person sees both as busy. Calling one of them is call waiting there (the
+      // call-waiting suite covers its choices); declined, it is "busy" for the caller.
       await onlineEntry(carol.page, 'bob').locator('.presence', { hasText: 'Busy' }).waitFor();
       await onlineEntry(carol.page, 'alice').locator('.presence', { hasText: 'Busy' }).waitFor();
       await callFromList(carol, 'bob', false);
+      await bob.page.getByRole('button', { name: 'Decline (busy)' }).click();
       await expectNotice(carol.page, 'bob is in another call');
       await carol.page.getByRole('heading', { name: 'Online now' }).waitFor();
 
