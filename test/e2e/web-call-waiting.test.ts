@@ -58,10 +58,8 @@ async function toHome(...people: Person[]): Promise<void> {
 beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  alice = await person('alice');
-  bob = await person('bob');
-  carol = await person('carol');
-});
+  [alice, bob, carol] = await Promise.all([person('alice'), person('bob'), person('carol')]);
+}, 120_000);
 
 afterAll(async () => {
   await closeAll(alice, bob, carol);
