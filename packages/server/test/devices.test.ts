@@ -8,6 +8,7 @@ import {
   removeTempDirs,
   startWithData,
   tempDir,
+  until,
   withSqlite,
   type AccountServer,
 } from './auth-support.js';
@@ -332,5 +333,38 @@ describe('moving a call between devices, and restarting media', () => {
     expect(await laptop.next('restart')).toEqual({ type: 'restart', callId, name: 'bob' });
     bob.send({ type: 'hangup', callId });
     expect(await laptop.next('leave')).toMatchObject({ callId, reason: 'hangup' });
+  });
+});
+
+describe('a device that resumes its session', () => {
+  it('is sent the device list again, since a reloaded page has never seen it', async () => {
+    const server = await accounts();
+    const { client: laptop, reply } = await attemptLogin(server, {
+      type: 'login',
+      name: 'alice',
+      password: PW.alice,
+      protocol: 1,
+      resume: true,
+      device: { id: deviceId('laptop'), label: 'Laptop' },
+    });
+    expect(reply.success).toBe(true);
+    const phone = (await device(server, 'alice', deviceId('phone'), 'Phone')).c;
+    await phone.next('devices');
+    // The list has not changed since the laptop last heard it; the page that follows it has not.
+    expect(listOf(await laptop.next((m) => m.type === 'devices' && listOf(m).length === 2))).toHaveLength(2);
+    laptop.ws.close(4000);
+    await until(() => server.server.ctx.hub.devices('alice').some((s) => s.state === 'away'));
+    const back = await attemptLogin(server, {
+      type: 'login',
+      name: 'alice',
+      protocol: 1,
+      resumeToken: reply.resumeToken,
+    });
+    expect(back.reply).toMatchObject({ success: true, resumed: true });
+    const list = listOf(await back.client.next('devices'));
+    expect(list.map((d) => [d.label, d.current]).sort()).toEqual([
+      ['Laptop', true],
+      ['Phone', false],
+    ]);
   });
 });
