@@ -14,12 +14,14 @@ import {
   assertClean,
   callFromList,
   closeAll,
+  expectFlowing,
   expectNotice,
   incomingDialog,
+  inboundBytes,
   launchBrowser,
   onlineEntry,
-  openPerson,
   screenshot,
+  signInWithPassword,
   startServer,
   waitConnected,
   type Person,
@@ -36,64 +38,6 @@ let browser: Browser;
 let laptop: Person;
 let phone: Person;
 let bob: Person;
-
-declare global {
-  interface Window {
-    callwirePeerConnections?: RTCPeerConnection[];
-  }
-}
-
-/** Keep every RTCPeerConnection the page makes, to read its stats from the test. */
-function recordPeerConnections(): void {
-  const Native = window.RTCPeerConnection;
-  const seen: RTCPeerConnection[] = [];
-  window.callwirePeerConnections = seen;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      seen.push(this);
-    }
-  };
-}
-
-async function signInWithPassword(
-  name: keyof typeof PASSWORDS,
-  opts: PersonOptions = {},
-): Promise<Person> {
-  const person = await openPerson(browser, server.url, name, opts);
-  const { page } = person;
-  await page.addInitScript(recordPeerConnections);
-  await page.reload();
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORDS[name]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
-  return person;
-}
-
-/** RTP bytes received so far over the page's open peer connections (audio and video). */
-async function inboundBytes(page: Page, kind?: 'video'): Promise<number> {
-  return page.evaluate(async (only) => {
-    let total = 0;
-    for (const pc of window.callwirePeerConnections ?? []) {
-      if (pc.connectionState === 'closed') continue;
-      const report = await pc.getStats();
-      report.forEach((s: { type: string; kind?: string; bytesReceived?: number }) => {
-        if (s.type === 'inbound-rtp' && (only === undefined || s.kind === only))
-          total += s.bytesReceived ?? 0;
-      });
-    }
-    return total;
-  }, kind);
-}
-
-/** Inbound bytes grow by more than `minBytes` (media flows). */
-async function expectFlowing(page: Page, kind?: 'video', minBytes = 5_000): Promise<void> {
-  const start = await inboundBytes(page, kind);
-  await expect
-    .poll(() => inboundBytes(page, kind), { timeout: 20_000, interval: 250 })
-    .toBeGreaterThan(start + minBytes);
-}
 
 /**
  * No inbound bytes for a whole second (media stopped). Packets in flight when the hold took
@@ -150,9 +94,9 @@ async function hangUp(person: Person, ...others: Person[]): Promise<void> {
 beforeAll(async () => {
   server = await startServer(['--auth', 'password'], { ...PASSWORDS });
   browser = await launchBrowser();
-  laptop = await signInWithPassword('alice');
-  phone = await signInWithPassword('alice', PHONE);
-  bob = await signInWithPassword('bob');
+  laptop = await signInWithPassword(browser, server, 'alice', PASSWORDS.alice);
+  phone = await signInWithPassword(browser, server, 'alice', PASSWORDS.alice, PHONE);
+  bob = await signInWithPassword(browser, server, 'bob', PASSWORDS.bob);
 });
 
 afterAll(async () => {
