@@ -336,6 +336,32 @@ describe('moving a call between devices, and restarting media', () => {
   });
 });
 
+describe("the caller's other devices", () => {
+  it('hear that the call was answered, so they can offer to move it', async () => {
+    const server = await accounts();
+    const laptop = (await device(server, 'alice', deviceId('laptop'), 'Laptop')).c;
+    const phone = (await device(server, 'alice', deviceId('phone'), 'Phone')).c;
+    const bob = (await device(server, 'bob', deviceId('bob'))).c;
+    laptop.send({ type: 'call', to: 'bob' });
+    const { callId } = await laptop.next('ringing');
+    await bob.next('incoming');
+    bob.send({ type: 'accept', callId });
+    await laptop.next('accepted');
+    const seen = await phone.next(
+      (m) => m.type === 'devices' && listOf(m).some((d) => d.call !== undefined),
+    );
+    expect(listOf(seen).find((d) => d.label === 'Laptop')?.call).toMatchObject({
+      callId,
+      peer: 'bob',
+      state: 'connected',
+    });
+    phone.send({ type: 'move', callId, ref: 'm' });
+    expect(await phone.next('accepted')).toMatchObject({ callId, role: 'caller', ref: 'm' });
+    expect(await laptop.next('leave')).toMatchObject({ callId, reason: 'moved' });
+    expect(await bob.next('restart')).toEqual({ type: 'restart', callId, name: 'alice' });
+  });
+});
+
 describe('a device that resumes its session', () => {
   it('is sent the device list again, since a reloaded page has never seen it', async () => {
     const server = await accounts();
