@@ -192,7 +192,10 @@ describe('web app: a call survives a reload and moves between devices', () => {
   it("the callee's reload: the same", async () => {
     await onlineEntry(bob.page, 'alice').waitFor();
     await callFromList(bob, 'alice', true);
-    await Promise.all([incomingDialog(laptop.page).waitFor(), incomingDialog(phone.page).waitFor()]);
+    await Promise.all([
+      incomingDialog(laptop.page).waitFor(),
+      incomingDialog(phone.page).waitFor(),
+    ]);
     await laptop.page.getByRole('button', { name: 'Accept with video' }).click();
     await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
 
@@ -204,7 +207,10 @@ describe('web app: a call survives a reload and moves between devices', () => {
 
   it('"Move call here" takes the call to the phone; bob\'s call goes on and the laptop says where it went', async () => {
     await callFromList(bob, 'alice', true);
-    await Promise.all([incomingDialog(laptop.page).waitFor(), incomingDialog(phone.page).waitFor()]);
+    await Promise.all([
+      incomingDialog(laptop.page).waitFor(),
+      incomingDialog(phone.page).waitFor(),
+    ]);
     await laptop.page.getByRole('button', { name: 'Accept with video' }).click();
     await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
     const id = await callId(bob.page);
@@ -225,7 +231,10 @@ describe('web app: a call survives a reload and moves between devices', () => {
     // The laptop is out of the call, says where it went, and offers to take it back.
     await laptop.page.getByRole('heading', { name: 'Online now' }).waitFor();
     await expectNotice(laptop.page, 'Call moved to Chrome on Linux.');
-    await laptop.page.getByRole('status').filter({ hasText: 'In a call with bob on Chrome on Linux' }).waitFor();
+    await laptop.page
+      .getByRole('status')
+      .filter({ hasText: 'In a call with bob on Chrome on Linux' })
+      .waitFor();
     await laptop.page.getByRole('button', { name: 'Move call here' }).waitFor();
     await screenshot(laptop.page, 'devices-move-banner');
 

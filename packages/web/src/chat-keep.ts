@@ -36,7 +36,12 @@ function read(): { callId: string; messages: KeptMessage[] } | null {
 function isMessage(m: unknown): m is KeptMessage {
   if (typeof m !== 'object' || m === null) return false;
   const { from, text, at, who } = m as Record<string, unknown>;
-  return typeof from === 'string' && typeof text === 'string' && typeof at === 'number' && (who === 'me' || who === 'peer');
+  return (
+    typeof from === 'string' &&
+    typeof text === 'string' &&
+    typeof at === 'number' &&
+    (who === 'me' || who === 'peer')
+  );
 }
 
 /** What was said in call `callId` before this page, oldest first. */

@@ -59,7 +59,8 @@ export class OtherDeviceCall {
         ? []
         : busy.map((d) => {
             const call = d.call;
-            const label = busy.length > 1 ? `Move call with ${call?.peer ?? ''} here` : 'Move call here';
+            const label =
+              busy.length > 1 ? `Move call with ${call?.peer ?? ''} here` : 'Move call here';
             return h(
               'button',
               {
