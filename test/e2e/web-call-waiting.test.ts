@@ -20,10 +20,12 @@ import {
   startServer,
   waitConnected,
   callFromList,
+  expectFlowing,
+  expectStopped,
+  recordPeerConnections,
   type Person,
   type Server,
 } from './web-harness.js';
-import { expectFlowing, expectStopped, recordPeerConnections } from './support/media-flow.js';
 
 let server: Server;
 let browser: Browser;

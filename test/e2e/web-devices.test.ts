@@ -14,19 +14,20 @@ import {
   assertClean,
   callFromList,
   closeAll,
+  expectFlowing,
   expectNotice,
+  expectStopped,
   incomingDialog,
   launchBrowser,
   onlineEntry,
-  openPerson,
   screenshot,
+  signInWithPassword,
   startServer,
   waitConnected,
   type Person,
   type PersonOptions,
   type Server,
 } from './web-harness.js';
-import { expectFlowing, expectStopped, recordPeerConnections } from './support/media-flow.js';
 
 const PASSWORDS = { alice: 'alice correct horse', bob: 'bob battery staple' } as const;
 const PHONE: PersonOptions = { viewport: { width: 390, height: 844 }, mobile: true };
@@ -37,21 +38,6 @@ let browser: Browser;
 let laptop: Person;
 let phone: Person;
 let bob: Person;
-
-async function signInWithPassword(
-  name: keyof typeof PASSWORDS,
-  opts: PersonOptions = {},
-): Promise<Person> {
-  const person = await openPerson(browser, server.url, name, opts);
-  const { page } = person;
-  await page.addInitScript(recordPeerConnections);
-  await page.reload();
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORDS[name]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
-  return person;
-}
 
 /** One picture of several pages next to each other (ringing on two devices at once). */
 async function screenshotSideBySide(name: string, pages: Page[]): Promise<void> {
@@ -91,9 +77,9 @@ async function hangUp(person: Person, ...others: Person[]): Promise<void> {
 beforeAll(async () => {
   server = await startServer(['--auth', 'password'], { ...PASSWORDS });
   browser = await launchBrowser();
-  laptop = await signInWithPassword('alice');
-  phone = await signInWithPassword('alice', PHONE);
-  bob = await signInWithPassword('bob');
+  laptop = await signInWithPassword(browser, server, 'alice', PASSWORDS.alice);
+  phone = await signInWithPassword(browser, server, 'alice', PASSWORDS.alice, PHONE);
+  bob = await signInWithPassword(browser, server, 'bob', PASSWORDS.bob);
 });
 
 afterAll(async () => {

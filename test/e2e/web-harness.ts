@@ -244,6 +244,91 @@ export async function signIn(browser: Browser, server: Server, name: string, opt
   return person;
 }
 
+declare global {
+  interface Window {
+    callwirePeerConnections?: RTCPeerConnection[];
+  }
+}
+
+/**
+ * An init script: keep every RTCPeerConnection the page makes, so a test can read its stats
+ * (the app is not touched). Runs again on every load of the page, a reload included.
+ */
+export function recordPeerConnections(): void {
+  const Native = window.RTCPeerConnection;
+  const seen: RTCPeerConnection[] = [];
+  window.callwirePeerConnections = seen;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      seen.push(this);
+    }
+  };
+}
+
+/**
+ * Open the app on a `--auth password` server and sign in with a password, with the page's
+ * peer connections recorded (`recordPeerConnections`); resolves when the home screen shows.
+ */
+export async function signInWithPassword(
+  browser: Browser,
+  server: Server,
+  name: string,
+  password: string,
+  opts: PersonOptions = {},
+): Promise<Person> {
+  const person = await openPerson(browser, server.url, name, opts);
+  const { page } = person;
+  await page.addInitScript(recordPeerConnections);
+  await page.reload();
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
+  return person;
+}
+
+/** RTP bytes received so far over the page's open peer connections (audio and video). */
+export async function inboundBytes(page: Page, kind?: 'video'): Promise<number> {
+  return page.evaluate(async (only) => {
+    let total = 0;
+    for (const pc of window.callwirePeerConnections ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      report.forEach((s: { type: string; kind?: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp' && (only === undefined || s.kind === only))
+          total += s.bytesReceived ?? 0;
+      });
+    }
+    return total;
+  }, kind);
+}
+
+/** Inbound bytes grow by more than `minBytes` (media flows). */
+export async function expectFlowing(page: Page, kind?: 'video', minBytes = 5_000): Promise<void> {
+  const start = await inboundBytes(page, kind);
+  await expect
+    .poll(() => inboundBytes(page, kind), { timeout: 20_000, interval: 250 })
+    .toBeGreaterThan(start + minBytes);
+}
+
+/**
+ * No inbound bytes for a whole second (media stopped). Packets in flight when the hold took
+ * effect may still arrive at first, so the still second is waited for, not assumed.
+ */
+export async function expectStopped(page: Page): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const before = await inboundBytes(page);
+        await page.waitForTimeout(1_000);
+        return (await inboundBytes(page)) - before;
+      },
+      { timeout: 20_000, interval: 0 },
+    )
+    .toBe(0);
+}
+
 export function assertClean(...people: Person[]): void {
   for (const p of people) expect(p.problems, `${p.name}: errors or CSP violations`).toEqual([]);
 }

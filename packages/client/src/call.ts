@@ -70,9 +70,9 @@ export interface CallInit {
   /** The server refused the call at once (busy, unavailable): it ends on the next task. */
   refused?: EndReason;
   /**
-   * A call taken over on a new peer connection: `reload` (this page reloaded; the peer is told
-   * to restart) or `moved` (moved here from another device; the server told the peer). Either
-   * way this side offers first.
+   * A call taken over on a new peer connection: `reload` (this page reloaded; the client has
+   * told the peer to restart) or `moved` (moved here from another device; the server told the
+   * peer). Either way this side offers first.
    */
   takeover?: 'reload' | 'moved';
   /** When the call was answered (a call taken over keeps its timer). */
@@ -136,6 +136,12 @@ export class Call {
   #connectedAtMs: number | undefined;
   /** The peer's media is starting over on a new peer connection (its reload, or a moved call). */
   #peerRestarting = false;
+  /**
+   * This side took the call over and offered on a new connection: until the peer's answer
+   * arrives, offers and candidates for the call come from the peer's old connection (an ICE
+   * restart it began before it heard of ours) and must not touch the new one.
+   */
+  #awaitingTakeoverAnswer = false;
   /** Each transceiver's direction before this side held the call, restored on resume. */
   readonly #heldDirections = new Map<RTCRtpTransceiver, RTCRtpTransceiverDirection>();
   readonly #media: CallMedia;
@@ -155,14 +161,17 @@ export class Call {
     );
     this.#lastLocalStream = this.#media.stream;
     this.#refused = init.refused;
-    this.#connectedAtMs = init.answeredAtMs;
+    // A call accepted here is answered now; one taken over keeps the time it was answered.
+    this.#connectedAtMs =
+      init.answeredAtMs ??
+      (init.state === 'connecting' && init.takeover === undefined ? Date.now() : undefined);
     if (init.refused !== undefined) {
       const reason = init.refused;
       // Not synchronously: the app gets the Call from an `await` first and can subscribe.
       setTimeout(() => this.end(reason), 0);
     }
     if (init.state === 'connecting') {
-      if (init.takeover === 'reload') this.#ctx.send({ type: 'restart', callId: this.#id });
+      this.#awaitingTakeoverAnswer = init.takeover !== undefined;
       this.#startPeer(init.takeover === undefined ? 'role' : 'offer');
     }
   }
@@ -334,6 +343,8 @@ export class Call {
   /** @internal A signaling message for this call. */
   signal(msg: CallSignal): void {
     if (this.#state === 'ended') return;
+    if (this.#awaitingTakeoverAnswer && (msg.type === 'offer' || msg.type === 'candidate')) return;
+    if (msg.type === 'answer') this.#awaitingTakeoverAnswer = false;
     switch (msg.type) {
       case 'leave':
         this.end(msg.reason);

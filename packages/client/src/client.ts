@@ -492,6 +492,9 @@ export class CallwireClient {
       this.#events.emit('incoming', incoming);
       return;
     }
+    // Tell the peer at once, before the camera starts (a few hundred ms): it drops its dead
+    // connection and waits for our offer instead of restarting ICE towards the page that went.
+    if (c.state === 'connected') this.#signaling.send({ type: 'restart', callId: c.callId });
     let media: PreparedMedia;
     try {
       media = await prepareMedia(intent);
@@ -527,6 +530,9 @@ export class CallwireClient {
     if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
     this.#assertOpen();
     const media = await prepareMedia(options);
+    // The timer goes on from when the call was answered, as the device list says.
+    const since = this.#devices.find((d) => d.call?.callId === callId)?.call?.since;
+    const answeredAt = since === undefined ? NaN : Date.parse(since);
     try {
       return await this.#signaling.request({ type: 'move', callId }, (reply) => {
         if (reply.type !== 'accepted')
@@ -538,6 +544,7 @@ export class CallwireClient {
           state: 'connecting',
           media,
           takeover: 'moved',
+          ...(Number.isFinite(answeredAt) ? { answeredAtMs: answeredAt } : {}),
         });
       });
     } catch (err) {

@@ -80,8 +80,16 @@ export interface ConnectOptions {
   /**
    * In a browser, keep the session's resume token in `sessionStorage` so that a page reloaded
    * mid-call takes the session back (within the server's grace period) and its calls go on on
-   * a new peer connection (`callStarted` fires for them). Default false (not yet covered by the
-   * browser suite); needs `resume`.
+   * a new peer connection (`callStarted` fires for them; `call.connectedAt` keeps the time it
+   * was answered). Needs `resume`. Default false: a page cannot tell a reload from a closed
+   * tab, so with it a closed tab leaves the peer "reconnecting" for the grace period instead of
+   * ending the call at once, and the app must show calls it did not start (docs/SDK.md).
+   *
+   * @example
+   * ```ts
+   * const client = await connect(url, { name, token, keepAcrossReload: true });
+   * client.on('callStarted', (call) => showCall(call)); // also the call a reload took back
+   * ```
    */
   keepAcrossReload?: boolean;
 }

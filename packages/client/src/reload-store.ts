@@ -12,6 +12,11 @@ interface Kept {
   name: string;
   token: string;
   graceMs: number;
+  /**
+   * The API token of the last fresh login: a resumed login reply carries none, and the page
+   * that takes the session back still needs one for the HTTP API (its devices, its calls).
+   */
+  sessionToken?: string;
   /** When the page last held the session (ms since the epoch). */
   at: number;
 }
@@ -29,7 +34,7 @@ function store(): Storage | undefined {
 export function loadKept(
   url: string,
   name: string,
-): { token: string; graceMs: number } | undefined {
+): { token: string; graceMs: number; sessionToken: string | undefined } | undefined {
   try {
     const text = store()?.getItem(KEY);
     if (text === null || text === undefined) return undefined;
@@ -45,18 +50,24 @@ export function loadKept(
     ) {
       return undefined;
     }
-    return { token: kept.token, graceMs: kept.graceMs };
+    const sessionToken = typeof kept.sessionToken === 'string' ? kept.sessionToken : undefined;
+    return { token: kept.token, graceMs: kept.graceMs, sessionToken };
   } catch {
     return undefined;
   }
 }
 
-export function keep(url: string, name: string, token: string, graceMs: number): void {
+export function keep(
+  url: string,
+  name: string,
+  token: string,
+  graceMs: number,
+  sessionToken: string | undefined,
+): void {
   try {
-    store()?.setItem(
-      KEY,
-      JSON.stringify({ url, name, token, graceMs, at: Date.now() } satisfies Kept),
-    );
+    const kept: Kept = { url, name, token, graceMs, at: Date.now() };
+    if (sessionToken !== undefined) kept.sessionToken = sessionToken;
+    store()?.setItem(KEY, JSON.stringify(kept));
   } catch {
     // not kept: a reload signs in afresh, as before
   }

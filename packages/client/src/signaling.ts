@@ -147,6 +147,10 @@ export class Signaling {
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
   #epoch = 0;
   #name: string;
+  /** The API token of the last fresh login, kept with the resume token across a reload. */
+  #sessionToken: string | undefined;
+  /** Set by `pagehide`: this page closed its socket on its way out. */
+  #hidden = false;
   readonly #resume = new ResumeState();
   readonly #options: SignalingOptions;
 
@@ -155,20 +159,40 @@ export class Signaling {
     this.#name = options.name;
     if (options.keepAcrossReload && options.resume) {
       const kept = loadKept(options.url, options.name);
-      if (kept !== undefined) this.#resume.granted(kept.token, kept.graceMs);
+      if (kept !== undefined) {
+        this.#resume.granted(kept.token, kept.graceMs);
+        this.#sessionToken = kept.sessionToken;
+      }
       globalThis.addEventListener?.('pagehide', this.#onPageHide);
+      globalThis.addEventListener?.('pageshow', this.#onPageShow);
     }
   }
 
   /**
    * The page goes (reload, navigation, tab closed): keep the token for the page that may follow
    * and leave as one who will resume (4000), so the server keeps our calls for the grace period.
+   * No reconnect is scheduled: a retry from a page on its way out would take the session (and
+   * rotate its single-use token) from under the page that follows.
    */
   readonly #onPageHide = (): void => {
     const token = this.#resume.token;
     if (!this.#loggedIn || token === null || this.#socket === null) return;
-    keep(this.#options.url, this.#name, token, this.#resume.graceMs);
+    keep(this.#options.url, this.#name, token, this.#resume.graceMs, this.#sessionToken);
     this.#teardownSocket(CLOSE_RESUMING);
+    this.#hidden = true;
+  };
+
+  /**
+   * The same page came back from the back/forward cache after `pagehide` closed its socket:
+   * resume as after any other drop; the server's list of calls says what is still there.
+   */
+  readonly #onPageShow = (event: Event): void => {
+    if (!this.#hidden || !(event as Event & { persisted?: boolean }).persisted) return;
+    this.#hidden = false;
+    if (this.#state !== 'open' || this.#socket !== null) return;
+    if (this.#resume.suspend(() => this.#sessionLost())) this.events.emit('suspended');
+    this.#setState('reconnecting');
+    this.#scheduleRetry(new CallwireError('disconnected', 'the page was hidden'));
   };
 
   /** Remember the current resume token for a page that replaces this one. */
@@ -176,7 +200,7 @@ export class Signaling {
     if (!this.#options.keepAcrossReload) return;
     const token = this.#resume.token;
     if (token === null) forgetKept();
-    else keep(this.#options.url, this.#name, token, this.#resume.graceMs);
+    else keep(this.#options.url, this.#name, token, this.#resume.graceMs, this.#sessionToken);
   }
 
   get state(): ConnectionState {
@@ -253,6 +277,7 @@ export class Signaling {
     this.#resume.lost();
     if (this.#options.keepAcrossReload) forgetKept();
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
+    globalThis.removeEventListener?.('pageshow', this.#onPageShow);
     clearTimeout(this.#retryTimer);
     this.#rejectPending('closed');
     this.#failFirst(new CallwireError('closed'));
@@ -398,6 +423,7 @@ export class Signaling {
     // A fresh session although we were away (a server that does not resume): the old one is gone.
     if (this.#resume.suspended) this.#sessionLost();
     this.#resume.granted(reply.resumeToken, reply.resumeGraceMs);
+    this.#sessionToken = reply.sessionToken;
     this.#keepToken();
     const again = this.#first === null;
     this.#loggedIn = true;
@@ -432,8 +458,13 @@ export class Signaling {
     if (this.#first !== null) {
       const first = this.#first;
       this.#first = null;
-      first.resolve(reply);
-      this.events.emit('loggedIn', reply, false);
+      // A resumed reply carries no API token: the one kept with the resume token still works.
+      const full =
+        reply.sessionToken === undefined && this.#sessionToken !== undefined
+          ? { ...reply, sessionToken: this.#sessionToken }
+          : reply;
+      first.resolve(full);
+      this.events.emit('loggedIn', full, false);
     }
     this.events.emit('resumed', reply, restored);
     // The server answers this ping after the messages it held for us: once the pong is here,

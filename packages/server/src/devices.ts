@@ -136,6 +136,18 @@ export class Devices {
     }
   }
 
+  /**
+   * Send the account's list to one session that took itself back (a resume): the page that
+   * resumed may be a new one (a reload) that has never seen the list, and `changed` only tells
+   * devices when the list itself changed.
+   */
+  tell(session: Session): void {
+    const mine = session.device;
+    if (mine?.aware !== true || session.state !== 'active') return;
+    const all = this.list(session.key);
+    session.send({ t: 'devices', devices: all.map((d) => ({ ...d, current: d.id === mine.id })) });
+  }
+
   /** Rename a device of `key`; false when it has no such device signed in. */
   rename(key: string, id: string, label: string): boolean {
     const session = this.find(key, id);

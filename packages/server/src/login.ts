@@ -314,6 +314,7 @@ function resume(
   ctx.log.debug({ session: old.id, name: old.name }, 'resumed');
   sendResumed(ctx, old, ref);
   old.flushBacklog();
+  ctx.devices.tell(old);
   if (wasAway) announcePeerState(old, false);
 }
 

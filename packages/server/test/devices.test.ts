@@ -8,6 +8,7 @@ import {
   removeTempDirs,
   startWithData,
   tempDir,
+  until,
   withSqlite,
   type AccountServer,
 } from './auth-support.js';
@@ -332,5 +333,64 @@ describe('moving a call between devices, and restarting media', () => {
     expect(await laptop.next('restart')).toEqual({ type: 'restart', callId, name: 'bob' });
     bob.send({ type: 'hangup', callId });
     expect(await laptop.next('leave')).toMatchObject({ callId, reason: 'hangup' });
+  });
+});
+
+describe("the caller's other devices", () => {
+  it('hear that the call was answered, so they can offer to move it', async () => {
+    const server = await accounts();
+    const laptop = (await device(server, 'alice', deviceId('laptop'), 'Laptop')).c;
+    const phone = (await device(server, 'alice', deviceId('phone'), 'Phone')).c;
+    const bob = (await device(server, 'bob', deviceId('bob'))).c;
+    laptop.send({ type: 'call', to: 'bob' });
+    const { callId } = await laptop.next('ringing');
+    await bob.next('incoming');
+    bob.send({ type: 'accept', callId });
+    await laptop.next('accepted');
+    const seen = await phone.next(
+      (m) => m.type === 'devices' && listOf(m).some((d) => d.call !== undefined),
+    );
+    expect(listOf(seen).find((d) => d.label === 'Laptop')?.call).toMatchObject({
+      callId,
+      peer: 'bob',
+      state: 'connected',
+    });
+    phone.send({ type: 'move', callId, ref: 'm' });
+    expect(await phone.next('accepted')).toMatchObject({ callId, role: 'caller', ref: 'm' });
+    expect(await laptop.next('leave')).toMatchObject({ callId, reason: 'moved' });
+    expect(await bob.next('restart')).toEqual({ type: 'restart', callId, name: 'alice' });
+  });
+});
+
+describe('a device that resumes its session', () => {
+  it('is sent the device list again, since a reloaded page has never seen it', async () => {
+    const server = await accounts();
+    const { client: laptop, reply } = await attemptLogin(server, {
+      type: 'login',
+      name: 'alice',
+      password: PW.alice,
+      protocol: 1,
+      resume: true,
+      device: { id: deviceId('laptop'), label: 'Laptop' },
+    });
+    expect(reply.success).toBe(true);
+    const phone = (await device(server, 'alice', deviceId('phone'), 'Phone')).c;
+    await phone.next('devices');
+    // The list has not changed since the laptop last heard it; the page that follows it has not.
+    expect(listOf(await laptop.next((m) => m.type === 'devices' && listOf(m).length === 2))).toHaveLength(2);
+    laptop.ws.close(4000);
+    await until(() => server.server.ctx.hub.devices('alice').some((s) => s.state === 'away'));
+    const back = await attemptLogin(server, {
+      type: 'login',
+      name: 'alice',
+      protocol: 1,
+      resumeToken: reply.resumeToken,
+    });
+    expect(back.reply).toMatchObject({ success: true, resumed: true });
+    const list = listOf(await back.client.next('devices'));
+    expect(list.map((d) => [d.label, d.current]).sort()).toEqual([
+      ['Laptop', true],
+      ['Phone', false],
+    ]);
   });
 });

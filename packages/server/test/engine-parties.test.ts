@@ -73,7 +73,15 @@ describe('the engine with plain parties', () => {
     });
     expect(bob.last('ended')).toMatchObject({ reason: 'hangup', self: true, ref: 'r3' });
     expect([alice.call, bob.call, e.activeCalls]).toEqual([null, null, 0]);
-    expect(status).toEqual(['alice:busy', 'bob:busy', 'alice:online', 'bob:online']);
+    // Rung (busy), answered (still busy: their other devices now list the call), ended.
+    expect(status).toEqual([
+      'alice:busy',
+      'bob:busy',
+      'alice:busy',
+      'bob:busy',
+      'alice:online',
+      'bob:online',
+    ]);
   });
 
   it('answers a command for a call the party is not in with not_in_call', () => {

@@ -12,6 +12,8 @@ import { CallView } from './views/call-view.js';
 import type { ScreenHost } from './views/screen-host.js';
 
 export type CallSummary = {
+  /** The server's call id ('' when there was no call). */
+  callId: string;
   peer: string;
   direction: 'in' | 'out';
   video: boolean;
@@ -28,6 +30,11 @@ export type SessionOptions = {
   me: string;
   peer: string;
   direction: 'in' | 'out';
+  /**
+   * Take the direction from the Call once it is here (a call taken back after a reload, or
+   * moved here from another device: who called whom is the Call's role).
+   */
+  directionFromCall?: boolean;
   video: boolean;
   room?: string;
   /**
@@ -125,9 +132,12 @@ export class CallSession {
     this.finished = true;
     this.stopTones();
     const call = this.call;
+    const direction =
+      this.opts.directionFromCall && call ? (call.role === 'caller' ? 'out' : 'in') : this.opts.direction;
     const summary: CallSummary = {
+      callId: call?.id ?? '',
       peer: call?.peer || this.opts.peer,
-      direction: this.opts.direction,
+      direction,
       video: this.opts.video,
       startedAt: this.startedAt,
       connectedMs: this.view.connectedMs,
@@ -135,8 +145,9 @@ export class CallSession {
       endedByMe: this.hangupRequested,
     };
     const notice = endNotice(reason, summary.peer, call?.role ?? (this.opts.direction === 'out' ? 'caller' : 'callee'), summary.connectedMs, this.hangupRequested);
-    // Keep the screen when something was said or sent, so received files can still be saved.
-    const keep = this.view.hasTranscript;
+    // Keep the screen when something was said or sent, so received files can still be saved;
+    // a call moved to another device goes on there, with its chat, so this one just leaves.
+    const keep = this.view.hasTranscript && reason !== 'moved';
     this.opts.onEnded(summary, notice, keep);
     for (const off of this.offs.splice(0)) off();
     if (keep) this.view.showEnded(notice);

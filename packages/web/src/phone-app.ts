@@ -2,7 +2,7 @@
  * The signed-in app: sign in, the home screen, placing and answering calls, and what to show
  * when the connection to the server comes and goes. State lives here; views only render it.
  */
-import { connect, type CallwireClient, type IncomingCall } from '@callwire/client';
+import { connect, type Call, type CallwireClient, type IncomingCall } from '@callwire/client';
 import { assertNever } from './assert-never.js';
 import { CallAlerts } from './call-alerts.js';
 import { CallHistory, lastName, rememberName } from './call-history.js';
@@ -29,6 +29,8 @@ type Ringing = { incoming: IncomingCall; dialog: IncomingDialog; off: () => void
 /** An open server may still hold the name of the page we replaced: wait this long between tries. */
 const NAME_RETRY_MS = 1_000;
 const NAME_RETRIES = 3;
+/** How long "Call moved to …" waits for the device list that names where the call went. */
+const MOVED_LABEL_WAIT_MS = 2_000;
 
 export class PhoneApp {
   private client: CallwireClient | null = null;
@@ -76,6 +78,7 @@ export class PhoneApp {
       name: saved.name,
       maxFileBytes: fileLimit(),
       callWaiting: true,
+      keepAcrossReload: true,
       ...(saved.token !== undefined ? { token: saved.token } : {}),
     };
     for (let attempt = 0; ; attempt++) {
@@ -110,7 +113,7 @@ export class PhoneApp {
     view.clearError();
     view.setBusy(true);
     try {
-      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit(), callWaiting: true });
+      const client = await connect(signalingUrl(), { ...req, maxFileBytes: fileLimit(), callWaiting: true, keepAcrossReload: true });
       this.onSignedIn(client);
     } catch (err) {
       view.setBusy(false);
@@ -146,6 +149,7 @@ export class PhoneApp {
     this.history = new CallHistory(client.name);
     this.clientOffs = [
       client.on('incoming', (incoming) => this.onIncoming(incoming)),
+      client.on('callStarted', (call) => this.onCallStarted(call)),
       client.on('stateChanged', (state) => this.onConnectionState(state)),
       client.on('error', (err) => {
         if (err.code === 'signed_out') this.signedOutElsewhere();
@@ -249,6 +253,7 @@ export class PhoneApp {
       () => this.signOut(),
       this.linkAudience(),
       this.config.auth === 'password' || this.config.auth === 'jwt',
+      (callId, peer) => this.moveCallHere(callId, peer),
     );
     this.deps.host.show(home, client.name);
     // The missed calls have now been seen; the badge clears next time the list renders.
@@ -266,7 +271,7 @@ export class PhoneApp {
 
   // --- calls ---------------------------------------------------------------------------------
 
-  private newSession(peer: string, direction: 'in' | 'out', video: boolean): CallSession | null {
+  private newSession(peer: string, direction: 'in' | 'out' | 'from-call', video: boolean): CallSession | null {
     const client = this.client;
     if (!client || this.session?.active) return null;
     const session = new CallSession({
@@ -275,7 +280,8 @@ export class PhoneApp {
       shortcuts: this.deps.shortcuts,
       me: client.name,
       peer,
-      direction,
+      direction: direction === 'out' ? 'out' : 'in',
+      directionFromCall: direction === 'from-call',
       video,
       onEnded: (summary, notice, onScreen) => this.onCallEnded(summary, notice, onScreen),
       onLeave: () => {
@@ -318,6 +324,31 @@ export class PhoneApp {
     const session = this.newSession(name, 'out', video);
     if (!session) return;
     client.call(name, callMedia(video)).then(
+      (call) => session.attach(call),
+      (err: unknown) => session.fail(err),
+    );
+  }
+
+  /**
+   * A call the SDK hands over without being asked here: this page reloaded mid-call and the
+   * SDK took the call back (`keepAcrossReload`). Calls placed, accepted or moved here already
+   * have their screen (it is opened before the SDK is asked), so only a call with no screen
+   * is one to show.
+   */
+  private onCallStarted(call: Call): void {
+    if (this.session?.active || call.state === 'ended') return;
+    this.endRinging();
+    const session = this.newSession(call.peer, 'from-call', call.localMedia.video);
+    session?.attach(call);
+  }
+
+  /** "Move call here": the call on another of my devices goes on on this one. */
+  private moveCallHere(callId: string, peer: string): void {
+    const client = this.client;
+    if (!client) return;
+    const session = this.newSession(peer, 'from-call', true);
+    if (!session) return;
+    client.moveCallHere(callId, callMedia(true)).then(
       (call) => session.attach(call),
       (err: unknown) => session.fail(err),
     );
@@ -439,12 +470,42 @@ export class PhoneApp {
     this.deps.host.setTitle(this.client?.name ?? '');
   }
 
+  /**
+   * "Call moved to Chrome on Linux": the device that took the call, from the account's device
+   * list. The server sends the list right after the move; wait for it a moment if it is not
+   * here yet, and fall back to words without a name.
+   */
+  private async movedNotice(summary: CallSummary): Promise<string> {
+    const client = this.client;
+    const find = (): string | undefined =>
+      client?.devices.find((d) => !d.current && d.call?.callId === summary.callId)?.label;
+    let label = find();
+    if (label === undefined && client) {
+      label = await new Promise<string | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          off();
+          resolve(undefined);
+        }, MOVED_LABEL_WAIT_MS);
+        const off = client.on('devices', () => {
+          const found = find();
+          if (found === undefined) return;
+          clearTimeout(timer);
+          off();
+          resolve(found);
+        });
+      });
+    }
+    return label === undefined ? `Call with ${summary.peer} moved to another of your devices.` : `Call moved to ${label}.`;
+  }
+
   private recordMissed(peer: string, video: boolean): void {
     this.history?.add({ peer, direction: 'in', video, at: Date.now(), durationMs: 0, outcome: 'cancelled', missed: true });
   }
 
   private onCallEnded(summary: CallSummary | null, notice: Notice, onScreen: boolean): void {
-    if (onScreen) {
+    if (summary?.reason === 'moved') {
+      void this.movedNotice(summary).then((text) => this.deps.notices.show({ text, tone: 'info' }));
+    } else if (onScreen) {
       // The call screen stays and says how the call ended: the same sentence twice is noise.
     } else if (summary?.reason === 'disconnected') {
       // The SDK ends calls before it reports its own connection state; once that has settled,

@@ -587,6 +587,10 @@ export class Engine {
     call.caller.send({ t: 'accepted', call, role: 'caller' });
     call.callee.send({ t: 'accepted', call, role: 'callee', ref });
     for (const q of queued) this.relay(call, call.caller, q.signal, q.payload);
+    // Both people's other devices learn that a call is on ("in a call with bob on ...", and
+    // "Move call here"): a device counts as in a call only once it was answered.
+    this.options.onPartyStatus(call.caller);
+    this.options.onPartyStatus(call.callee);
     this.log.info(
       { callId: call.id, caller: call.caller.name, callee: call.callee.name },
       'call connected',

@@ -256,6 +256,8 @@ export class CallView {
   private onState(state: Call['state']): void {
     if (this.ended) return;
     this.root.dataset.state = state;
+    // Which call this is (the server's id): the same after a reload or a move to this device.
+    if (this.call?.id) this.root.dataset.callId = this.call.id;
     this.showPeer();
     switch (state) {
       case 'waiting':
@@ -273,7 +275,10 @@ export class CallView {
         this.voiceExtra.replaceChildren();
         this.announcer.textContent = `Connected with ${this.peerName}`;
         if (this.connectedAt === null) {
-          this.connectedAt = Date.now();
+          // The SDK's time, not ours: a call taken back after a reload, or moved here from
+          // another device, goes on from when it was answered instead of from 0:00. (A clock
+          // ahead of ours must not make the timer start below zero.)
+          this.connectedAt = Math.min(this.call?.connectedAt ?? Date.now(), Date.now());
           this.timer = setInterval(() => this.tick(), 1000);
         }
         this.tick();

@@ -7,6 +7,7 @@ import type { Call } from '@callwire/client';
 import { Disposer, h, setShown } from '../dom.js';
 import { icon } from '../icons.js';
 import { errorText } from '../messages.js';
+import { forgetChat, keepChatMessage, keptChat } from '../chat-keep.js';
 import { incomingFileRow, outgoingFileRow } from './file-items.js';
 
 const MAX_CHAT_CHARS = 2000;
@@ -71,6 +72,9 @@ export class ChatPanel {
       for (const file of Array.from(this.fileInput.files ?? [])) this.sendFile(file);
       this.fileInput.value = '';
     });
+    // What was said before this page reloaded (the call went on; see chat-keep.ts).
+    for (const m of keptChat(call.id)) this.showText(m.from, m.text, m.at, m.who);
+    this.disposer.add(call.on('ended', () => forgetChat(call.id)));
     this.disposer.add(
       call.on('chat', (message) => {
         this.addText(message.from, message.text, message.at, 'peer');
@@ -137,6 +141,11 @@ export class ChatPanel {
   }
 
   private addText(from: string, text: string, at: number, who: 'me' | 'peer'): void {
+    keepChatMessage(this.call.id, { from, text, at, who });
+    this.showText(from, text, at, who);
+  }
+
+  private showText(from: string, text: string, at: number, who: 'me' | 'peer'): void {
     const time = new Date(at);
     this.add(
       h(

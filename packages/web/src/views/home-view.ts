@@ -14,7 +14,7 @@ import { FILE_LIMIT_CHOICES, fileLimit, limitText, setFileLimit } from '../file-
 import { DevicesDialog } from './devices-dialog.js';
 import { MeetingLink, type LinkAudience } from './meeting-link.js';
 import { OnlineList, type CallAction } from './online-list.js';
-import { OtherDeviceCall } from './other-device-call.js';
+import { OtherDeviceCall, type MoveAction } from './other-device-call.js';
 import { RecentCalls } from './recent-calls.js';
 
 const STATE_TEXT: Record<CallwireClient['state'], string> = {
@@ -44,11 +44,13 @@ export class HomeView {
     links: LinkAudience | null = 'anyone',
     /** The server has accounts (password, jwt): devices exist. */
     accountsOnly = false,
+    /** "Move call here" on the note that another of my devices is in a call. */
+    onMove?: MoveAction,
   ) {
     this.watchlist = new Watchlist(client, history);
     this.online = new OnlineList(client, onCall, (names) => this.watchlist.setSearchResults(names));
     this.recent = new RecentCalls(history, onCall);
-    this.otherCall = new OtherDeviceCall(client);
+    this.otherCall = new OtherDeviceCall(client, onMove);
     // Devices exist where people prove who they are (password, jwt); an open server has none.
     const devicesButton =
       client.device !== undefined && accountsOnly

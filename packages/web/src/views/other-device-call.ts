@@ -1,27 +1,32 @@
 /**
  * The home screen's note that another device of mine is in a call: "In a call with bob on
- * Chrome on Linux". It follows the SDK's `devices` event.
+ * Chrome on Linux", with "Move call here" (issue 10): one click and this device takes the call
+ * on a new peer connection, the other device leaves it, and bob sees a moment of
+ * "reconnecting". It follows the SDK's `devices` event.
  *
  * Only a call that was answered counts: while a call rings, every free device of mine rings
- * with it (this one too), so "in a call" would be premature.
+ * with it (this one too), so "in a call" would be premature; and only such a call can move.
  */
 import type { CallwireClient, DeviceInfo } from '@callwire/client';
 import { Disposer, h, setShown } from '../dom.js';
 import { icon } from '../icons.js';
+
+/** Move the call `callId` (with `peer`) from another of my devices to this one. */
+export type MoveAction = (callId: string, peer: string) => void;
 
 export class OtherDeviceCall {
   /** A live region that is always there (a region shown later may not be announced). */
   readonly root: HTMLElement;
   private readonly card: HTMLElement;
   private readonly text: HTMLElement;
-  /**
-   * Where "Move it here" goes once the SDK can move a call between devices (issue 10, "Move
-   * call here"). Empty until then: a button that cannot work would be worse than none.
-   */
+  /** "Move call here", one per call on another device (there is one, nearly always). */
   readonly moveSlot: HTMLElement;
   private readonly disposer = new Disposer();
 
-  constructor(client: CallwireClient) {
+  constructor(
+    client: CallwireClient,
+    private readonly onMove?: MoveAction,
+  ) {
     this.text = h('span', { class: 'other-call-text' });
     this.moveSlot = h('div', { class: 'other-call-actions' });
     this.card = h(
@@ -46,5 +51,31 @@ export class OtherDeviceCall {
     this.text.textContent = busy
       .map((d) => `In a call with ${d.call?.peer ?? ''} on ${d.label}`)
       .join('. ');
+    const onMove = this.onMove;
+    // A device that is itself in a call cannot take another one (the server says invalid_state).
+    const free = !devices.some((d) => d.current && d.call !== undefined);
+    this.moveSlot.replaceChildren(
+      ...(onMove === undefined || !free
+        ? []
+        : busy.map((d) => {
+            const call = d.call;
+            const label =
+              busy.length > 1 ? `Move call with ${call?.peer ?? ''} here` : 'Move call here';
+            return h(
+              'button',
+              {
+                type: 'button',
+                class: 'button button-primary button-small move-call',
+                onclick: (event: Event) => {
+                  if (call === undefined) return;
+                  (event.currentTarget as HTMLButtonElement).disabled = true;
+                  onMove(call.callId, call.peer);
+                },
+              },
+              icon('phone'),
+              label,
+            );
+          })),
+    );
   }
 }

@@ -16,6 +16,7 @@ const OUTCOME_TEXT: Record<string, string> = {
   unavailable: 'Unavailable',
   disconnected: 'Dropped',
   failed: 'Failed',
+  moved: 'Moved to another device',
 };
 
 export class RecentCalls {
