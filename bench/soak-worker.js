@@ -62,6 +62,11 @@ async function login(names, timed, args) {
   });
   for (const client of sub.clients) {
     if (client === undefined) continue;
+    // Logged in, then closed before the whole batch was in: as unexpected as any later close.
+    if (client.closeCode !== null) {
+      state.unexpected.push({ name: client.name, code: client.closeCode, atMs: Date.now() });
+      continue;
+    }
     client.ws.on('close', (code) => {
       if (state.closing) return;
       state.unexpected.push({ name: client.name, code, atMs: Date.now() });

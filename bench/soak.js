@@ -18,6 +18,7 @@ import { prioritize, prioritizeSessionGroup } from './lib/priority.js';
 import { ServerUnderTest } from './lib/server-under-test.js';
 import { SOAK_USAGE, parseSoakOptions, shares } from './lib/soak-options.js';
 import { latency, soakReport, trend } from './lib/soak-report.js';
+import { median } from './lib/stats.js';
 import { Sampler, byLabel, readMetrics } from './lib/soak-sampler.js';
 import { TARGETS } from './lib/targets.js';
 import { Worker, requestAll } from './lib/workers.js';
@@ -313,6 +314,7 @@ async function runSoak(o) {
       },
       otherCores: mean(fullLoad.map((s) => s.otherCores)),
       loopDelayP99MaxMs: Math.max(...fullLoad.map((s) => s.loopDelayP99Ms).filter(Number.isFinite)),
+      loopDelayP99MedianMs: median(fullLoad.map((s) => s.loopDelayP99Ms)),
     };
     summary.verdict = verdict(summary);
     summary.ok = summary.verdict.every((v) => !v.startsWith('FAIL'));
