@@ -2,9 +2,8 @@
 // Entry point of the relay benchmark (npm run bench): runs the rounds, writes the raw results
 // as JSON to bench/results/ and prints a Markdown report. See BENCHMARKS.md.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { machineInfo } from './lib/machine.js';
 import { measureTarget } from './lib/measure-target.js';
 import { USAGE, parseOptions } from './lib/options.js';
 import { prioritizeSessionGroup } from './lib/priority.js';
@@ -38,25 +37,6 @@ function profileReport(results) {
     }
   }
   return out.join('\n');
-}
-
-/** The commit measured, and whether the server's sources differed from it. */
-function sourceVersion() {
-  const git = (...args) =>
-    execFileSync('git', args, {
-      cwd: new URL('..', import.meta.url),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  try {
-    return {
-      commit: git('rev-parse', '--short', 'HEAD'),
-      uncommittedServerChanges:
-        git('status', '--porcelain', 'packages/server', 'packages/protocol') !== '',
-    };
-  } catch {
-    return null;
-  }
 }
 
 /** Every target once per round, in an order that rotates so that none always runs first. */
@@ -108,13 +88,7 @@ async function main() {
   const report = markdownReport(results, options);
   mkdirSync(options.out, { recursive: true });
   const file = join(options.out, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    node: process.version,
-    platform: process.platform,
-    source: sourceVersion(),
-  };
+  const machine = machineInfo();
   const { help: _help, ...recordedOptions } = options;
   writeFileSync(
     file,

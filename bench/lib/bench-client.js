@@ -21,6 +21,11 @@ export class BenchClient {
      * @type {(seq: number, now: number, frame: Buffer) => void}
      */
     this.onCandidate = () => {};
+    /**
+     * Called with the arrival time of each `pong` (the reply to an application-level `ping`).
+     * @type {((now: number) => void) | null}
+     */
+    this.onPong = null;
     this.ignored = 0;
     this.errors = 0;
     /** @type {string | null} */
@@ -31,10 +36,17 @@ export class BenchClient {
     this.waiters = new Map();
   }
 
-  /** Opens the socket; resolves once it is open. */
-  open(url) {
+  /**
+   * Opens the socket; resolves once it is open. `localAddress` picks the loopback source
+   * address (127.0.0.N), so that generators do not share one address's ephemeral ports.
+   */
+  open(url, localAddress) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 20 });
+      const ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        maxPayload: 1 << 20,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      });
       this.ws = ws;
       ws.once('open', resolve);
       // A permanent listener: an 'error' after open must not become an uncaught exception.
@@ -67,6 +79,15 @@ export class BenchClient {
     return new Promise((resolve, reject) => this.waiters.set(type, { resolve, reject }));
   }
 
+  /**
+   * Forgets replies nobody waits for any more and fails the waits still pending, so that a flow
+   * that gave up (a timeout) cannot leave a stale reply or waiter for the next one.
+   */
+  reset() {
+    this.#failWaiters(new Error(`${this.name}: reset`));
+    this.inbox.clear();
+  }
+
   /** Drops the connection without a closing handshake (the fastest way to free 1,000s). */
   terminate() {
     this.ws?.terminate();
@@ -86,6 +107,8 @@ export class BenchClient {
       this.errors++;
       this.lastErrorCode = String(message.code ?? message.message);
       this.#failWaiters(new Error(`${this.name}: server error ${this.lastErrorCode}`));
+    } else if (type === 'pong' && this.onPong !== null) {
+      this.onPong(performance.now());
     } else if (AWAITED.has(type)) {
       const waiter = this.waiters.get(type);
       if (waiter) {

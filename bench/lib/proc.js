@@ -56,6 +56,27 @@ export function schedCpuUs(pid) {
   return Number.isFinite(totalNs) ? totalNs / 1e3 : null;
 }
 
+/**
+ * How long the threads of `pid` were ready to run but waiting for a CPU (µs): the second field
+ * of each thread's schedstat. On a shared machine this tells a server starved of CPU (its
+ * latency is the machine's) from one that is slow by itself. Null where schedstat is missing.
+ */
+export function schedWaitUs(pid) {
+  let totalNs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        totalNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      } catch {
+        // The thread ended between readdir and read.
+      }
+    }
+  } catch {
+    return null;
+  }
+  return Number.isFinite(totalNs) ? totalNs / 1e3 : null;
+}
+
 /** Both CPU readings at once, so a phase's delta uses the same instants for both. */
 export function cpuSample(pid) {
   return { statUs: statCpuUs(pid), schedUs: schedCpuUs(pid) };

@@ -3,6 +3,7 @@
 // listening socket it owns in /proc, so a quiet log level cannot stall the benchmark.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { SHELL, shellArgs } from './fd-limit.js';
 import { listeningPorts } from './proc.js';
 
 const TAIL_LINES = 30;
@@ -11,11 +12,16 @@ export class ServerUnderTest {
   /**
    * @param {string} label
    * @param {string[]} nodeArgs arguments after `node` (flags, script, script arguments)
-   * @param {{ cwd?: string }} [options]
+   * @param {{ cwd?: string, fdLimit?: number | null }} [options] `fdLimit`: start the server
+   *   with this open-file limit (see fd-limit.js); its pid stays the server's own
    */
   constructor(label, nodeArgs, options = {}) {
     this.label = label;
-    this.child = spawn(process.execPath, nodeArgs, {
+    const [command, args] =
+      options.fdLimit == null
+        ? [process.execPath, nodeArgs]
+        : [SHELL, [...shellArgs(options.fdLimit), process.execPath, ...nodeArgs]];
+    this.child = spawn(command, args, {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'production' },

@@ -38,15 +38,18 @@ function errorCounts(clients) {
   return codes;
 }
 
-/** Connects and logs in every name, at most `concurrency` at a time. */
-export async function login(state, { url, names, concurrency, timeoutMs }) {
+/**
+ * Connects and logs in every name, at most `concurrency` at a time, from `localAddress` when
+ * given (a loopback address of this generator's own).
+ */
+export async function login(state, { url, names, concurrency, timeoutMs, localAddress }) {
   const started = performance.now();
   let nextIndex = 0;
   let failed = 0;
   const loginOne = async (name) => {
     const client = new BenchClient(name);
     client.onCandidate = (seq, now, frame) => state.tracker?.record(seq, now, frame);
-    await client.open(url);
+    await client.open(url, localAddress);
     client.send(state.dialect.login(name));
     const reply = await client.next('login');
     if (!state.dialect.loginOk(reply)) throw new Error(`login refused for ${name}: ${reply.code}`);

@@ -2,15 +2,23 @@
 // answered or timed out.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withFdLimit } from './fd-limit.js';
 
 const WORKER = fileURLToPath(new URL('../load-worker.js', import.meta.url));
 
 export class Worker {
-  constructor() {
+  /**
+   * @param {{ script?: string, fdLimit?: number | null }} [options] the worker's entry script
+   *   (bench/load-worker.js by default), and an open-file limit to start it with (see
+   *   fd-limit.js) when it needs more sockets than this process may open
+   */
+  constructor(options = {}) {
+    const { script = WORKER, fdLimit = null } = options;
     // 'advanced' serialization carries typed arrays (latency samples) without a JSON round trip.
-    this.child = fork(WORKER, [], {
+    this.child = fork(script, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(fdLimit === null ? {} : withFdLimit(fdLimit)),
     });
     this.nextId = 1;
     this.pending = new Map();

@@ -1,9 +1,13 @@
 // What an operator notices: health, readiness, metrics, the heartbeat, origins, SIGTERM.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ServerProcess } from './server-process.js';
 import { TestClient, connectedCall, nativeUser, startServer, tutorialUser, type TestServer } from './support.js';
 
 const BIN = fileURLToPath(new URL('../bin/callwire.js', import.meta.url));
@@ -78,6 +82,52 @@ describe('heartbeat', () => {
     await new Promise((r) => setTimeout(r, 1200));
     await a.settle();
     expect(a.closeCode).toBeUndefined();
+  });
+});
+
+describe('heartbeat across a stall of the server process', () => {
+  let server: ServerProcess | undefined;
+  let dataDir = '';
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the clients that were alive while it was stopped past the idle timeout, and drops the dead one', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'callwire-stall-'));
+    server = await ServerProcess.start([
+      ...['--data-dir', dataDir, '--ping-interval-ms', '300', '--idle-timeout-ms', '1200'],
+    ]);
+    const login = async (name: string, native: boolean) => {
+      const c = await TestClient.open(server!.url());
+      c.send({ type: 'login', name, ...(native ? { protocol: 1 } : {}) });
+      expect(await c.next('login')).toMatchObject({ success: true });
+      return c;
+    };
+    // `pinger` sends the SDK's heartbeat; `page` only answers the server's pings, as a browser
+    // page does; `dead` is in a call with `pinger` and stops reading during the stall.
+    const pinger = await login('pinger', true);
+    const page = await login('page', false);
+    const dead = await login('dead', true);
+    await connectedCall(pinger, dead, 'dead');
+    const heartbeat = setInterval(() => pinger.send({ type: 'ping' }), 200);
+    try {
+      (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      server.signal('SIGSTOP');
+      // Stopped for twice the idle timeout: nothing to await while a process is stopped.
+      await new Promise((r) => setTimeout(r, 2400));
+      server.signal('SIGCONT');
+      // The dead client is still found out, one idle timeout after the server woke up; by then
+      // several sweeps have judged the others, which must still be connected.
+      expect(await pinger.next('leave', 5000)).toMatchObject({ reason: 'disconnected', name: 'dead' });
+      pinger.send({ type: 'ping', ref: 'after' });
+      expect(await pinger.next((m) => m.type === 'pong' && m.ref === 'after')).toBeDefined();
+      expect(pinger.closeCode).toBeUndefined();
+      expect(page.closeCode).toBeUndefined();
+    } finally {
+      clearInterval(heartbeat);
+    }
   });
 });
 

@@ -79,6 +79,9 @@ export class Gateway {
   private readonly host: SessionHost;
   private nextSessionId = 1;
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly sweepMs: number;
+  private lastSweepMs: number;
+  private pendingSweep: NodeJS.Immediate | undefined;
   private draining = false;
   private readonly routes: Map<string, Route>;
   /** Sessions of routes that want to hear when a session is over. */
@@ -138,7 +141,17 @@ export class Gateway {
     const bounds = [config.pingIntervalMs, config.idleTimeoutMs, config.loginTimeoutMs, 3000];
     if (config.resumeGraceMs > 0) bounds.push(config.resumeGraceMs);
     const sweepMs = Math.max(25, Math.min(...bounds) / 3);
-    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepMs = sweepMs;
+    this.lastSweepMs = Date.now();
+    // The sweep judges silence from what the sockets have delivered, so it runs after the
+    // event loop's next poll for I/O (setImmediate), not in the timer phase. After the process
+    // was stalled (starved of CPU, a long GC, stopped, a paused VM) the timer fires first, while
+    // the pings, pongs and logins that clients sent meanwhile still sit unread in the kernel:
+    // judged then, every socket looks silent and is terminated (the soak found this on a
+    // starved machine; see BENCHMARKS.md, "Soak").
+    this.sweepTimer = setInterval(() => {
+      this.pendingSweep = setImmediate(this.sweepAfterReads);
+    }, sweepMs);
     this.sweepTimer.unref();
   }
 
@@ -353,8 +366,20 @@ export class Gateway {
     setTimeout(() => ws.terminate(), Math.min(5000, this.ctx.config.pingIntervalMs)).unref();
   }
 
+  private readonly sweepAfterReads = (): void => this.sweep();
+
   private sweep(): void {
     const now = Date.now();
+    // A sweep far later than its interval means this process did not run meanwhile: that time
+    // is nobody's silence. A client that only answers our pings (a browser page) got none while
+    // we were stalled, so without this it would be cut off as soon as we woke up.
+    const stalledMs = now - this.lastSweepMs - 2 * this.sweepMs;
+    this.lastSweepMs = now;
+    if (stalledMs > 0) {
+      for (const session of this.sessions) {
+        session.lastSeenMs = Math.min(now, session.lastSeenMs + stalledMs);
+      }
+    }
     for (const session of [...this.ctx.resumer.expired(now)]) this.finish(session);
     const { pingIntervalMs, idleTimeoutMs, loginTimeoutMs } = this.ctx.config;
     const iceRefreshMs = iceRefreshAfterMs(this.ctx.config);
@@ -592,6 +617,7 @@ export class Gateway {
 
   close(): void {
     clearInterval(this.sweepTimer);
+    clearImmediate(this.pendingSweep);
     for (const session of this.sessions) session.ws.terminate();
     this.wss.close();
   }
