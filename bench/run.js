@@ -97,7 +97,7 @@ async function main() {
   process.stdout.write(report + '\n\n');
   if (options.profile) process.stdout.write(profileReport(results) + '\n');
   process.stdout.write(`results: ${file}\n`);
-  return results.some((r) => r.lost > 0 || r.corrupted > 0) ? 1 : 0;
+  return results.some((r) => r.lost > 0 || r.corrupted > 0 || r.wrongSource > 0) ? 1 : 0;
 }
 
 main().then(

@@ -6,6 +6,7 @@
 // to close them.
 import { CallPairs } from './lib/soak-calls.js';
 import { Heartbeat } from './lib/soak-heartbeat.js';
+import { signInWith } from './lib/dialects.js';
 import * as phases from './lib/worker-phases.js';
 
 if (!process.send) {
@@ -16,14 +17,14 @@ if (!process.send) {
 // The web app's login (packages/client signaling.ts): the native protocol, a resumable
 // session, and this tab's device.
 const webAppDialect = {
-  login: (name) => ({
+  signIn: signInWith((name) => ({
     type: 'login',
     name,
     protocol: 1,
     resume: true,
     device: { id: `soak-${name}`.padEnd(8, '-'), label: 'Soak on Linux' },
-  }),
-  loginOk: (reply) => reply.success === true,
+  })),
+  heartbeat: null,
 };
 
 /** @type {any} */

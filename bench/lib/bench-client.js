@@ -3,9 +3,22 @@
 import WebSocket from 'ws';
 import { candidateJson, candidateSeqOfFrame } from './fixtures.js';
 
-// Replies a flow may wait for. Anything else (presence, users, pong) is counted and dropped, so
-// a server that pushes presence cannot grow the generator's memory.
-const AWAITED = new Set(['login', 'ringing', 'incoming', 'accepted', 'offer', 'answer', 'leave']);
+// Replies a flow may wait for (PeerJS's in capitals). Anything else (presence, users, pong) is
+// counted and dropped, so a server that pushes presence cannot grow the generator's memory.
+const AWAITED = new Set([
+  'login',
+  'ringing',
+  'incoming',
+  'accepted',
+  'offer',
+  'answer',
+  'leave',
+  'OPEN',
+  'OFFER',
+  'ANSWER',
+]);
+// What PeerJS servers send instead of a relayed message when something went wrong.
+const PEERJS_ERRORS = new Set(['ERROR', 'ID-TAKEN', 'INVALID-KEY', 'EXPIRE']);
 
 export class BenchClient {
   /** @param {string} name */
@@ -14,11 +27,25 @@ export class BenchClient {
     this.ufrag = (name.length.toString(36) + name.slice(-3)).padEnd(4, 'x');
     /** @type {WebSocket | null} */
     this.ws = null;
-    /** JSON text that starts every candidate this client sends (set by the dialect after setup). */
-    this.candidatePrefix = '';
     /**
-     * Called with each relayed candidate's sequence number, arrival time and raw frame.
-     * @type {(seq: number, now: number, frame: Buffer) => void}
+     * JSON text before and after the candidate in every candidate this client sends (set by the
+     * dialect after setup).
+     */
+    this.candidatePrefix = '';
+    this.candidateSuffix = '}';
+    /**
+     * Where the server names the sender of what it relays (PeerJS's `src`): the id every
+     * relayed candidate must name, since each client hears from its peer only. Null where the
+     * dialect's relayed candidates do not name their sender.
+     * @type {string | null}
+     */
+    this.expectedSrc = null;
+    /** The start of a relayed candidate from `expectedSrc`, as both PeerJS servers write it. */
+    this.expectedSrcPrefix = Buffer.alloc(0);
+    /**
+     * Called with each relayed candidate's sequence number, arrival time, raw frame and whether
+     * it names the right sender (always true where the dialect names none).
+     * @type {(seq: number, now: number, frame: Buffer, fromPeer: boolean) => void}
      */
     this.onCandidate = () => {};
     /**
@@ -65,9 +92,15 @@ export class BenchClient {
     this.ws.send(JSON.stringify(message));
   }
 
-  /** Sends candidate `seq` using the route the dialect set up (peer name or callId). */
+  /** Sends candidate `seq` using the route the dialect set up (peer name, callId or id). */
   sendCandidate(seq) {
-    this.ws.send(this.candidatePrefix + candidateJson(seq, this.ufrag) + '}');
+    this.ws.send(this.candidatePrefix + candidateJson(seq, this.ufrag) + this.candidateSuffix);
+  }
+
+  /** For dialects whose server stamps the sender: relayed candidates must come from `id`. */
+  expectSource(id) {
+    this.expectedSrc = id;
+    this.expectedSrcPrefix = Buffer.from(`{"type":"CANDIDATE","src":${JSON.stringify(id)},`);
   }
 
   /** The next message of `type`, including one that arrived before anyone asked for it. */
@@ -98,14 +131,16 @@ export class BenchClient {
     // generator's CPU goes to moving messages rather than parsing them.
     const seq = candidateSeqOfFrame(data);
     if (seq >= 0) {
-      this.onCandidate(seq, performance.now(), data);
+      this.onCandidate(seq, performance.now(), data, this.#fromPeer(data));
       return;
     }
     const message = JSON.parse(data);
     const type = message.type;
-    if (type === 'error') {
+    if (type === 'error' || PEERJS_ERRORS.has(type)) {
       this.errors++;
-      this.lastErrorCode = String(message.code ?? message.message);
+      this.lastErrorCode = String(
+        message.code ?? message.message ?? message.payload?.code ?? message.payload?.msg ?? type,
+      );
       this.#failWaiters(new Error(`${this.name}: server error ${this.lastErrorCode}`));
     } else if (type === 'pong' && this.onPong !== null) {
       this.onPong(performance.now());
@@ -122,6 +157,18 @@ export class BenchClient {
     } else {
       this.ignored++;
     }
+  }
+
+  /**
+   * Whether a relayed candidate names the expected sender. The bytes are compared first (both
+   * PeerJS servers write `type` then `src`); a frame that does not start that way is parsed, so
+   * a server that orders its fields otherwise is judged by what it says, not by its layout.
+   */
+  #fromPeer(frame) {
+    if (this.expectedSrc === null) return true;
+    const prefix = this.expectedSrcPrefix;
+    if (frame.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) return true;
+    return JSON.parse(frame).src === this.expectedSrc;
   }
 
   #failWaiters(error) {

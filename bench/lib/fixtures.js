@@ -147,14 +147,22 @@ export function candidateJson(seq, ufrag) {
 }
 
 const CANDIDATE_FRAME = Buffer.from('{"type":"candidate"');
+// PeerJS servers relay `{type, src, dst, payload}` with the type in capitals.
+const PEERJS_CANDIDATE_FRAME = Buffer.from('{"type":"CANDIDATE"');
 const FOUNDATION = Buffer.from('candidate:');
 
 /**
  * The sequence number carried by a relayed candidate frame, read from the raw bytes without
- * parsing the JSON (both servers put `type` first), or -1 for any other frame.
+ * parsing the JSON (every server puts `type` first), or -1 for any other frame.
  */
 export function candidateSeqOfFrame(frame) {
-  if (frame.length < 40 || frame.compare(CANDIDATE_FRAME, 0, 19, 0, 19) !== 0) return -1;
+  if (
+    frame.length < 40 ||
+    (frame.compare(CANDIDATE_FRAME, 0, 19, 0, 19) !== 0 &&
+      frame.compare(PEERJS_CANDIDATE_FRAME, 0, 19, 0, 19) !== 0)
+  ) {
+    return -1;
+  }
   const at = frame.indexOf(FOUNDATION, 19);
   if (at < 0) return -1;
   let seq = 0;
@@ -168,9 +176,19 @@ export function candidateSeqOfFrame(frame) {
   return seq;
 }
 
-/** Whether a relayed candidate frame carries exactly the candidate that was sent as `seq`. */
+/**
+ * Whether a relayed candidate frame carries exactly the candidate that was sent as `seq`: at
+ * `candidate` in the tutorial and native dialects, at `payload.candidate` in PeerJS's, where
+ * the rest of the payload (the connection's type and id) must come through as well.
+ */
 export function candidateIntact(frame, seq) {
-  const init = JSON.parse(frame).candidate;
+  const message = JSON.parse(frame);
+  let init = message.candidate;
+  if (message.type === 'CANDIDATE') {
+    const payload = message.payload;
+    if (payload?.type !== 'media' || typeof payload.connectionId !== 'string') return false;
+    init = payload.candidate;
+  }
   return (
     init !== null &&
     typeof init === 'object' &&

@@ -152,6 +152,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
       duplicates: storms.reduce((n, r) => n + r.duplicates, 0),
       verified: storms.reduce((n, r) => n + r.verified, 0),
       corrupted: storms.reduce((n, r) => n + r.corrupted, 0),
+      wrongSource: storms.reduce((n, r) => n + r.wrongSource, 0),
       errors: sumErrors(storms),
     };
     log(`  storm ${storm.received}/${storm.sent} in ${stormWallMs.toFixed(0)} ms`);
@@ -184,6 +185,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
       duplicates: fixeds.reduce((n, r) => n + r.duplicates, 0),
       verified: fixeds.reduce((n, r) => n + r.verified, 0),
       corrupted: fixeds.reduce((n, r) => n + r.corrupted, 0),
+      wrongSource: fixeds.reduce((n, r) => n + r.wrongSource, 0),
       maxSendLagMs: Math.max(...fixeds.map((r) => r.maxSendLagMs)),
       // Per half second, the worse of the generators' median latencies.
       timelineP50Ms: fixeds[0].timelineP50Ms.map((_, i) =>
@@ -225,6 +227,8 @@ export async function measureTarget(targetName, opts, { round, log }) {
       lost: storm.sent - storm.received + (fixed.sent - fixed.received),
       // Sampled relayed candidates that differed from what was sent (the relay must not alter them).
       corrupted: storm.corrupted + fixed.corrupted,
+      // Relayed candidates whose stamped sender (PeerJS's `src`) was not the receiver's peer.
+      wrongSource: storm.wrongSource + fixed.wrongSource,
       storm: { ...storm, wallMs: stormWallMs, perClient: opts.candidates },
       fixed: {
         ...fixed,

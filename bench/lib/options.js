@@ -1,13 +1,16 @@
 // Command-line options of bench/run.js, with the defaults of a full run and of --quick.
 import { parseArgs } from 'node:util';
-import { TARGETS } from './targets.js';
+import { DEFAULT_TARGETS, PEERJS_TARGETS, TARGETS } from './targets.js';
 
 export const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
 
   --quick                 smoke run (~20 s): fewer clients, one round, short phases
   --clients N             logged-in clients per server, an even number (default 2000; quick 200)
   --rounds N              rounds; each round runs every target once, in rotating order (3; quick 1)
-  --targets LIST          comma-separated: baseline,callwire,callwire-tutorial (default: all three)
+  --targets LIST          comma-separated, of baseline, callwire, callwire-tutorial, peerjs,
+                          callwire-peerjs (default: baseline,callwire,callwire-tutorial)
+  --peerjs                the PeerJS comparison: the PeerJS server (\`peer\`) and callwire, both
+                          driven by PeerJS clients (the same as --targets peerjs,callwire-peerjs)
   --workers N             load-generator processes (default 2)
   --candidates K          candidates each party sends in the storm (default 60; quick 20; max 150)
   --rate R                relayed messages per second in the fixed-rate phase (default 20000; quick 4000)
@@ -41,6 +44,7 @@ export function parseOptions(argv) {
       clients: { type: 'string' },
       rounds: { type: 'string' },
       targets: { type: 'string' },
+      peerjs: { type: 'boolean', default: false },
       workers: { type: 'string' },
       candidates: { type: 'string' },
       rate: { type: 'string' },
@@ -69,7 +73,14 @@ export function parseOptions(argv) {
   let clients = int('clients', 2000, 200);
   // Pairs never span two generators (both ends must share a clock), so round up to 2 per worker.
   clients = Math.ceil(clients / (2 * workers)) * 2 * workers;
-  const targets = (values.targets ?? Object.keys(TARGETS).join(',')).split(',').filter(Boolean);
+  if (values.peerjs && values.targets !== undefined)
+    throw new TypeError('--peerjs chooses the targets: give it or --targets, not both');
+  const targets =
+    values.targets === undefined
+      ? values.peerjs
+        ? PEERJS_TARGETS
+        : DEFAULT_TARGETS
+      : values.targets.split(',').filter(Boolean);
   for (const t of targets) if (!TARGETS[t]) throw new TypeError(`unknown target ${t}`);
   const options = {
     help: values.help,

@@ -21,13 +21,20 @@ export class RelayTracker {
     this.strays = 0;
     this.verified = 0;
     this.corrupted = 0;
+    /** Relayed candidates that named a sender other than the receiver's peer (PeerJS's `src`). */
+    this.wrongSource = 0;
     this.lastReceiveAt = 0;
     /** @type {(() => void) | null} */
     this.onComplete = null;
   }
 
-  /** Called for every relayed candidate with its sequence number, arrival time and frame. */
-  record(seq, now, frame) {
+  /**
+   * Called for every relayed candidate with its sequence number, arrival time, frame and
+   * whether it named the right sender. One that did not still counts as delivered (it arrived),
+   * and is counted apart.
+   */
+  record(seq, now, frame, fromPeer = true) {
+    if (!fromPeer) this.wrongSource++;
     if (seq % VERIFY_EVERY === 0) {
       this.verified++;
       if (!candidateIntact(frame, seq)) this.corrupted++;
@@ -71,6 +78,7 @@ export class RelayTracker {
       strays: this.strays,
       verified: this.verified,
       corrupted: this.corrupted,
+      wrongSource: this.wrongSource,
     };
   }
 }

@@ -1,7 +1,9 @@
 // Turns the measurements into Markdown: one row per server per round, then the medians across
-// rounds and the callwire/baseline ratios, each ratio taken within a round (the two servers ran
-// back to back on the same machine state) and then the median of those.
+// rounds and the ratios of each callwire target to the server it is compared with (the bare
+// relay, or the PeerJS server for PeerJS clients), each ratio taken within a round (the two
+// servers ran back to back on the same machine state) and then the median of those.
 import { median } from './stats.js';
+import { TARGETS } from './targets.js';
 
 export const METRICS = [
   { key: 'loginsPerSec', label: 'logins/s', better: 'higher', digits: 0 },
@@ -41,18 +43,72 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Per-round ratios target/baseline for one metric, then their median. */
-export function ratio(results, target, key) {
+/** Per-round ratios target/reference for one metric, then their median. */
+export function ratio(results, target, key, reference = 'baseline') {
   const rounds = [...new Set(results.map((r) => r.round))];
   const perRound = [];
   for (const round of rounds) {
-    const base = results.find((r) => r.round === round && r.target === 'baseline');
+    const base = results.find((r) => r.round === round && r.target === reference);
     const other = results.find((r) => r.round === round && r.target === target);
-    // A ratio to a baseline that is not a positive number would read as a verdict it is not.
+    // A ratio to a reference that is not a positive number would read as a verdict it is not.
     const b = base?.metrics[key];
     if (other && Number.isFinite(b) && b > 0) perRound.push(other.metrics[key] / b);
   }
   return { perRound, median: median(perRound) };
+}
+
+const roundsText = (r) => r.perRound.map((x) => x.toFixed(2)).join(', ');
+const times = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
+
+/** The table of medians and ratios of every target measured against `reference`. */
+function comparison(results, reference, comparable) {
+  const medianOf = (t, m) =>
+    fmt(median(results.filter((r) => r.target === t).map((r) => r.metrics[m.key])), m);
+  const header = ['metric (median of rounds)', reference];
+  for (const t of comparable) header.push(t, `${t} / ${reference}`);
+  const rows = METRICS.map((m) => {
+    const row = [`${m.label} (${m.better} is better)`, medianOf(reference, m)];
+    for (const t of comparable) {
+      const { median: r } = ratio(results, t, m.key, reference);
+      row.push(medianOf(t, m), Number.isFinite(r) ? r.toFixed(2) : 'n/a');
+    }
+    return row;
+  });
+  return table(header, rows);
+}
+
+/** Against the bare relay, callwire has targets: CPU per message <= 1.0x, memory <= 1.2x. */
+function baselineVerdict(results, t) {
+  const cpu = ratio(results, t, 'cpuUsPerMsg');
+  const mem = ratio(results, t, 'memBytesPerClient');
+  const verdict = (ok) => (ok ? 'met' : 'MISSED');
+  return (
+    `${t}: CPU per relayed message ${cpu.median.toFixed(2)}x the bare relay's ` +
+    `(rounds: ${roundsText(cpu)}; target <= 1.0: ${verdict(cpu.median <= 1)}); ` +
+    `memory per idle client ${mem.median.toFixed(2)}x ` +
+    `(rounds: ${roundsText(mem)}; target <= 1.2: ${verdict(mem.median <= 1.2)}).`
+  );
+}
+
+/** Against another server (the PeerJS server) there is no target: the ratios are the finding. */
+function plainRatios(results, t, reference) {
+  const part = (key, what) => {
+    const r = ratio(results, t, key, reference);
+    // A reference reading that is not positive (RSS can fall while clients log in, on a small
+    // run) gives no ratio for its round.
+    return `${what} ${times(r.median)} (rounds: ${roundsText(r) || 'none'})`;
+  };
+  return (
+    `${t} against ${reference}: ` +
+    [
+      part('cpuUsPerMsg', 'CPU per relayed message'),
+      part('memBytesPerClient', 'RSS per idle client'),
+      part('liveBytesPerClient', 'heap per idle client'),
+      part('relayP99Ms', 'relay p99'),
+      part('loginsPerSec', 'connects per second'),
+    ].join('; ') +
+    '.'
+  );
 }
 
 export function markdownReport(results, options) {
@@ -74,45 +130,31 @@ export function markdownReport(results, options) {
       ]),
     ),
   );
-  const relayed = results.reduce((n, r) => n + r.storm.received + r.fixed.received, 0);
-  const verified = results.reduce((n, r) => n + r.storm.verified + r.fixed.verified, 0);
-  const lost = results.reduce((n, r) => n + r.lost, 0);
-  const corrupted = results.reduce((n, r) => n + r.corrupted, 0);
-  const duplicates = results.reduce((n, r) => n + r.storm.duplicates + r.fixed.duplicates, 0);
-  out.push(
-    '',
+  const sum = (f) => results.reduce((n, r) => n + f(r), 0);
+  const relayed = sum((r) => r.storm.received + r.fixed.received);
+  const verified = sum((r) => r.storm.verified + r.fixed.verified);
+  const lost = sum((r) => r.lost);
+  const corrupted = sum((r) => r.corrupted);
+  const duplicates = sum((r) => r.storm.duplicates + r.fixed.duplicates);
+  let delivery =
     `Delivery: ${relayed} candidates relayed, ${lost} lost, ${duplicates} duplicated; ` +
-      `${verified} compared with what was sent, ${corrupted} altered.`,
-  );
-  const comparable = targets.filter((t) => t !== 'baseline');
-  if (targets.includes('baseline')) {
-    const header = ['metric (median of rounds)', 'baseline'];
-    for (const t of comparable) header.push(t, `${t} / baseline`);
-    const rows = METRICS.map((m) => {
-      const row = [`${m.label} (${m.better} is better)`];
-      row.push(
-        fmt(median(results.filter((r) => r.target === 'baseline').map((r) => r.metrics[m.key])), m),
-      );
-      for (const t of comparable) {
-        row.push(
-          fmt(median(results.filter((r) => r.target === t).map((r) => r.metrics[m.key])), m),
-        );
-        const { median: r } = ratio(results, t, m.key);
-        row.push(Number.isFinite(r) ? r.toFixed(2) : 'n/a');
-      }
-      return row;
-    });
-    out.push('', table(header, rows));
+    `${verified} compared with what was sent, ${corrupted} altered`;
+  // Only PeerJS servers name the sender of what they relay, so only there can it be checked.
+  const named = results.filter((r) => TARGETS[r.target]?.dialect === 'peerjs');
+  if (named.length > 0) {
+    const checked = named.reduce((n, r) => n + r.storm.received + r.fixed.received, 0);
+    const wrong = named.reduce((n, r) => n + (r.wrongSource ?? 0), 0);
+    delivery += `; ${checked} PeerJS candidates checked for their \`src\`, ${wrong} from the wrong sender`;
+  }
+  out.push('', delivery + '.');
+  for (const reference of targets.filter((t) => TARGETS[t]?.reference === null)) {
+    const comparable = targets.filter((t) => TARGETS[t]?.reference === reference);
+    if (comparable.length === 0) continue;
+    out.push('', comparison(results, reference, comparable));
     for (const t of comparable) {
-      const cpu = ratio(results, t, 'cpuUsPerMsg');
-      const mem = ratio(results, t, 'memBytesPerClient');
-      const verdict = (ok) => (ok ? 'met' : 'MISSED');
       out.push(
         '',
-        `${t}: CPU per relayed message ${cpu.median.toFixed(2)}x the bare relay's ` +
-          `(rounds: ${cpu.perRound.map((x) => x.toFixed(2)).join(', ')}; target <= 1.0: ${verdict(cpu.median <= 1)}); ` +
-          `memory per idle client ${mem.median.toFixed(2)}x ` +
-          `(rounds: ${mem.perRound.map((x) => x.toFixed(2)).join(', ')}; target <= 1.2: ${verdict(mem.median <= 1.2)}).`,
+        reference === 'baseline' ? baselineVerdict(results, t) : plainRatios(results, t, reference),
       );
     }
   }

@@ -10,13 +10,35 @@ import { RelayTracker } from './relay-tracker.js';
  * @property {import('./dialects.js').Dialect} dialect
  * @property {number} nextSeq
  * @property {RelayTracker | null} tracker
+ * @property {NodeJS.Timeout | null} heartbeatTimer
  */
 
 /** @returns {WorkerState} */
 export function createState(dialectName) {
   const dialect = DIALECTS[dialectName];
   if (!dialect) throw new TypeError(`unknown dialect ${dialectName}`);
-  return { clients: [], dialect, nextSeq: 1, tracker: null };
+  return { clients: [], dialect, nextSeq: 1, tracker: null, heartbeatTimer: null };
+}
+
+// How often the heartbeat timer runs. Each run sends the heartbeats that fell due since the
+// last, so every client beats once per interval and the beats spread evenly over it, as they do
+// for real clients whose timers started at different moments.
+const HEARTBEAT_TICK_MS = 100;
+
+/** Starts the dialect's heartbeat from every client, if it has one. */
+function startHeartbeats(state) {
+  const heartbeat = state.dialect.heartbeat;
+  if (heartbeat === null || state.heartbeatTimer !== null) return;
+  const clients = state.clients;
+  const perTick = (clients.length * HEARTBEAT_TICK_MS) / heartbeat.intervalMs;
+  let due = 0;
+  let next = 0;
+  state.heartbeatTimer = setInterval(() => {
+    due += perTick;
+    for (; due >= 1 && clients.length > 0; due--) {
+      clients[next++ % clients.length]?.send(heartbeat.message);
+    }
+  }, HEARTBEAT_TICK_MS);
 }
 
 function withTimeout(promise, ms, what) {
@@ -40,7 +62,8 @@ function errorCounts(clients) {
 
 /**
  * Connects and logs in every name, at most `concurrency` at a time, from `localAddress` when
- * given (a loopback address of this generator's own).
+ * given (a loopback address of this generator's own), then starts the dialect's heartbeat (the
+ * clients send it for as long as they are connected).
  */
 export async function login(state, { url, names, concurrency, timeoutMs, localAddress }) {
   const started = performance.now();
@@ -48,11 +71,9 @@ export async function login(state, { url, names, concurrency, timeoutMs, localAd
   let failed = 0;
   const loginOne = async (name) => {
     const client = new BenchClient(name);
-    client.onCandidate = (seq, now, frame) => state.tracker?.record(seq, now, frame);
-    await client.open(url, localAddress);
-    client.send(state.dialect.login(name));
-    const reply = await client.next('login');
-    if (!state.dialect.loginOk(reply)) throw new Error(`login refused for ${name}: ${reply.code}`);
+    client.onCandidate = (seq, now, frame, fromPeer) =>
+      state.tracker?.record(seq, now, frame, fromPeer);
+    await state.dialect.signIn(client, url, localAddress);
     return client;
   };
   const lane = async () => {
@@ -67,6 +88,7 @@ export async function login(state, { url, names, concurrency, timeoutMs, localAd
   };
   const lanes = Array.from({ length: Math.min(concurrency, names.length) }, lane);
   await withTimeout(Promise.all(lanes), timeoutMs, 'login');
+  startHeartbeats(state);
   return { elapsedMs: performance.now() - started, loggedIn: names.length - failed, failed };
 }
 
@@ -180,6 +202,8 @@ export async function fixedRate(state, { ratePerSec, durationMs, drainMs }) {
 
 /** Drops every connection. */
 export function closeAll(state) {
+  if (state.heartbeatTimer !== null) clearInterval(state.heartbeatTimer);
+  state.heartbeatTimer = null;
   for (const client of state.clients) client?.terminate();
   state.clients = [];
   return { closed: true };
