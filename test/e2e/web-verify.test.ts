@@ -62,7 +62,8 @@ async function readCode(page: Page): Promise<string> {
 
 async function hangUp(person: Person, other: Person): Promise<void> {
   await person.page.getByRole('button', { name: 'Hang up' }).click();
-  for (const p of [person, other]) await p.page.getByRole('heading', { name: 'Online now' }).waitFor();
+  for (const p of [person, other])
+    await p.page.getByRole('heading', { name: 'Online now' }).waitFor();
 }
 
 async function expectAxeClean(page: Page): Promise<void> {
@@ -107,7 +108,7 @@ describe('web app: verified calls', () => {
         new Promise<void>((resolve, reject) => {
           const req = indexedDB.deleteDatabase('callwire');
           req.onsuccess = () => resolve();
-          req.onerror = () => reject(req.error);
+          req.onerror = () => reject(req.error ?? new Error('deleteDatabase failed'));
           req.onblocked = () => reject(new Error('the SDK kept the database open'));
         }),
     );
@@ -120,7 +121,9 @@ describe('web app: verified calls', () => {
     const warning = bob.page.getByRole('alertdialog', { name: "alice's device key changed" });
     await warning.waitFor();
     // alice is neither seen nor heard on bob's side until he chooses.
-    expect(await bob.page.$eval('.remote-video', (v) => (v as HTMLVideoElement).srcObject === null)).toBe(true);
+    expect(
+      await bob.page.$eval('.remote-video', (v) => (v as HTMLVideoElement).srcObject === null),
+    ).toBe(true);
     await expectAxeClean(bob.page);
     await screenshot(bob.page, 'verify-key-changed');
 
