@@ -28,7 +28,11 @@ const DIVERTED = new Set(['offer', 'answer', 'candidate']);
 
 /** Text frames only: the native protocol is JSON text. */
 const text = (data: RawData): string =>
-  (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+  Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Buffer.from(new Uint8Array(data)).toString('utf8');
 
 /** `onSignal(from, signal)`: a victim sent a signal that was diverted. */
 export async function startMitmRelay(
