@@ -28,6 +28,20 @@ const CERT_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
 
 /**
+ * Storage that does not answer in this time counts as missing: connecting must not hang on a
+ * stuck IndexedDB (it can stall in some private modes).
+ */
+const STORAGE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('IndexedDB did not answer')), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * This device's key as the app may show it.
  *
  * @example
@@ -132,16 +146,7 @@ export class DeviceKeys {
     if (!canGenerate()) return new DeviceKeys(null, false);
     if (hasIndexedDb()) {
       try {
-        const stored = (await withStore(KEYS, 'readonly', (s) => s.get(DEVICE_KEY))) as
-          KeyRecord | undefined;
-        const cert = stored?.certificate;
-        if (cert !== undefined && cert.expires - Date.now() > RENEW_BEFORE_MS)
-          return new DeviceKeys(cert, true);
-        const fresh = await generate();
-        await withStore(KEYS, 'readwrite', (s) =>
-          s.put({ certificate: fresh } satisfies KeyRecord, DEVICE_KEY),
-        );
-        return new DeviceKeys(fresh, true);
+        return await withTimeout(DeviceKeys.#loadStored(), STORAGE_TIMEOUT_MS);
       } catch {
         // Private modes and blocked storage: fall through to a key for this page.
       }
@@ -151,6 +156,19 @@ export class DeviceKeys {
     } catch {
       return new DeviceKeys(null, false);
     }
+  }
+
+  static async #loadStored(): Promise<DeviceKeys> {
+    const stored = (await withStore(KEYS, 'readonly', (s) => s.get(DEVICE_KEY))) as
+      KeyRecord | undefined;
+    const cert = stored?.certificate;
+    if (cert !== undefined && cert.expires - Date.now() > RENEW_BEFORE_MS)
+      return new DeviceKeys(cert, true);
+    const fresh = await generate();
+    await withStore(KEYS, 'readwrite', (s) =>
+      s.put({ certificate: fresh } satisfies KeyRecord, DEVICE_KEY),
+    );
+    return new DeviceKeys(fresh, true);
   }
 
   get certificate(): RTCCertificate | null {
