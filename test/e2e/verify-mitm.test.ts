@@ -253,4 +253,21 @@ describe('a man in the middle of the signaling', () => {
     relay.attacking = false;
     await mallory.context().close();
   });
+
+  it('rotateDeviceKey(): a new fingerprint, kept; the peer who verified the old one sees key_changed', async () => {
+    const { alice, bob } = pages;
+    const before = await alice.evaluate(() => window.cw.client!.deviceKey);
+    expect(before?.persistent).toBe(true);
+    const after = await alice.evaluate(() => window.cw.client!.rotateDeviceKey());
+    expect(after.fingerprint).toMatch(/^sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(after.fingerprint).not.toBe(before?.fingerprint);
+    expect(after.persistent).toBe(true);
+
+    await connectCall(pages, { audio: true, video: true });
+    await bob.waitForFunction(() => window.cw.call?.verification === 'key_changed');
+    // bob's key did not change, and alice verified it: her side stays verified.
+    expect(await codeOf(alice)).toBe(await codeOf(bob)); // a code means the state is known
+    expect(await verification(alice)).toBe('verified');
+    await hangUp();
+  });
 });
