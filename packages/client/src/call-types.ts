@@ -5,6 +5,7 @@
 import type { EndReason } from '@callwire/protocol';
 import type { IncomingFile } from './file-transfer.js';
 import type { StatsSample } from './stats.js';
+import type { VerificationState } from './verification.js';
 
 /**
  * Where a call is: `waiting` (a meeting room with one person in it), `ringing` (the callee is
@@ -101,6 +102,11 @@ export interface CallEvents {
   localStreamChanged: (stream: MediaStream | null) => void;
   /** This side or the peer put the call on hold or took it off hold. */
   holdChanged: (hold: HoldState) => void;
+  /**
+   * `call.verification` changed, or `call.safetyCode` became known (the state is passed; a
+   * restarted peer connection goes back to `pending` and is checked again).
+   */
+  verificationChanged: (state: VerificationState) => void;
 }
 
 /**

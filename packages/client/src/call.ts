@@ -37,6 +37,8 @@ import { IceRecovery, defaultIceRecoveryOptions } from './ice-recovery.js';
 import { PeerSession, type Description } from './peer-session.js';
 import { StatsSampler, type StatsSample } from './stats.js';
 import { assertNever } from './util.js';
+import type { DeviceKeys } from './device-key.js';
+import { CallVerification, type VerificationState } from './verification.js';
 
 /** How long after ICE connects a call waits for its data channels before it counts as connected. */
 const CHANNEL_GRACE_MS = 3_000;
@@ -57,6 +59,9 @@ export interface CallContext {
   readonly files: FileLinkOptions;
   ended(call: Call): void;
   error(err: CallwireError): void;
+  /** This device's key and trust store (verification.ts), and the account name it is kept under. */
+  deviceKeys(): DeviceKeys | null;
+  selfName(): string;
 }
 
 /** @internal */
@@ -118,6 +123,7 @@ export class Call {
   #remoteTracks: MediaStreamTrack[] = [];
   #remoteStream: MediaStream | null = null;
   #session: PeerSession | null = null;
+  #verification: CallVerification | null = null;
   #control: ControlLink | null = null;
   #files: FileLink | null = null;
   #sampler: StatsSampler | null = null;
@@ -246,6 +252,51 @@ export class Call {
   /** Take the call off hold (this side's hold; the peer's own hold stays until it resumes). */
   resume(): void {
     this.#setHold(false);
+  }
+
+  /**
+   * The safety code of this call, six digits as `123 456`, once both sides' keys and nonces are
+   * known (null before, and with a peer whose app cannot make one). Both people see the same
+   * code unless someone sits in the middle of the call: read it aloud and compare.
+   *
+   * @example
+   * ```ts
+   * call.on('verificationChanged', () => (codeLabel.textContent = call.safetyCode ?? '…'));
+   * ```
+   */
+  get safetyCode(): string | null {
+    return this.#verification?.code ?? null;
+  }
+
+  /**
+   * Whether the peer's device key is verified (see {@link VerificationState}): `pending` until
+   * the connection's keys are known, then `unverified`, `verified` or `key_changed`.
+   *
+   * @example
+   * ```ts
+   * if (call.verification === 'key_changed') showWarning(`${call.peer}'s device key changed`);
+   * ```
+   */
+  get verification(): VerificationState {
+    return this.#verification?.state ?? 'pending';
+  }
+
+  /**
+   * Mark the call verified after both people compared `safetyCode` and it matched. This
+   * device then remembers the peer's key for the peer's name: later calls with that device
+   * are `verified` without comparing. Resolves with whether it was stored (false where the
+   * browser has no IndexedDB). Throws InvalidStateError while there is no code.
+   *
+   * @example
+   * ```ts
+   * sameCodeButton.onclick = () => void call.markVerified();
+   * ```
+   */
+  async markVerified(): Promise<boolean> {
+    this.#assertLive();
+    const verification = this.#verification;
+    if (verification === null) throw new InvalidStateError('there is no safety code to compare yet');
+    return verification.markVerified();
   }
 
   /** Subscribe to an event; returns the unsubscribe function. */
@@ -377,6 +428,7 @@ export class Call {
       this.#events.emit('peerReconnecting');
     }
     this.#startPeer('answer');
+    this.#events.emit('verificationChanged', this.verification);
   }
 
   #teardownPeer(): void {
@@ -390,6 +442,8 @@ export class Call {
     this.#files?.close(new CallwireError('transfer_cancelled', 'the peer connection restarted'));
     this.#files = null;
     this.#control = null;
+    this.#verification?.close();
+    this.#verification = null;
     this.#session?.close();
     this.#session = null;
     this.#sampler = null;
@@ -468,6 +522,7 @@ export class Call {
     this.#recovery?.close();
     clearTimeout(this.#channelGraceTimer);
     this.#files?.close(new CallwireError('call_ended'));
+    this.#verification?.close();
     this.#session?.close();
     this.#media.close();
     this.#setState('ended');
@@ -500,6 +555,7 @@ export class Call {
     const session = new PeerSession(this.#ctx.rtcConfiguration(), this.role === 'callee');
     this.#session = session;
     this.#sampler = new StatsSampler(session.pc);
+    this.#verification = this.#newVerification(session.pc);
     session.events.on('description', (d) => {
       if (this.#session !== session) return; // a connection this call has already replaced
       this.#ctx.send(
@@ -555,17 +611,36 @@ export class Call {
       ordered: true,
     });
     files.addEventListener('open', () => this.#onChannelOpen());
+    const verification = this.#verification;
     this.#control = new ControlLink(control, {
       open: () => {
         this.#control?.sendMedia(this.#media.state);
+        const link = this.#control;
+        verification?.channelOpen((msg) => link?.sendVerify(msg));
         this.#onChannelOpen();
       },
+      verify: (msg) => verification?.receive(msg),
       chat: (text, at) => this.#events.emit('chat', { text, from: this.#peer, at }),
       media: (state) => this.#onRemoteMedia(state),
     });
     this.#files = new FileLink(files, this.#ctx.files, (incoming) =>
       this.#events.emit('fileOffered', incoming),
     );
+  }
+
+  #newVerification(pc: RTCPeerConnection): CallVerification {
+    const verification: CallVerification = new CallVerification({
+      pc,
+      keys: this.#ctx.deviceKeys(),
+      callId: () => this.#id,
+      self: () => this.#ctx.selfName(),
+      peer: () => this.#peer,
+      changed: () => {
+        if (this.#verification === verification && this.#state !== 'ended')
+          this.#events.emit('verificationChanged', verification.state);
+      },
+    });
+    return verification;
   }
 
   #onChannelOpen(): void {
@@ -599,6 +674,7 @@ export class Call {
     if (this.#state === 'ended') return;
     if (state === 'connected') {
       this.#transportUp = true;
+      this.#verification?.transportConnected();
       const settling = this.#state === 'connecting' || this.#peerRestarting;
       if (settling && this.#channelGraceTimer === undefined) {
         this.#channelGraceTimer = setTimeout(() => {

@@ -14,6 +14,7 @@ import type { CallOptions, PreparedMedia } from './call-types.js';
 import { captureUserMedia, hasWebRtc } from './capture.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { rememberDeviceLabel, type DeviceIdentity, type DeviceInfo } from './device.js';
+import { DeviceKeys, type DeviceKeyInfo } from './device-key.js';
 import { CallwireError, InvalidStateError } from './errors.js';
 import { IncomingCall, type IncomingContext } from './incoming-call.js';
 import type { ClientConfig } from './options.js';
@@ -104,6 +105,7 @@ export class CallwireClient {
   readonly #signaling: Signaling;
   readonly #callContext: CallContext;
   readonly #incomingContext: IncomingContext;
+  #deviceKeys: DeviceKeys | null = null;
 
   /** @internal Use `connect()`. */
   constructor(config: ClientConfig) {
@@ -124,10 +126,18 @@ export class CallwireClient {
     s.on('error', (err) => this.#events.emit('error', err));
     this.#callContext = {
       send: (msg) => this.#signaling.send(msg),
-      rtcConfiguration: () => ({
-        ...config.rtcConfiguration,
-        iceServers: config.rtcConfiguration?.iceServers ?? this.#iceServers,
-      }),
+      rtcConfiguration: () => {
+        // The device key makes a call's fingerprint this device's (device-key.ts); an app that
+        // passes its own certificates keeps them.
+        const cert = this.#deviceKeys?.certificate;
+        return {
+          ...(cert ? { certificates: [cert] } : {}),
+          ...config.rtcConfiguration,
+          iceServers: config.rtcConfiguration?.iceServers ?? this.#iceServers,
+        };
+      },
+      deviceKeys: () => this.#deviceKeys,
+      selfName: () => this.#name,
       statsIntervalMs: config.statsIntervalMs,
       files: config.files,
       ended: (call) => this.#forget(call),
@@ -148,7 +158,41 @@ export class CallwireClient {
 
   /** @internal Open the connection and log in. */
   async start(): Promise<void> {
+    // The key first: a login may hand back calls to restore (a reload), whose new peer
+    // connections must already use it.
+    this.#deviceKeys = await DeviceKeys.load();
     await this.#signaling.start();
+  }
+
+  /**
+   * This device's key: the DTLS certificate every call of this browser uses, so that the people
+   * it calls can recognize it (see `call.verification`). Undefined where there is no WebRTC.
+   * `persistent: false` means the browser cannot store it (no IndexedDB): the key lasts as long
+   * as the page, and no verification is remembered.
+   *
+   * @example
+   * ```ts
+   * keyLabel.textContent = client.deviceKey?.fingerprint ?? 'no device key';
+   * ```
+   */
+  get deviceKey(): DeviceKeyInfo | undefined {
+    return this.#deviceKeys?.info;
+  }
+
+  /**
+   * Replace this device's key with a new one, for calls placed or answered from now on (calls
+   * in progress keep theirs). Everyone who verified this device sees `key_changed` on the
+   * next call and has to compare the code again: rotate when the device may have been
+   * compromised, not routinely.
+   *
+   * @example
+   * ```ts
+   * const { fingerprint } = await client.rotateDeviceKey();
+   * ```
+   */
+  async rotateDeviceKey(): Promise<DeviceKeyInfo> {
+    if (this.#deviceKeys === null) throw new InvalidStateError('the client has not started');
+    return this.#deviceKeys.rotate();
   }
 
   /** The name the server logged us in with (normalized, e.g. NFKC). */

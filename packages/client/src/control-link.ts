@@ -5,6 +5,7 @@
  * arrives in the order it was typed and the last media state wins.
  */
 import type { MediaState } from './call-media.js';
+import type { VerifyMessage } from './verification.js';
 import { InvalidStateError } from './errors.js';
 import { CHAT_MAX_CHARS, controlDecoder, type ControlMessage } from './peer-messages.js';
 import { assertNever } from './util.js';
@@ -13,6 +14,8 @@ export interface ControlHandlers {
   open: () => void;
   chat: (text: string, at: number) => void;
   media: (state: MediaState) => void;
+  /** The safety-code nonce exchange (verification.ts). */
+  verify: (msg: VerifyMessage) => void;
 }
 
 export class ControlLink {
@@ -32,6 +35,12 @@ export class ControlLink {
           return;
         case 'media':
           handlers.media({ audio: msg.audio, video: msg.video, screen: msg.screen });
+          return;
+        case 'verify-commit':
+          handlers.verify({ type: msg.type, commit: msg.commit });
+          return;
+        case 'verify-reveal':
+          handlers.verify({ type: msg.type, nonce: msg.nonce });
           return;
         default:
           assertNever(msg);
@@ -54,6 +63,11 @@ export class ControlLink {
   /** Announce our media state; silently skipped until the channel opens (sent on open). */
   sendMedia(state: MediaState): void {
     if (this.open) this.#send({ type: 'media', ...state });
+  }
+
+  /** A verification message; dropped if the channel closed meanwhile (the call is ending). */
+  sendVerify(msg: VerifyMessage): void {
+    if (this.open) this.#send(msg);
   }
 
   #send(msg: ControlMessage): void {

@@ -66,6 +66,8 @@ export { IncomingCall } from './incoming-call.js';
 export type { IncomingCallEvents, IncomingCallState } from './incoming-call.js';
 export type { FileTransfer, IncomingFile } from './file-transfer.js';
 export type { StatsSample } from './stats.js';
+export type { DeviceKeyInfo } from './device-key.js';
+export type { VerificationState } from './verification.js';
 export { CallwireError, InvalidStateError, ClientErrorCodes } from './errors.js';
 export type { CallwireErrorCode } from './errors.js';
 export type { Unsubscribe } from './emitter.js';

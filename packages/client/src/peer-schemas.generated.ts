@@ -21,6 +21,22 @@ export const plainControlSchemas: { readonly [type: string]: PlainSchema } = {
       screen: { type: 'boolean' },
     },
   },
+  'verify-commit': {
+    type: 'object',
+    required: ['type', 'commit'],
+    properties: {
+      type: { const: 'verify-commit', type: 'string' },
+      commit: { pattern: '^[0-9a-f]{64}$', type: 'string' },
+    },
+  },
+  'verify-reveal': {
+    type: 'object',
+    required: ['type', 'nonce'],
+    properties: {
+      type: { const: 'verify-reveal', type: 'string' },
+      nonce: { pattern: '^[0-9a-f]{64}$', type: 'string' },
+    },
+  },
 };
 
 export const plainFileSchemas: { readonly [type: string]: PlainSchema } = {

@@ -20,6 +20,16 @@ export const ControlMessages = {
     video: Type.Boolean(),
     screen: Type.Boolean(),
   }),
+  /** Verified calls: the hash commitment to this side's nonce, sent first (verification.ts). */
+  'verify-commit': Type.Object({
+    type: Type.Literal('verify-commit'),
+    commit: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  }),
+  /** The nonce itself, sent only once the peer's commitment has arrived. */
+  'verify-reveal': Type.Object({
+    type: Type.Literal('verify-reveal'),
+    nonce: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  }),
 };
 
 export const FileMessages = {

@@ -72,6 +72,7 @@ const ICONS = {
   incomingArrow: [['path', { d: 'M18 6L7 17M7 9v8h8' }]],
   outgoingArrow: [['path', { d: 'M6 18L17 7M9 7h8v8' }]],
   warning: [['path', { d: 'M12 3.5l9.5 16.5h-19zM12 10v4.5M12 17.3v.2' }]],
+  shield: [['path', { d: 'M12 3l7.5 3v5.5c0 4.6-3.2 8.3-7.5 9.5-4.3-1.2-7.5-4.9-7.5-9.5V6z' }]],
   speaker: [['path', { d: 'M4 9.5h3.5L12 5.5v13l-4.5-4H4zM15.5 9a4 4 0 0 1 0 6M18 6.5a7.5 7.5 0 0 1 0 11' }]],
 } as const satisfies Record<string, readonly Shape[]>;
 

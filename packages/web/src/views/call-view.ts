@@ -23,6 +23,7 @@ import { DevicePicker } from './device-picker.js';
 import { copyText } from './meeting-link.js';
 import { QualityIndicator } from './quality-indicator.js';
 import { StatsGraph } from './stats-graph.js';
+import { VerifyPanel } from './verify-panel.js';
 import type { Shortcuts } from '../shortcuts.js';
 
 export type CallViewOptions = {
@@ -60,6 +61,7 @@ export class CallView {
   private readonly controls: CallControls;
   private readonly quality = new QualityIndicator();
   private readonly graph = new StatsGraph();
+  private readonly verify: VerifyPanel;
   private chat: ChatPanel | null = null;
   private devices: DevicePicker | null = null;
   private call: Call | null = null;
@@ -112,6 +114,11 @@ export class CallView {
         if (this.panel !== 'chat') this.togglePanel('chat');
       },
     });
+    this.verify = new VerifyPanel({
+      peer: () => this.peerName,
+      onHoldChanged: () => this.setRemote(this.call?.remoteStream ?? null),
+      onHangup: opts.onHangup,
+    });
     this.sideTitle = h('h2', { id: 'side-title', tabindex: '-1' });
     this.sideBody = h('div', { class: 'side-body' });
     this.side = h(
@@ -147,8 +154,10 @@ export class CallView {
           'header',
           { class: 'call-top', id: 'call-title-wrap' },
           h('div', { class: 'call-heading' }, this.title, this.status),
-          this.quality.root,
+          h('div', { class: 'call-badges' }, this.verify.button, this.quality.root),
         ),
+        this.verify.panel,
+        this.verify.warning,
         this.flags,
         this.unmute,
         this.localVideo,
@@ -191,6 +200,7 @@ export class CallView {
       this.showChatPreview(preview);
     });
     this.devices = new DevicePicker(call, this.remoteVideo);
+    this.verify.attach(call);
     this.disposer.add(call.on('stateChanged', (state) => this.onState(state)));
     this.disposer.add(call.on('remoteStream', (stream) => this.setRemote(stream)));
     this.disposer.add(call.on('localStreamChanged', (stream) => this.setLocal(stream)));
@@ -222,6 +232,7 @@ export class CallView {
   /** The call is over. Either the screen goes away, or it stays with the transcript. */
   showEnded(notice: Notice): void {
     this.ended = true;
+    this.verify.end();
     this.stopTimer();
     this.root.dataset.state = 'ended';
     this.root.dataset.layout = 'voice';
@@ -246,6 +257,7 @@ export class CallView {
     this.stopTimer();
     this.hideChatPreview();
     this.disposer.dispose();
+    this.verify.dispose();
     this.controls.dispose();
     this.chat?.dispose();
     this.devices?.dispose();
@@ -333,6 +345,8 @@ export class CallView {
   }
 
   private setRemote(stream: MediaStream | null): void {
+    // Until the call's keys are checked the peer is neither seen nor heard (verify-panel.ts).
+    if (this.verify.holdsMedia) stream = null;
     if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
     if (stream) void this.play();
     this.updateLayout();
