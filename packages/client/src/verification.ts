@@ -127,7 +127,7 @@ export async function deriveSafetyCode(callId: string, a: CodeSide, b: CodeSide)
   return `${digits.slice(0, 3)} ${digits.slice(3)}`;
 }
 
-/** What a call's verification needs from its call and client. */
+/** @internal What a call's verification needs from its call and client. */
 export interface VerificationDeps {
   readonly pc: RTCPeerConnection;
   /** The device keys and trust store; null where there is no WebRTC. */
