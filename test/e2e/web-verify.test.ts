@@ -112,6 +112,10 @@ describe('web app: verified calls', () => {
           req.onblocked = () => reject(new Error('the SDK kept the database open'));
         }),
     );
+    // Signed out first: a page that is only closed stays resumable for the grace period, and
+    // in open mode its name stays taken meanwhile.
+    await alice.page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await alice.page.getByLabel('Your name').waitFor();
     await alice.context.close();
     alice = await signIn(browser, server, 'alice');
 
