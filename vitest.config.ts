@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two files at a time: most of a suite's time is spent waiting on sockets, processes and
+    // timers, and vitest's default on a 2-core machine is one. Tests that compare timings
+    // compare like with like inside one file, so a neighbour's load falls on both sides.
+    poolOptions: { forks: { minForks: 2, maxForks: 2 } },
     reporters: ['default'],
   },
 });
