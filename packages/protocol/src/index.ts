@@ -9,3 +9,4 @@ export * from './codec.js';
 export * from './decoded.js';
 export * from './plain-schema.js';
 export * from './plain-decoder.js';
+export * from './connectivity.js';
