@@ -21,16 +21,37 @@ export function turnCredentials(
   nowMs = Date.now(),
 ): { username: string; credential: string; expiresAtMs: number } {
   const expiry = Math.floor(nowMs / 1000) + ttlSeconds;
-  const username = `${expiry}:${name}`;
+  const username = `${expiry}:${turnUserPart(name)}`;
   const credential = createHmac('sha1', secret).update(username).digest('base64');
   return { username, credential, expiresAtMs: expiry * 1000 };
+}
+
+/**
+ * The name as it goes into a TURN username: printable ASCII without spaces. Names may hold
+ * inner spaces and any letter (a guest is `Ann Lee (guest)`), and a TURN username with a
+ * space or non-ASCII letters failed coturn's check in Chromium (STUN wants SASLprep'd
+ * UTF-8, which browsers and coturn do not agree on), so such a person's calls could not use
+ * the relay at all. Percent-encoding keeps different names different (coturn's per-user quota
+ * stays per person) and leaves plain names as they are.
+ */
+export function turnUserPart(name: string): string {
+  // A lone surrogate would make encodeURIComponent throw (names are checked, but never crash).
+  return encodeURIComponent(name.replace(/\p{Surrogate}/gu, '\uFFFD')).replace(
+    /[!'()*~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export function iceServersFor(config: Config, name: string, nowMs = Date.now()): IceServerValue[] {
   const servers: IceServerValue[] = [];
   if (config.stunUrls.length > 0) servers.push({ urls: [...config.stunUrls] });
   if (config.turnSecret !== undefined && config.turnUrls.length > 0) {
-    const { username, credential } = turnCredentials(config.turnSecret, name, config.turnTtlSeconds, nowMs);
+    const { username, credential } = turnCredentials(
+      config.turnSecret,
+      name,
+      config.turnTtlSeconds,
+      nowMs,
+    );
     servers.push({ urls: [...config.turnUrls], username, credential });
   }
   return servers;
