@@ -14,6 +14,7 @@
  */
 import type {
   ClientMessage,
+  ConnectivityVerdict,
   EndReason,
   ServerMessageMap,
   SessionDescriptionValue,
@@ -33,9 +34,10 @@ import { Emitter, type Unsubscribe } from './emitter.js';
 import { CallwireError, InvalidStateError } from './errors.js';
 import { FileLink, type FileLinkOptions } from './file-link.js';
 import type { FileTransfer } from './file-transfer.js';
+import { ConnectWatch, explainFailure } from './connect-watch.js';
 import { IceRecovery, defaultIceRecoveryOptions } from './ice-recovery.js';
 import { PeerSession, type Description } from './peer-session.js';
-import { StatsSampler, type StatsSample } from './stats.js';
+import { StatsSampler, selectedPath, type StatsSample } from './stats.js';
 import { assertNever } from './util.js';
 import type { DeviceKeys } from './device-key.js';
 import { CallVerification, type VerificationState } from './verification.js';
@@ -129,6 +131,10 @@ export class Call {
   #sampler: StatsSampler | null = null;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #recovery: IceRecovery | null = null;
+  readonly #connectWatch = new ConnectWatch();
+  #connectivity: ConnectivityVerdict | null = null;
+  /** Giving up on a call that did not connect: the explanation is being worked out. */
+  #failing = false;
   #iceRestarts = 0;
   #peerReconnecting = false;
   #ownSignalingUp = true;
@@ -203,6 +209,21 @@ export class Call {
   }
   get endReason(): EndReason | undefined {
     return this.#endReason;
+  }
+  /**
+   * Why a call `failed` to connect, judged from what this side's network let through (the
+   * same verdict as `client.testConnection()`); null otherwise. A `works` or `relay_only`
+   * verdict on a failed call points at the other person's network.
+   *
+   * @example
+   * ```ts
+   * call.on('ended', (reason) => {
+   *   if (reason === 'failed' && call.connectivity) notice.textContent = failureText(call.connectivity);
+   * });
+   * ```
+   */
+  get connectivity(): ConnectivityVerdict | null {
+    return this.#connectivity;
   }
   get localStream(): MediaStream | null {
     return this.#media.stream;
@@ -295,7 +316,8 @@ export class Call {
   async markVerified(): Promise<boolean> {
     this.#assertLive();
     const verification = this.#verification;
-    if (verification === null) throw new InvalidStateError('there is no safety code to compare yet');
+    if (verification === null)
+      throw new InvalidStateError('there is no safety code to compare yet');
     return verification.markVerified();
   }
 
@@ -398,7 +420,16 @@ export class Call {
     if (msg.type === 'answer') this.#awaitingTakeoverAnswer = false;
     switch (msg.type) {
       case 'leave':
-        this.end(msg.reason);
+        if (this.#failing) return;
+        // Both sides give up on a call that does not connect at about the same moment; the
+        // first one's hangup is the other's failure too.
+        if (
+          this.#state === 'connecting' &&
+          !this.#transportUp &&
+          this.#connectWatch.nearlyExpired()
+        )
+          void this.#failToConnect(false);
+        else this.end(msg.reason);
         return;
       case 'offer':
       case 'answer': {
@@ -518,6 +549,7 @@ export class Call {
   end(reason: EndReason): void {
     if (this.#state === 'ended') return;
     this.#endReason = reason;
+    this.#connectWatch.close();
     clearInterval(this.#statsTimer);
     this.#recovery?.close();
     clearTimeout(this.#channelGraceTimer);
@@ -577,12 +609,10 @@ export class Call {
     const initiator = this.role === 'caller';
     const recovery = new IceRecovery(defaultIceRecoveryOptions(initiator), {
       restart: () => this.#restartIce(),
-      giveUp: () => {
-        this.#ctx.send({ type: 'hangup', callId: this.#id });
-        this.end('failed');
-      },
+      giveUp: () => void this.#failToConnect(),
     });
     this.#recovery = recovery;
+    if (this.#state === 'connecting') this.#connectWatch.start(() => void this.#failToConnect());
     this.#updateSignalingReady();
     session.events.on('iceConnectionState', (state) => recovery.update(state));
     session.events.on('failure', (err) =>
@@ -666,8 +696,10 @@ export class Call {
     }
     if (this.#state !== 'connecting') return;
     clearTimeout(this.#channelGraceTimer);
+    this.#connectWatch.close();
     this.#setState('connected');
     this.#startStats();
+    this.#reportPath();
   }
 
   #onConnectionState(state: RTCPeerConnectionState): void {
@@ -685,6 +717,31 @@ export class Call {
       this.#maybeConnected();
     }
     // A failed connection is ICE's business: ice-recovery.ts restarts it or ends the call.
+  }
+
+  /** End a call whose media did not connect (or stayed down), with the reason why. */
+  async #failToConnect(tellPeer = true): Promise<void> {
+    if (this.#state === 'ended' || this.#failing) return;
+    this.#failing = true;
+    if (tellPeer) this.#ctx.send({ type: 'hangup', callId: this.#id });
+    const pc = this.#session?.pc;
+    this.#connectivity = await explainFailure(pc, this.#ctx.rtcConfiguration().iceServers);
+    this.end('failed');
+  }
+
+  /** Tell the server which path the media took, for the call record. */
+  #reportPath(): void {
+    const pc = this.#session?.pc;
+    if (pc === undefined || this.#id === '') return;
+    const callId = this.#id;
+    selectedPath(pc).then(
+      (path) => {
+        if (path !== 'unknown') this.#ctx.send({ type: 'report', callId, path });
+      },
+      () => {
+        // getStats fails only on a closed connection: the call is ending, nothing to record.
+      },
+    );
   }
 
   #updateSignalingReady(): void {
@@ -738,7 +795,8 @@ export class Call {
     const prev = this.#remoteMedia;
     // The first announcement always counts: a peer that joins muted with its camera off says
     // the same as the "nothing known yet" default, and still has to be shown as muted.
-    const same = prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen;
+    const same =
+      prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen;
     if (same && this.#remoteAnnounced) return;
     this.#remoteAnnounced = true;
     this.#remoteMedia = state;

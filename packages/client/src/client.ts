@@ -15,6 +15,7 @@ import { captureUserMedia, hasWebRtc } from './capture.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { rememberDeviceLabel, type DeviceIdentity, type DeviceInfo } from './device.js';
 import { DeviceKeys, type DeviceKeyInfo } from './device-key.js';
+import { testIceServers, type ConnectionTestResult } from './connectivity.js';
 import { CallwireError, InvalidStateError } from './errors.js';
 import { IncomingCall, type IncomingContext } from './incoming-call.js';
 import type { ClientConfig } from './options.js';
@@ -132,6 +133,9 @@ export class CallwireClient {
         const cert = this.#deviceKeys?.certificate;
         return {
           ...(cert ? { certificates: [cert] } : {}),
+          // Gathering starts before the offer, so relay candidates (the only way out of a
+          // network that drops UDP) are ready when checks begin rather than seconds later.
+          iceCandidatePoolSize: 1,
           ...config.rtcConfiguration,
           iceServers: config.rtcConfiguration?.iceServers ?? this.#iceServers,
         };
@@ -257,7 +261,8 @@ export class CallwireClient {
    * ```
    */
   async renameDevice(id: string, label: string): Promise<DeviceInfo[]> {
-    if (typeof label !== 'string' || label.trim() === '') throw new TypeError('label must be a non-empty string');
+    if (typeof label !== 'string' || label.trim() === '')
+      throw new TypeError('label must be a non-empty string');
     const body = await this.#api('PATCH', `/api/devices/${encodeURIComponent(id)}`, { label });
     return ((body as { devices: DeviceInfo[] }).devices ?? []).map((d) => ({ ...d }));
   }
@@ -277,7 +282,8 @@ export class CallwireClient {
 
   async #api(method: string, path: string, json?: unknown): Promise<unknown> {
     const token = this.#sessionToken;
-    if (token === undefined) throw new CallwireError('invalid_credentials', 'this server has no accounts (open mode)');
+    if (token === undefined)
+      throw new CallwireError('invalid_credentials', 'this server has no accounts (open mode)');
     const res = await fetch(this.#httpBase + path, {
       method,
       headers: {
@@ -286,8 +292,10 @@ export class CallwireClient {
       },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
-    if (res.status === 404) throw new CallwireError('not_in_call', 'no such device of this account');
-    if (res.status === 401) throw new CallwireError('invalid_credentials', 'the session token is no longer valid');
+    if (res.status === 404)
+      throw new CallwireError('not_in_call', 'no such device of this account');
+    if (res.status === 401)
+      throw new CallwireError('invalid_credentials', 'the session token is no longer valid');
     if (!res.ok) throw new CallwireError('service_unavailable', `HTTP ${res.status}`);
     return res.status === 204 ? undefined : res.json();
   }
@@ -295,6 +303,26 @@ export class CallwireClient {
   /** STUN/TURN servers from the login reply (refreshed on every login). */
   get iceServers(): RTCIceServer[] {
     return this.#iceServers.map((s) => ({ ...s }));
+  }
+
+  /**
+   * Check what this network lets through, with the STUN/TURN servers and credentials this
+   * client was issued: UDP to the servers (so direct calls are possible), TURN over UDP, TCP
+   * and TLS. Gathers in a throwaway peer connection (nothing reaches anybody); resolves within
+   * about `timeoutMs` (default 5 s) with a plain-language verdict.
+   *
+   * @example
+   * ```ts
+   * const { verdict } = await client.testConnection();
+   * if (verdict.kind === 'blocked') banner.textContent = verdict.text;
+   * ```
+   */
+  testConnection(options: { timeoutMs?: number } = {}): Promise<ConnectionTestResult> {
+    const servers = this.#callContext.rtcConfiguration().iceServers ?? [];
+    return testIceServers(servers, {
+      ...options,
+      signaling: this.#signaling.state === 'open' ? 'ok' : 'failed',
+    });
   }
   /** Who is online: the login reply's first page, kept current by presence events. */
   get online(): ReadonlyMap<string, 'online' | 'busy'> {
@@ -555,7 +583,9 @@ export class CallwireClient {
       state: c.state === 'connected' ? 'connecting' : 'ringing',
       media,
       ...(c.state === 'connected' ? { takeover: 'reload' as const } : {}),
-      ...(answeredAt !== undefined && Number.isFinite(answeredAt) ? { answeredAtMs: answeredAt } : {}),
+      ...(answeredAt !== undefined && Number.isFinite(answeredAt)
+        ? { answeredAtMs: answeredAt }
+        : {}),
     });
   }
 
@@ -571,7 +601,8 @@ export class CallwireClient {
    * ```
    */
   async moveCallHere(callId: string, options: CallOptions = {}): Promise<Call> {
-    if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
+    if (typeof callId !== 'string' || callId === '')
+      throw new TypeError('callId must be a non-empty string');
     this.#assertOpen();
     const media = await prepareMedia(options);
     // The timer goes on from when the call was answered, as the device list says.
@@ -663,7 +694,10 @@ export class CallwireClient {
           this.#device = { ...this.#device, label: mine.label };
           rememberDeviceLabel(mine.label);
         }
-        this.#events.emit('devices', this.#devices.map((d) => ({ ...d })));
+        this.#events.emit(
+          'devices',
+          this.#devices.map((d) => ({ ...d })),
+        );
         return;
       }
       case 'iceServers':

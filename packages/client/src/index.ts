@@ -66,6 +66,15 @@ export { IncomingCall } from './incoming-call.js';
 export type { IncomingCallEvents, IncomingCallState } from './incoming-call.js';
 export type { FileTransfer, IncomingFile } from './file-transfer.js';
 export type { StatsSample } from './stats.js';
+export { testIceServers } from './connectivity.js';
+export type { ConnectionTestResult, LocalCandidate } from './connectivity.js';
+export {
+  connectivityVerdict,
+  failureText,
+  type ConnectivityProbe,
+  type ConnectivityVerdict,
+  type VerdictKind,
+} from '@callwire/protocol';
 export type { DeviceKeyInfo } from './device-key.js';
 export type { VerificationState } from './verification.js';
 export { CallwireError, InvalidStateError, ClientErrorCodes } from './errors.js';

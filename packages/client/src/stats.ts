@@ -31,6 +31,8 @@ export interface StatsSample {
   framesPerSecond: number | null;
   /** `relay` when the media goes through a TURN server. */
   path: 'direct' | 'relay' | 'unknown';
+  /** On a relayed path: how this side reaches the TURN server (`tls` is `turns:`); else null. */
+  relayProtocol: 'udp' | 'tcp' | 'tls' | null;
 }
 
 /** Running totals a sample is compared with. */
@@ -99,11 +101,14 @@ export function summarize(
   const bytesOut = hasTransport ? transportOut : (num(pair?.bytesSent) ?? 0);
   const rtt = num(pair?.currentRoundTripTime);
   let path: StatsSample['path'] = 'unknown';
+  let relayProtocol: StatsSample['relayProtocol'] = null;
   if (pair !== undefined) {
     const local = byId.get(String(pair.localCandidateId));
     const remote = byId.get(String(pair.remoteCandidateId));
     path =
       local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'relay' : 'direct';
+    const protocol = local?.candidateType === 'relay' ? local.relayProtocol : undefined;
+    if (protocol === 'udp' || protocol === 'tcp' || protocol === 'tls') relayProtocol = protocol;
   }
 
   const totals: StatsTotals = { at: now, bytesIn, bytesOut, packetsLost, packetsReceived };
@@ -124,6 +129,7 @@ export function summarize(
       jitterMs,
       framesPerSecond,
       path,
+      relayProtocol,
     },
   };
 }
@@ -145,4 +151,12 @@ export class StatsSampler {
     this.#previous = totals;
     return sample;
   }
+}
+
+/** The media path a connected peer connection took, for the call record (`report`). */
+export async function selectedPath(pc: RTCPeerConnection): Promise<StatsSample['path']> {
+  const report = await pc.getStats();
+  const records: StatsRecord[] = [];
+  report.forEach((s: StatsRecord) => records.push(s));
+  return summarize(records, null, Date.now()).sample.path;
 }

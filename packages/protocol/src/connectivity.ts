@@ -148,3 +148,15 @@ export function iceTargets(urls: readonly string[]): ConnectivityTargets {
   stun ??= turn.udp;
   return { ...(stun !== undefined ? { stun } : {}), turn };
 }
+
+/** What a person whose call failed to connect is told, given their own network's verdict. */
+export const PEER_NETWORK_TEXT =
+  "The call could not connect: the other person's network may be blocking calls.";
+
+/**
+ * The sentence for a call that failed to connect: this network's verdict when it is the one
+ * blocking calls, otherwise a pointer at the other side's network.
+ */
+export function failureText(verdict: ConnectivityVerdict): string {
+  return verdict.kind === 'blocked' ? verdict.text : PEER_NETWORK_TEXT;
+}
