@@ -1,15 +1,13 @@
 /// <reference lib="dom" />
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { turnCredentials } from 'callwire';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium } from './support/chromium.js';
 import { Cleanup } from './support/cleanup.js';
 import { startCoturn, type Coturn, type CoturnOptions } from './support/coturn.js';
+import { deployCoturnConfig } from './support/deploy-coturn.js';
 import { addNamespaceAddresses } from './support/namespace-addresses.js';
-import { repoRoot } from './support/paths.js';
 import { connectRelayPair, probeThroughRelay, type ProbeTarget } from './support/relay-probe.js';
 import { serveStatic, type StaticServer } from './support/static-server.js';
 
@@ -34,34 +32,10 @@ const INTERNAL = [
 /** A second ordinary host: the control that proves checks are being relayed at all. */
 const CONTROL = '11.0.0.2';
 
-/** Settings the test supplies itself (coturn's flags), or that only make sense on a real host. */
-const SITE_KEYS = new Set([
-  'listening-ip',
-  'relay-ip',
-  'external-ip',
-  'listening-port',
-  'tls-listening-port',
-  'static-auth-secret',
-  'realm',
-  'cert',
-  'pkey',
-  'syslog',
-  'log-file',
-]);
-
 function deployConfig(): string {
-  const doc = readFileSync(path.join(repoRoot, 'docs', 'DEPLOY.md'), 'utf8');
-  const block =
-    /<!-- coturn-config:begin -->\s*```ini\n([\s\S]*?)```\s*<!-- coturn-config:end -->/.exec(
-      doc,
-    )?.[1];
-  if (block === undefined) throw new Error('docs/DEPLOY.md has no coturn-config block');
-  const lines = block
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  expect(lines.filter((line) => line.startsWith('denied-peer-ip=')).length).toBeGreaterThan(10);
-  return lines.filter((line) => !SITE_KEYS.has(line.split('=', 1)[0]!)).join('\n') + '\n';
+  const config = deployCoturnConfig();
+  expect(config).toContain('denied-peer-ip=10.0.0.0-10.255.255.255');
+  return config;
 }
 
 /** A UDP service on `ip`, remembering whether anything reached it. */

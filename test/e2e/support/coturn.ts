@@ -38,6 +38,14 @@ export interface CoturnOptions {
   allowLoopbackPeers?: boolean;
   /** Configuration-file lines (e.g. DEPLOY.md's), used with the flags below instead of `-n`. */
   config?: string;
+  /** Addresses to listen on (default 127.0.0.1); the first must answer STUN over UDP. */
+  listeningIps?: readonly string[];
+  /** Further relay addresses (another address family). */
+  extraRelayIps?: readonly string[];
+  /** Default: a free port. */
+  port?: number;
+  /** `turns:` on `port` with this certificate (PEM files); without it coturn runs with no TLS. */
+  tls?: { cert: string; key: string; port: number };
   startTimeoutMs?: number;
 }
 
@@ -50,7 +58,9 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   if (!existsSync(turnserverPath)) {
     throw new Error(`turnserver not found at ${turnserverPath}: apt-get install -y coturn`);
   }
-  const port = await freePort();
+  const listeningIps = options.listeningIps ?? ['127.0.0.1'];
+  const host = listeningIps[0] ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
   // Hex, so the secret never starts with '-' (which a command line would take for a flag).
   const secret = randomBytes(24).toString('hex');
   const realm = 'callwire.test';
@@ -68,12 +78,19 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     [
       ...configArgs,
       `--listening-port=${port}`,
-      '--listening-ip=127.0.0.1',
+      ...listeningIps.map((ip) => `--listening-ip=${ip}`),
       `--relay-ip=${options.relayIp ?? '127.0.0.1'}`,
+      ...(options.extraRelayIps ?? []).map((ip) => `--relay-ip=${ip}`),
       '--use-auth-secret',
       `--static-auth-secret=${secret}`,
       `--realm=${realm}`,
-      '--no-tls',
+      ...(options.tls === undefined
+        ? ['--no-tls']
+        : [
+            `--cert=${options.tls.cert}`,
+            `--pkey=${options.tls.key}`,
+            `--tls-listening-port=${options.tls.port}`,
+          ]),
       '--no-dtls',
       ...(options.allowLoopbackPeers === false ? [] : ['--allow-loopback-peers']),
       '--no-cli',
@@ -111,12 +128,13 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   };
 
   try {
-    await waitForStun(port, options.startTimeoutMs ?? 10_000, () => exitInfo);
+    await waitForStun(host, port, options.startTimeoutMs ?? 10_000, () => exitInfo);
   } catch (error) {
     await stop();
     throw new Error(`coturn did not start\n${output.slice(-40).join('\n')}`, { cause: error });
   }
-  return { port, secret, realm, url: `turn:127.0.0.1:${port}?transport=udp`, output, stop };
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { port, secret, realm, url: `turn:${urlHost}:${port}?transport=udp`, output, stop };
 }
 
 /**
@@ -124,11 +142,12 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
  * line when its listeners are up, but an answer means it serves requests on the port.
  */
 async function waitForStun(
+  host: string,
   port: number,
   timeoutMs: number,
   exited: () => string | undefined,
 ): Promise<void> {
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const transactionId = randomBytes(12);
   const request = Buffer.alloc(20);
   request.writeUInt16BE(0x0001, 0); // Binding request
@@ -148,7 +167,7 @@ async function waitForStun(
         if (exit !== undefined) return finish(new Error(exit));
         if (Date.now() > deadline)
           return finish(new Error(`no STUN answer within ${timeoutMs} ms`));
-        socket.send(request, port, '127.0.0.1');
+        socket.send(request, port, host);
       }, 50);
       socket.on('message', (message) => {
         // A Binding success response (0x0101) to our transaction.

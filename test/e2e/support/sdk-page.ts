@@ -23,7 +23,10 @@ export interface SdkPage {
 export async function serveSdkPage(host: string): Promise<SdkPage> {
   const js = await bundleHarness();
   const html = readFileSync(path.join(fixture, 'index.html'), 'utf8');
-  const csp = `default-src 'self'; script-src 'self'; connect-src 'self' ws://${host}:*; media-src 'self' blob:`;
+  // CSP host sources cannot name an IPv6 address: a page on one may use any ws: URL.
+  const v6 = host.includes(':');
+  const wsSource = v6 ? 'ws:' : `ws://${host}:*`;
+  const csp = `default-src 'self'; script-src 'self'; connect-src 'self' ${wsSource}; media-src 'self' blob:`;
   const server = http.createServer((request, response) => {
     const pathname = new URL(request.url ?? '/', 'http://page').pathname;
     const body = pathname === '/' ? html : pathname === '/harness.js' ? js : undefined;
@@ -44,7 +47,7 @@ export async function serveSdkPage(host: string): Promise<SdkPage> {
     server.listen({ port: 0, host }, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://${host}:${port}`;
+  const origin = `http://${v6 ? `[${host}]` : host}:${port}`;
   return {
     url: `${origin}/`,
     origin,
