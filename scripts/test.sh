@@ -11,6 +11,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v turnserver >/dev/null || need+=(coturn)
 command -v iptables >/dev/null || need+=(iptables)
+# The hostile-network suite makes its TURN server's test certificate with openssl.
+command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
