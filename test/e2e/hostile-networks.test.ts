@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectInboundGrowing, expectRemoteVideoPlaying } from './fixtures/sdk/support.js';
 import { startCallwire, type CallwireProcess } from './support/callwire-process.js';
+import { runAxe } from './support/axe.js';
 import { Cleanup } from './support/cleanup.js';
 import { startCoturn } from './support/coturn.js';
 import { deployCoturnConfig } from './support/deploy-coturn.js';
@@ -27,6 +28,7 @@ import {
   type LabHost,
   type NetworkKind,
 } from './support/hostile-lab.js';
+import { freePort } from './support/ports.js';
 import { serveSdkPage, type SdkPage } from './support/sdk-page.js';
 
 const RUNS = Math.max(1, Number(process.env['CALLWIRE_ICE_RUNS'] ?? 1));
@@ -75,10 +77,12 @@ beforeAll(async () => {
     cleanup.add('page v4', () => pageV4.close());
     pageV6 = await serveSdkPage(SERVER_V6);
     cleanup.add('page v6', () => pageV6.close());
+    // A known port: the web app's own origin must be among the allowed ones.
+    const port = await freePort('::');
     callwire = await startCallwire({
       args: [
         '--port',
-        '0',
+        `${port}`,
         '--host',
         '::',
         '--invites-per-minute',
@@ -88,7 +92,7 @@ beforeAll(async () => {
         '--jwt-secret',
         JWT_SECRET,
         '--origins',
-        `${pageV4.origin},${pageV6.origin}`,
+        `${pageV4.origin},${pageV6.origin},http://${SERVER_V4}:${port}`,
         '--turn-secret',
         coturn.secret,
         '--turn-urls',
@@ -111,7 +115,8 @@ afterAll(() => cleanup.run());
 
 /** The pages are plain http on lab addresses: let them use the (fake) camera anyway. */
 function secureFlags(): string[] {
-  return [`--unsafely-treat-insecure-origin-as-secure=${pageV4.origin},${pageV6.origin}`];
+  const app = `http://${SERVER_V4}:${callwire.port}`;
+  return [`--unsafely-treat-insecure-origin-as-secure=${pageV4.origin},${pageV6.origin},${app}`];
 }
 
 interface Person {
@@ -313,5 +318,55 @@ describe('calls from hostile networks', () => {
     } finally {
       await each.run();
     }
+  });
+
+  it('"Test my connection" gives each network its verdict', async () => {
+    const expected: Record<string, { verdict: string; rows: string[] }> = {
+      open: { verdict: 'Calls will work.', rows: ['Works', 'Works', 'Works', 'Works'] },
+      'no-udp': {
+        verdict: 'Calls will only work through the relay.',
+        rows: ['Works', 'Blocked', 'Blocked', 'Works', 'Blocked'],
+      },
+      tls443: {
+        verdict: 'Calls will only work through the relay.',
+        rows: ['Works', 'Blocked', 'Blocked', 'Blocked', 'Works'],
+      },
+      blocked: {
+        verdict:
+          'Calls cannot connect from this network: ask your administrator to allow ' +
+          `UDP to ${TURN_V4}:3478, or TCP to ${TURN_V4}:3478, or TLS (TCP) to ${TURN_V4}:443.`,
+        rows: ['Works', 'Blocked', 'Blocked', 'Blocked', 'Blocked'],
+      },
+    };
+    const seen: Record<string, { verdict: string; rows: string[] }> = {};
+    for (const kind of ['open', 'no-udp', 'tls443', 'blocked'] as const) {
+      const each = new Cleanup();
+      try {
+        const browser =
+          kind === 'open' ? open.browser : await hosts.get(kind)!.launchChromium(secureFlags());
+        if (kind !== 'open') each.add('browser', () => browser.close());
+        const context = await browser.newContext();
+        each.add('context', () => context.close());
+        const page = await context.newPage();
+        await page.goto(`http://${SERVER_V4}:${callwire.port}/check`);
+        const verdict = page.locator('.check-verdict');
+        await verdict
+          .and(page.locator(':not([data-kind="checking"])'))
+          .waitFor({ timeout: 20_000 });
+        const rows = await page.locator('.check-list dd').allTextContents();
+        // The open network's row for STUN names the address it was seen at.
+        seen[kind] = {
+          verdict: (await verdict.textContent()) ?? '',
+          rows: kind === 'open' ? rows.filter((r) => r === 'Works') : rows,
+        };
+        if (kind === 'open') {
+          expect(rows[1]).toMatch(/^Works \(seen as (11\.1\.0\.2|2a00:ca11:1::2)\)$/);
+          expect((await runAxe(page)).serious).toEqual([]);
+        }
+      } finally {
+        await each.run();
+      }
+    }
+    expect(seen).toEqual(expected);
   });
 });

@@ -144,7 +144,7 @@ export class CallSession {
       reason,
       endedByMe: this.hangupRequested,
     };
-    const notice = endNotice(reason, summary.peer, call?.role ?? (this.opts.direction === 'out' ? 'caller' : 'callee'), summary.connectedMs, this.hangupRequested);
+    const notice = endNotice(reason, summary.peer, call?.role ?? (this.opts.direction === 'out' ? 'caller' : 'callee'), summary.connectedMs, this.hangupRequested, call?.connectivity ?? null);
     // Keep the screen when something was said or sent, so received files can still be saved;
     // a call moved to another device goes on there, with its chat, so this one just leaves.
     const keep = this.view.hasTranscript && reason !== 'moved';

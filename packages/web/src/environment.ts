@@ -54,9 +54,10 @@ export function newRoomId(): string {
 
 export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
-export type Route = { kind: 'home' } | { kind: 'room'; room: string } | { kind: 'bad-room' };
+export type Route = { kind: 'home' } | { kind: 'room'; room: string } | { kind: 'bad-room' } | { kind: 'check' };
 
 export function parseRoute(pathname: string): Route {
+  if (/^\/check\/?$/.test(pathname)) return { kind: 'check' };
   const match = /^\/r\/([^/]*)\/?$/.exec(pathname);
   if (!match) return { kind: 'home' };
   let room: string;

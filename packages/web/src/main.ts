@@ -4,6 +4,7 @@
  */
 import './styles/index.css';
 import { assertNever } from './assert-never.js';
+import { CheckApp } from './check-app.js';
 import { mediaAvailable, parseRoute } from './environment.js';
 import { PhoneApp, type AppDeps } from './phone-app.js';
 import { Ringtone } from './ringtone.js';
@@ -69,6 +70,9 @@ switch (route.kind) {
     break;
   case 'room':
     new RoomApp(deps, route.room).start();
+    break;
+  case 'check':
+    new CheckApp(deps.host).start();
     break;
   case 'bad-room':
     deps.host.show(

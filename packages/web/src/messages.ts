@@ -2,7 +2,7 @@
  * Everything the app tells a person about a call outcome or a failure, in one place. Inputs are
  * the SDK's end reasons and error codes; unknown values still get a sensible sentence.
  */
-import type { Call } from '@callwire/client';
+import { failureText, type Call, type ConnectivityVerdict } from '@callwire/client';
 import { assertNever } from './assert-never.js';
 import { formatDuration } from './dom.js';
 
@@ -21,6 +21,7 @@ export function endNotice(
   as: Perspective,
   connectedMs: number,
   endedByMe: boolean,
+  connectivity: ConnectivityVerdict | null = null,
 ): Notice {
   switch (reason) {
     case 'hangup':
@@ -46,6 +47,9 @@ export function endNotice(
     case 'disconnected':
       return { text: `The call dropped: the connection to ${peer} was lost.`, tone: 'error' };
     case 'failed':
+      // What this side's network let through says whose network blocked the call.
+      if (connectivity !== null)
+        return { text: `The call with ${peer} could not be connected. ${failureText(connectivity)}`, tone: 'error' };
       return {
         text: `The call with ${peer} could not be connected (the network between you blocked it).`,
         tone: 'error',

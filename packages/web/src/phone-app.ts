@@ -517,6 +517,12 @@ export class PhoneApp {
     } else {
       this.deps.notices.show(notice);
     }
+    if (summary?.reason === 'failed') {
+      this.deps.banners.set('call-failed', 'A call could not connect. See what your network lets through.', 'warn', {
+        label: 'Test my connection',
+        run: () => location.assign('/check'),
+      });
+    }
     if (!summary) return;
     this.history?.add({
       peer: summary.peer,

@@ -90,4 +90,6 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   void app.register(fastifyStatic, { root, index: ['index.html'], wildcard: true });
   // Meet by link: /r/<room> is the app itself; the page reads the room from its URL.
   app.get('/r/:room', async (_req, reply) => reply.sendFile('index.html'));
+  // "Test my connection" is the app too.
+  app.get('/check', async (_req, reply) => reply.sendFile('index.html'));
 }

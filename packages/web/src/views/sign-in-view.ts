@@ -97,6 +97,7 @@ export class SignInView {
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('phone')), h('span', {}, 'callwire')),
         h('h1', { id: 'signin-title' }, 'Sign in'),
         ...body,
+        h('p', { class: 'hint signin-check' }, h('a', { href: '/check' }, 'Test my connection')),
       ),
     );
     if (config.auth === 'password') this.showPassword(false);
