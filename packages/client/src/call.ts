@@ -316,8 +316,7 @@ export class Call {
   async markVerified(): Promise<boolean> {
     this.#assertLive();
     const verification = this.#verification;
-    if (verification === null)
-      throw new InvalidStateError('there is no safety code to compare yet');
+    if (verification === null) throw new InvalidStateError('there is no safety code to compare yet');
     return verification.markVerified();
   }
 
@@ -795,8 +794,7 @@ export class Call {
     const prev = this.#remoteMedia;
     // The first announcement always counts: a peer that joins muted with its camera off says
     // the same as the "nothing known yet" default, and still has to be shown as muted.
-    const same =
-      prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen;
+    const same = prev.audio === state.audio && prev.video === state.video && prev.screen === state.screen;
     if (same && this.#remoteAnnounced) return;
     this.#remoteAnnounced = true;
     this.#remoteMedia = state;

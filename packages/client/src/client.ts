@@ -261,8 +261,7 @@ export class CallwireClient {
    * ```
    */
   async renameDevice(id: string, label: string): Promise<DeviceInfo[]> {
-    if (typeof label !== 'string' || label.trim() === '')
-      throw new TypeError('label must be a non-empty string');
+    if (typeof label !== 'string' || label.trim() === '') throw new TypeError('label must be a non-empty string');
     const body = await this.#api('PATCH', `/api/devices/${encodeURIComponent(id)}`, { label });
     return ((body as { devices: DeviceInfo[] }).devices ?? []).map((d) => ({ ...d }));
   }
@@ -282,8 +281,7 @@ export class CallwireClient {
 
   async #api(method: string, path: string, json?: unknown): Promise<unknown> {
     const token = this.#sessionToken;
-    if (token === undefined)
-      throw new CallwireError('invalid_credentials', 'this server has no accounts (open mode)');
+    if (token === undefined) throw new CallwireError('invalid_credentials', 'this server has no accounts (open mode)');
     const res = await fetch(this.#httpBase + path, {
       method,
       headers: {
@@ -292,10 +290,8 @@ export class CallwireClient {
       },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
-    if (res.status === 404)
-      throw new CallwireError('not_in_call', 'no such device of this account');
-    if (res.status === 401)
-      throw new CallwireError('invalid_credentials', 'the session token is no longer valid');
+    if (res.status === 404) throw new CallwireError('not_in_call', 'no such device of this account');
+    if (res.status === 401) throw new CallwireError('invalid_credentials', 'the session token is no longer valid');
     if (!res.ok) throw new CallwireError('service_unavailable', `HTTP ${res.status}`);
     return res.status === 204 ? undefined : res.json();
   }
@@ -303,6 +299,10 @@ export class CallwireClient {
   /** STUN/TURN servers from the login reply (refreshed on every login). */
   get iceServers(): RTCIceServer[] {
     return this.#iceServers.map((s) => ({ ...s }));
+  }
+  /** Who is online: the login reply's first page, kept current by presence events. */
+  get online(): ReadonlyMap<string, 'online' | 'busy'> {
+    return this.#online;
   }
 
   /**
@@ -323,10 +323,6 @@ export class CallwireClient {
       ...options,
       signaling: this.#signaling.state === 'open' ? 'ok' : 'failed',
     });
-  }
-  /** Who is online: the login reply's first page, kept current by presence events. */
-  get online(): ReadonlyMap<string, 'online' | 'busy'> {
-    return this.#online;
   }
   /** Calls in progress (not ended). */
   get calls(): readonly Call[] {
@@ -583,9 +579,7 @@ export class CallwireClient {
       state: c.state === 'connected' ? 'connecting' : 'ringing',
       media,
       ...(c.state === 'connected' ? { takeover: 'reload' as const } : {}),
-      ...(answeredAt !== undefined && Number.isFinite(answeredAt)
-        ? { answeredAtMs: answeredAt }
-        : {}),
+      ...(answeredAt !== undefined && Number.isFinite(answeredAt) ? { answeredAtMs: answeredAt } : {}),
     });
   }
 
@@ -601,8 +595,7 @@ export class CallwireClient {
    * ```
    */
   async moveCallHere(callId: string, options: CallOptions = {}): Promise<Call> {
-    if (typeof callId !== 'string' || callId === '')
-      throw new TypeError('callId must be a non-empty string');
+    if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
     this.#assertOpen();
     const media = await prepareMedia(options);
     // The timer goes on from when the call was answered, as the device list says.
@@ -694,10 +687,7 @@ export class CallwireClient {
           this.#device = { ...this.#device, label: mine.label };
           rememberDeviceLabel(mine.label);
         }
-        this.#events.emit(
-          'devices',
-          this.#devices.map((d) => ({ ...d })),
-        );
+        this.#events.emit('devices', this.#devices.map((d) => ({ ...d })));
         return;
       }
       case 'iceServers':

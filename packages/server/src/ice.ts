@@ -46,12 +46,7 @@ export function iceServersFor(config: Config, name: string, nowMs = Date.now()):
   const servers: IceServerValue[] = [];
   if (config.stunUrls.length > 0) servers.push({ urls: [...config.stunUrls] });
   if (config.turnSecret !== undefined && config.turnUrls.length > 0) {
-    const { username, credential } = turnCredentials(
-      config.turnSecret,
-      name,
-      config.turnTtlSeconds,
-      nowMs,
-    );
+    const { username, credential } = turnCredentials(config.turnSecret, name, config.turnTtlSeconds, nowMs);
     servers.push({ urls: [...config.turnUrls], username, credential });
   }
   return servers;
