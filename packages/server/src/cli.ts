@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { tokenCommand } from './auth/token-command.js';
 import { usersCommand } from './auth/users-command.js';
+import { doctorCommand } from './doctor/command.js';
 import { ConfigError, helpText, parseConfig, type Config } from './config.js';
 import { createLogger, plainDestination } from './logger.js';
 import { checkDataDir, describeStartupError, startText } from './startup.js';
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === 'users') return usersCommand(rest);
   if (command === 'token') return tokenCommand(rest);
+  if (command === 'doctor') return doctorCommand(rest);
   const args = command === 'serve' ? rest : argv;
   let config: Config;
   try {
