@@ -28,11 +28,11 @@ export function turnCredentials(
 
 /**
  * The name as it goes into a TURN username: printable ASCII without spaces. Names may hold
- * inner spaces and any letter (a guest is `Ann Lee (guest)`), and a TURN username with a
- * space or non-ASCII letters failed coturn's check in Chromium (STUN wants SASLprep'd
- * UTF-8, which browsers and coturn do not agree on), so such a person's calls could not use
- * the relay at all. Percent-encoding keeps different names different (coturn's per-user quota
- * stays per person) and leaves plain names as they are.
+ * inner spaces (a guest is `Ann Lee (guest)`), and with a username like `1700000000:Ann Lee
+ * (guest)` Chromium gathered no relay candidate at all against coturn 4.6 (checked; `alice` and
+ * `Zoë` worked), so such a person's calls could never use the relay. Percent-encoding keeps
+ * different names different (coturn's per-user quota stays per person) and leaves plain names
+ * as they are.
  */
 export function turnUserPart(name: string): string {
   // A lone surrogate would make encodeURIComponent throw (names are checked, but never crash).
