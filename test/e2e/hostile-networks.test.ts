@@ -52,6 +52,7 @@ function tokenFor(name: string): string {
 const cleanup = new Cleanup();
 let lab: HostileLab;
 let callwire: CallwireProcess;
+let webCallwire: CallwireProcess;
 let pageV4: SdkPage;
 let pageV6: SdkPage;
 /** The other party of every call: a dual-stack host on an open network. */
@@ -100,6 +101,15 @@ beforeAll(async () => {
       ],
     });
     cleanup.add('callwire', () => callwire.stop());
+    // The web app as people use it: open names, the same TURN.
+    const webPort = await freePort('::');
+    webCallwire = await startCallwire({
+      args: [
+        ...['--port', `${webPort}`, '--host', '::', '--origins', `http://${SERVER_V4}:${webPort}`],
+        ...['--turn-secret', coturn.secret, '--turn-urls', TURN_URLS.join(',')],
+      ],
+    });
+    cleanup.add('web callwire', () => webCallwire.stop());
     for (const kind of ['open', 'no-udp', 'tls443', 'ipv6-only', 'blocked'] as const)
       hosts.set(kind, await lab.addHost(kind));
     const host = hosts.get('open')!;
@@ -115,8 +125,9 @@ afterAll(() => cleanup.run());
 
 /** The pages are plain http on lab addresses: let them use the (fake) camera anyway. */
 function secureFlags(): string[] {
-  const app = `http://${SERVER_V4}:${callwire.port}`;
-  return [`--unsafely-treat-insecure-origin-as-secure=${pageV4.origin},${pageV6.origin},${app}`];
+  const apps = [callwire, webCallwire].map((c) => `http://${SERVER_V4}:${c.port}`);
+  const origins = [pageV4.origin, pageV6.origin, ...apps];
+  return [`--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`];
 }
 
 interface Person {
@@ -285,18 +296,15 @@ describe('calls from hostile networks', () => {
     try {
       const browser = await hosts.get('blocked')!.launchChromium(secureFlags());
       each.add('browser', () => browser.close());
-      const app = `http://${SERVER_V4}:${callwire.port}/`;
-      // Signed in the way an operator's site signs people in: a session the app finds saved.
+      const app = `http://${SERVER_V4}:${webCallwire.port}/`;
+      // The web app signs people in itself on an open-names server (a jwt server's app cannot).
       const signIn = async (on: Browser, name: string): Promise<Page> => {
         const context = await on.newContext();
         each.add(`context ${name}`, () => context.close());
-        await context.addInitScript(
-          ([n, token]) =>
-            localStorage.setItem('callwire:session', JSON.stringify({ name: n, token })),
-          [name, tokenFor(name)] as const,
-        );
         const page = await context.newPage();
         await page.goto(app);
+        await page.getByLabel('Your name').fill(name);
+        await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('heading', { name: 'Online now' }).waitFor();
         return page;
       };
