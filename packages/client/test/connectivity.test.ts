@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ConnectWatch } from '../src/connect-watch.js';
 import { probeFromCandidates, type LocalCandidate } from '../src/connectivity.js';
 
 const URLS = [
@@ -44,5 +45,32 @@ describe('probeFromCandidates', () => {
     const probe = probeFromCandidates(['turns:turn.test:443'], [relay('tls')], 'ok');
     expect(probe.stun).toBe('not_tested');
     expect(probe.turn).toEqual({ udp: 'not_tested', tcp: 'not_tested', tls: 'ok' });
+  });
+});
+
+describe('ConnectWatch', () => {
+  it('gives up once, after the timeout, unless connected first; says when it has nearly run out', () => {
+    vi.useFakeTimers();
+    try {
+      let expired = 0;
+      const watch = new ConnectWatch(20_000);
+      expect(watch.nearlyExpired()).toBe(false);
+      watch.start(() => expired++);
+      watch.start(() => expired++); // a second start does not restart the clock
+      vi.advanceTimersByTime(17_999);
+      expect(watch.nearlyExpired()).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(watch.nearlyExpired()).toBe(true);
+      vi.advanceTimersByTime(2_000);
+      expect(expired).toBe(1);
+
+      const connected = new ConnectWatch(20_000);
+      connected.start(() => expired++);
+      connected.close();
+      vi.advanceTimersByTime(30_000);
+      expect(expired).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
