@@ -14,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { startCallwire } from '../../test/e2e/support/callwire-process.js';
 import { launchChromium } from '../../test/e2e/support/chromium.js';
+import type { BenchApi } from './page.js';
 
 interface Timing {
   iceMs: number;
   mediaMs: number;
 }
-type BenchWindow = { bench: import('./page.js').BenchApi };
+type BenchWindow = { bench: BenchApi };
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
