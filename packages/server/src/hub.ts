@@ -13,6 +13,7 @@ import type { Session } from './ws/session.js';
 import {
   hearsPresence,
   PRESENCE_SLICE,
+  tickDelayMs,
   recipients,
   TickFrames,
   type PresenceChange,
@@ -56,6 +57,8 @@ export class Hub {
    */
   private readonly changes = new Map<string, { name: string; status: PresenceStatus }>();
   private flushScheduled = false;
+  /** Recipients of the last tick: a busy fan-out stretches the next tick (tickDelayMs). */
+  private lastTickWrites = 0;
   /** The tick being written out, slice by slice. */
   private delivering: {
     readonly frames: TickFrames;
@@ -190,7 +193,7 @@ export class Hub {
   private schedule(): void {
     if (this.flushScheduled || this.delivering !== null || this.changes.size === 0) return;
     this.flushScheduled = true;
-    setTimeout(this.flush, this.options.tickMs).unref();
+    setTimeout(this.flush, tickDelayMs(this.options.tickMs, this.lastTickWrites)).unref();
   }
 
   private readonly flush = (): void => {
@@ -204,6 +207,7 @@ export class Hub {
       online < this.options.broadcastBelow ? this.all() : null,
       (key) => this.watchers.get(key),
     );
+    this.lastTickWrites = to.size;
     this.delivering = { frames: new TickFrames(changes), to: to.entries() };
     this.writeSlice();
   };

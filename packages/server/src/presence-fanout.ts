@@ -17,9 +17,22 @@ export type PresenceStatus = 'online' | 'busy' | 'offline';
 
 /**
  * Recipients written to per slice before the fan-out yields to I/O: a call's signalling never
- * waits behind more than one slice (about 10 ms of writes on a 2-core machine).
+ * waits behind more than one slice (a few ms of writes on a 2-core machine).
  */
-export const PRESENCE_SLICE = 1024;
+export const PRESENCE_SLICE = 128;
+
+/** The longest a busy fan-out stretches a tick to (unless the configured tick is longer). */
+export const PRESENCE_TICK_MAX_MS = 250;
+
+/**
+ * The wait before the next tick: the configured tick, stretched while ticks are large so that
+ * presence costs at most about 10 socket writes per millisecond (a tick that wrote to 1,000
+ * sessions, everyone below the broadcast threshold, is followed by a 100 ms tick). Every
+ * recipient still gets one write per tick; only fewer ticks happen while many people come and go.
+ */
+export function tickDelayMs(tickMs: number, lastTickWrites: number): number {
+  return Math.max(tickMs, Math.min(PRESENCE_TICK_MAX_MS, Math.ceil(lastTickWrites / 10)));
+}
 
 export interface PresenceChange {
   readonly key: string;
