@@ -17,7 +17,7 @@ const QUIET_CORES = 0.15;
 
 const log = (line) => process.stderr.write(line + '\n');
 
-/** For --profile: each server's CPU profile, restricted to each relay phase in turn. */
+/** For --profile: each server's CPU profile, restricted to each phase in turn. */
 function profileReport(results) {
   const out = [];
   for (const r of results) {
@@ -30,7 +30,7 @@ function profileReport(results) {
     }
     const path = join(r.profileDir, files[0]);
     const profile = JSON.parse(readFileSync(path, 'utf8'));
-    for (const phase of ['storm', 'fixed']) {
+    for (const phase of ['login', 'setup', 'storm', 'fixed']) {
       const [fromUs, toUs] = r.windowsUs[phase];
       out.push(`## ${r.target} round ${r.round}, ${phase} phase (${path})`, '');
       out.push(formatSummary(summarize(profile, { fromUs, toUs }), 20), '');

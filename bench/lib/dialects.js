@@ -35,7 +35,8 @@ export function signInWith(login) {
 
 /** @type {Dialect} */
 const native = {
-  signIn: signInWith((name) => ({ type: 'login', name, protocol: 1 })),
+  // As the SDK logs in: presence in one `presences` frame per tick.
+  signIn: signInWith((name) => ({ type: 'login', name, protocol: 1, presenceBatch: true })),
   heartbeat: null,
   async setup(caller, callee, seed) {
     const offer = sessionDescription('offer', seed);

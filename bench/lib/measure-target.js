@@ -95,6 +95,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
     const idle = await settledMemory(server, opts.settleMs, opts.gc);
 
     // (a) login
+    const loginWindowUs = [monotonicUs(), 0];
     let cpu = cpuSample(pid);
     let t0 = performance.now();
     const logins = await requestAll(
@@ -104,6 +105,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
       phaseTimeoutMs,
     );
     const loginWallMs = performance.now() - t0;
+    loginWindowUs[1] = monotonicUs();
     const loginCpu = cpuDelta(pid, cpu);
     const loginFailed = logins.reduce((n, r) => n + r.failed, 0);
     if (loginFailed) throw new Error(`${loginFailed} of ${opts.clients} logins failed`);
@@ -118,6 +120,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
     log(`  login ${opts.clients} in ${loginWallMs.toFixed(0)} ms`);
 
     // (b) call setup
+    const setupWindowUs = [monotonicUs(), 0];
     cpu = cpuSample(pid);
     const setups = await requestAll(
       workers,
@@ -126,6 +129,7 @@ export async function measureTarget(targetName, opts, { round, log }) {
       phaseTimeoutMs,
     );
     const setupCpu = cpuDelta(pid, cpu);
+    setupWindowUs[1] = monotonicUs();
     const setupFailed = setups.reduce((n, r) => n + r.failed, 0);
     if (setupFailed) {
       throw new Error(`${setupFailed} call setups failed: ${JSON.stringify(sumErrors(setups))}`);
@@ -134,7 +138,12 @@ export async function measureTarget(targetName, opts, { round, log }) {
     log(`  ${roundTrips.length} calls set up`);
 
     // (c) candidate storm
-    const windowsUs = { storm: [monotonicUs(), 0], fixed: [0, 0] };
+    const windowsUs = {
+      login: loginWindowUs,
+      setup: setupWindowUs,
+      storm: [monotonicUs(), 0],
+      fixed: [0, 0],
+    };
     cpu = cpuSample(pid);
     t0 = performance.now();
     const storms = await requestAll(

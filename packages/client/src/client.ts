@@ -669,9 +669,10 @@ export class CallwireClient {
         this.#calls.get(msg.callId)?.peerPresence(msg.type === 'reconnecting');
         return;
       case 'presence':
-        if (msg.status === 'offline') this.#online.delete(msg.name);
-        else this.#online.set(msg.name, msg.status);
-        this.#events.emit('presence', { name: msg.name, status: msg.status });
+        return this.#presence(msg);
+      case 'presences':
+        // One tick's changes in one frame (login sends presenceBatch): the same events, in order.
+        for (const update of msg.users) this.#presence(update);
         return;
       case 'hold':
         this.#calls.get(msg.callId)?.peerHold(msg.held);
@@ -711,6 +712,12 @@ export class CallwireClient {
       default:
         assertNever(msg);
     }
+  }
+
+  #presence({ name, status }: PresenceUpdate): void {
+    if (status === 'offline') this.#online.delete(name);
+    else this.#online.set(name, status);
+    this.#events.emit('presence', { name, status });
   }
 
   #callWith(name: string | undefined): Call | undefined {

@@ -346,13 +346,21 @@ export class Signaling {
     const token = this.#resume.token;
     let msg: ClientMessage;
     if (token !== null) {
-      msg = { type: 'login', name: this.#name, protocol: PROTOCOL_VERSION, resumeToken: token };
+      // presenceBatch again: a resumed session takes the flag from this login.
+      msg = {
+        type: 'login',
+        name: this.#name,
+        protocol: PROTOCOL_VERSION,
+        resumeToken: token,
+        presenceBatch: true,
+      };
     } else {
       const { password, token: jwt, resume, device, guest, callWaiting } = this.#options;
       msg = {
         type: 'login',
         name: this.#options.name,
         protocol: PROTOCOL_VERSION,
+        presenceBatch: true,
         ...(resume ? { resume: true } : {}),
         ...(device !== undefined ? { device: { id: device.id, label: device.label } } : {}),
         ...(password !== undefined ? { password } : {}),

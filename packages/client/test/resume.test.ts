@@ -103,6 +103,7 @@ describe('a dropped signaling socket', () => {
       name: alice.name,
       protocol: 1,
       resumeToken: expect.any(String),
+      presenceBatch: true,
     });
 
     // The same Call objects go on: nothing ended, and the call still hangs up both ways.

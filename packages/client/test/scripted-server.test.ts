@@ -127,7 +127,13 @@ describe('a server that stops answering', () => {
     await next(client, 'stateChanged', (s) => s === 'reconnecting');
     await next(client, 'stateChanged', (s) => s === 'open');
     expect(logins[0]).toMatchObject({ type: 'login', name: 'dot', protocol: 1, resume: true });
-    expect(logins[1]).toEqual({ type: 'login', name: 'dot', protocol: 1, resumeToken: 'token1' });
+    expect(logins[1]).toEqual({
+      type: 'login',
+      name: 'dot',
+      protocol: 1,
+      resumeToken: 'token1',
+      presenceBatch: true,
+    });
     await expect.poll(() => closeCodes[0]).toBe(4000);
   });
 });

@@ -43,6 +43,7 @@ export const ClientMessages = {
       resumeToken: Type.Optional(Type.String({ maxLength: 512 })),
       device: Type.Optional(Type.Object({ id: DeviceId, label: Type.Optional(DeviceLabel) })),
       callWaiting: Type.Optional(Type.Boolean()),
+      presenceBatch: Type.Optional(Type.Boolean()),
       ref: Type.Optional(Ref),
     },
     {
@@ -55,7 +56,9 @@ export const ClientMessages = {
         'account: with accounts, an account may be signed in on several devices at once, a ' +
         'call rings all of them, and the client is told about its other devices (`devices`). ' +
         '`callWaiting: true` (native): while in a call, a second call rings this session as ' +
-        '`incoming` with `waiting: true` instead of finding it busy.',
+        '`incoming` with `waiting: true` instead of finding it busy. `presenceBatch: true` ' +
+        '(native): presence comes as `presences` batches, one per tick, instead of one ' +
+        '`presence` frame per change; send it again with a `resumeToken`.',
     },
   ),
   call: Type.Object(
@@ -405,6 +408,26 @@ export const ServerMessages = {
     },
     {
       description: 'A watched user (or anyone, while fewer than 1,000 are online) changed status.',
+    },
+  ),
+  presences: Type.Object(
+    {
+      type: Type.Literal('presences'),
+      users: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          status: Type.Union([
+            Type.Literal('online'),
+            Type.Literal('busy'),
+            Type.Literal('offline'),
+          ]),
+        }),
+      ),
+    },
+    {
+      description:
+        'Presence changes of one tick (about 25 ms), in order, the latest status per name; ' +
+        'sent instead of `presence` to a client that logged in with `presenceBatch: true`.',
     },
   ),
   users: Type.Object(

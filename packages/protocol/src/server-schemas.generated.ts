@@ -307,6 +307,30 @@ export const plainServerSchemas: { readonly [type: string]: PlainSchema } = {
       },
     },
   },
+  presences: {
+    type: 'object',
+    required: ['type', 'users'],
+    properties: {
+      type: { const: 'presences', type: 'string' },
+      users: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'status'],
+          properties: {
+            name: { type: 'string' },
+            status: {
+              anyOf: [
+                { const: 'online', type: 'string' },
+                { const: 'busy', type: 'string' },
+                { const: 'offline', type: 'string' },
+              ],
+            },
+          },
+        },
+      },
+    },
+  },
   users: {
     type: 'object',
     required: ['type', 'users', 'total'],

@@ -59,6 +59,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
   const hub = new Hub({
     presence: config.presence,
     broadcastBelow: config.presenceBroadcastBelow,
+    tickMs: config.presenceTickMs,
     loginListMax: 100,
   });
   const engine = new Engine((key) => hub.devices(key), stats, log, {

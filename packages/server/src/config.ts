@@ -60,6 +60,8 @@ export interface Config {
   readonly presence: boolean;
   readonly rooms: RoomsMode;
   readonly presenceBroadcastBelow: number;
+  /** Presence changes are gathered this long and sent as one write per recipient. */
+  readonly presenceTickMs: number;
   readonly ringTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
@@ -117,6 +119,7 @@ export const FLAGS = {
   presence: ['string', 'on', 'on | off: live presence events'],
   rooms: ['string', 'guests', 'Meet by link (/r/<room>): guests (anyone, a guest with a marked name, if not signed in) | accounts (only people who can sign in) | off'],
   'presence-broadcast-below': ['number', '1000', 'Send every presence change to everyone while fewer are online'],
+  'presence-tick-ms': ['number', '25', 'Gather presence changes this long, then send each recipient one frame (or one write)'],
   'ring-timeout-ms': ['number', '45000', 'Unanswered calls end after this long'],
   'ping-interval-ms': ['number', '15000', 'Server WebSocket ping interval'],
   'idle-timeout-ms': ['number', '30000', 'A socket silent this long is terminated'],
@@ -285,6 +288,7 @@ export function parseConfig(
     presence: oneOf('presence', ['on', 'off'] as const) === 'on',
     rooms: oneOf('rooms', ['guests', 'accounts', 'off'] as const),
     presenceBroadcastBelow: num('presence-broadcast-below', 0, 1_000_000),
+    presenceTickMs: num('presence-tick-ms', 0, 10_000),
     ringTimeoutMs: num('ring-timeout-ms', 100, 3_600_000),
     pingIntervalMs: num('ping-interval-ms', 50, 3_600_000),
     idleTimeoutMs: num('idle-timeout-ms', 100, 3_600_000),

@@ -45,6 +45,11 @@ export type OutEvent =
       readonly ref?: string | undefined;
     }
   | { readonly t: 'presence'; readonly name: string; readonly status: 'online' | 'busy' | 'offline' }
+  /** The presence changes of one tick (hub.ts), to a client that asked for batches. */
+  | {
+      readonly t: 'presences';
+      readonly users: readonly { readonly name: string; readonly status: 'online' | 'busy' | 'offline' }[];
+    }
   | {
       readonly t: 'users';
       readonly users: readonly UserEntryValue[];

@@ -9,10 +9,18 @@
 import type { UserEntryValue } from '@callwire/protocol';
 import { nameKey, normalizeName } from '@callwire/protocol';
 import type { Party } from './calls/model.js';
-import type { OutEvent } from './events.js';
 import type { Session } from './ws/session.js';
+import {
+  hearsPresence,
+  PRESENCE_SLICE,
+  tickDelayMs,
+  recipients,
+  TickFrames,
+  type PresenceChange,
+  type PresenceStatus,
+} from './presence-fanout.js';
 
-export type PresenceStatus = 'online' | 'busy' | 'offline';
+export type { PresenceStatus } from './presence-fanout.js';
 
 /**
  * Cluster (cluster/presence-relay.ts): where status changes of this node's users also go, and
@@ -26,14 +34,10 @@ export interface PresenceSink {
 export interface HubOptions {
   readonly presence: boolean;
   readonly broadcastBelow: number;
+  /** How long presence changes are gathered before they go out (presence-fanout.ts). */
+  readonly tickMs: number;
   readonly loginListMax: number;
 }
-
-/**
- * Presence messages sent per slice before the hub yields to I/O. A call's signalling never
- * waits behind more than one slice of a fan-out (about 10 ms of writes on a 2-core machine).
- */
-const PRESENCE_SLICE = 1024;
 
 const NONE: readonly Session[] = [];
 
@@ -53,6 +57,13 @@ export class Hub {
    */
   private readonly changes = new Map<string, { name: string; status: PresenceStatus }>();
   private flushScheduled = false;
+  /** Recipients of the last tick: a busy fan-out stretches the next tick (tickDelayMs). */
+  private lastTickWrites = 0;
+  /** The tick being written out, slice by slice. */
+  private delivering: {
+    readonly frames: TickFrames;
+    readonly to: IterableIterator<[Session, number[] | undefined]>;
+  } | null = null;
   private guests = 0;
 
   constructor(private readonly options: HubOptions) {}
@@ -169,53 +180,55 @@ export class Hub {
   }
 
   /**
-   * Fan-outs wait for the end of the current I/O phase and then go out in slices: below the
-   * broadcast threshold one call that starts costs two messages to everyone online, and the
-   * frames of other calls' setup must not queue behind them.
+   * Changes wait for the next tick (presence-fanout.ts): each recipient then gets one write for
+   * all of them, and a burst of changes (calls starting, logins) never queues a call's
+   * signalling behind one write per change per recipient.
    */
   private queue(key: string, name: string, status: PresenceStatus): void {
     this.changes.delete(key); // re-inserted last: the order of changes is kept
     this.changes.set(key, { name, status });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || this.delivering !== null || this.changes.size === 0) return;
+    this.flushScheduled = true;
+    setTimeout(this.flush, tickDelayMs(this.options.tickMs, this.lastTickWrites)).unref();
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    const changes: PresenceChange[] = [];
+    for (const [key, c] of this.changes) changes.push({ key, name: c.name, status: c.status });
+    this.changes.clear();
+    const online = this.sink === undefined ? this.byKey.size : this.sink.onlineTotal();
+    const to = recipients(
+      changes,
+      online < this.options.broadcastBelow ? this.all() : null,
+      (key) => this.watchers.get(key),
+    );
+    this.lastTickWrites = to.size;
+    this.delivering = { frames: new TickFrames(changes), to: to.entries() };
+    this.writeSlice();
+  };
+
+  /** Write one slice of the tick's recipients; the rest after the next I/O phase. */
+  private readonly writeSlice = (): void => {
+    const run = this.delivering;
+    if (run === null) return;
     let sent = 0;
-    for (const [key, change] of this.changes) {
-      this.changes.delete(key);
-      sent += this.fanOut({ t: 'presence', name: change.name, status: change.status }, key);
-      if (sent >= PRESENCE_SLICE && this.changes.size > 0) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
+    for (let next = run.to.next(); !next.done; next = run.to.next()) {
+      const [session, indexes] = next.value;
+      if (!hearsPresence(session)) continue;
+      session.sendAll(run.frames.frames(session, indexes));
+      if (++sent >= PRESENCE_SLICE) {
+        setImmediate(this.writeSlice);
         return;
       }
     }
+    this.delivering = null;
+    this.schedule();
   };
-
-  /** Send one change to whoever hears about `key` (never to `key` itself); returns how many. */
-  private fanOut(event: OutEvent, key: string): number {
-    let text: string | null = null;
-    let sent = 0;
-    const deliver = (to: Session): void => {
-      if (to.key === key || to.state !== 'active' || !to.dialect.presence || to.guest) return;
-      text ??= to.dialect.encode(event, to);
-      if (text === null) return;
-      to.sendText(text);
-      sent++;
-    };
-    const online = this.sink === undefined ? this.byKey.size : this.sink.onlineTotal();
-    if (online < this.options.broadcastBelow) {
-      for (const devices of this.byKey.values()) for (const to of devices) deliver(to);
-      return sent;
-    }
-    const watching = this.watchers.get(key);
-    if (watching) for (const to of watching) deliver(to);
-    return sent;
-  }
 
   /** Replace what `session` watches. Unknown or invalid names are simply never online. */
   watch(session: Session, rawNames: readonly string[]): void {

@@ -35,6 +35,8 @@ export interface LoginRequest {
   readonly device?: DeviceClaim | undefined;
   /** Native: the client takes a second call while in one (call waiting). */
   readonly callWaiting?: boolean | undefined;
+  /** Native: presence as one `presences` batch per tick (also said again on a resume). */
+  readonly presenceBatch?: boolean | undefined;
   readonly ref?: string | undefined;
 }
 
@@ -56,6 +58,9 @@ export function login(
   if (!mayLogIn(ctx, session, dialect, ref)) return;
   const name = normalizeName(request.name);
   if (!name.ok) return refuse(ctx, session, 'name_invalid', ref);
+  // Taken from every login, a resume's too: the client that comes back says what it reads
+  // (a restored or handed-over session has not kept it, and the page may have been updated).
+  session.presenceBatch = dialect.name === 'native' && request.presenceBatch === true;
   if (request.resumeToken !== undefined)
     return resume(ctx, session, name.key, request.resumeToken, ref);
   session.device = deviceFor(
@@ -304,6 +309,7 @@ function resume(
   const previous = old.ws;
   resumer.reclaim(old);
   old.ws = fresh.ws;
+  old.presenceBatch = fresh.presenceBatch;
   old.state = 'active';
   old.lastSeenMs = Date.now();
   old.iceRefreshAtMs = 0;

@@ -126,6 +126,9 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
     case 'presence':
       if (tutorial) return null;
       return str({ type: 'presence', name: event.name, status: event.status });
+    case 'presences':
+      if (tutorial) return null;
+      return str({ type: 'presences', users: event.users });
     case 'users':
       return str({ type: 'users', users: event.users, total: event.total, cursor: event.cursor, ref: event.ref });
     case 'joined':

@@ -78,6 +78,7 @@ function encode(event: OutEvent, session: Party): string | null {
     case 'ringing':
     case 'accepted':
     case 'presence':
+    case 'presences':
     case 'joined':
     case 'reconnect':
     case 'ice-servers':

@@ -27,6 +27,7 @@ function encode(event: OutEvent): string | null {
     case 'ringing':
     case 'accepted':
     case 'presence':
+    case 'presences':
     case 'joined':
     case 'reconnect':
     case 'ice-servers':

@@ -66,6 +66,11 @@ export class Session implements Party {
   /** Which device of its account this session is (set at login). */
   device: Device | undefined = undefined;
   watching: Set<string> | null = null;
+  /**
+   * Presence comes to this client as `presences` batches (it said `presenceBatch: true` at
+   * login, or at its latest resume), not one `presence` frame per change.
+   */
+  presenceBatch = false;
   lastSeenMs: number;
   /** When the socket opened: the login deadline counts from here. */
   readonly openedAtMs: number;
@@ -140,6 +145,21 @@ export class Session implements Party {
     }
     ws.send(text);
     if (ws.bufferedAmount > this.host.limits.outboundCapBytes) this.host.slowConsumer(this);
+  }
+
+  /**
+   * Several frames in one socket write: the socket is corked around them (unless the tick's
+   * write batch corked it already and uncorks it later).
+   */
+  sendAll(texts: readonly string[]): void {
+    if (texts.length === 0) return;
+    const socket =
+      texts.length > 1 && this.corkedSocket === null && this.state === 'active' && !this.parking
+        ? rawSocketOf(this.ws)
+        : null;
+    socket?.cork();
+    for (const text of texts) this.sendText(text);
+    socket?.uncork();
   }
 
   /** While away, keep what is sent (bounded); past the bound the session cannot resume. */

@@ -1,0 +1,143 @@
+/**
+ * The page script of bench/browser/click-to-video.ts, bundled with esbuild from the SDK's
+ * sources. Everything is timed in the page with `performance.now()`, from the callee's click on
+ * "accept" (the call to `incoming.accept`), so the clock is the page's own.
+ */
+import {
+  connect,
+  type CallwireClient,
+  type IncomingCall,
+} from '../../packages/client/src/index.js';
+
+interface Timing {
+  iceMs: number;
+  /** First remote video frame (requestVideoFrameCallback), or first audio packets received. */
+  mediaMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the time `pc` first reaches ICE connected (or completed). */
+function iceConnected(pc: () => RTCPeerConnection | null): Promise<number> {
+  return new Promise((resolve) => {
+    const poll = (): void => {
+      const state = pc()?.iceConnectionState;
+      if (state === 'connected' || state === 'completed') resolve(performance.now());
+      else setTimeout(poll, 1);
+    };
+    poll();
+  });
+}
+
+function firstVideoFrame(stream: () => MediaStream | null): Promise<number> {
+  return new Promise((resolve) => {
+    const start = (): void => {
+      const s = stream();
+      if (s === null || s.getVideoTracks().length === 0) return void setTimeout(start, 1);
+      const video = document.createElement('video');
+      video.muted = true;
+      video.autoplay = true;
+      video.playsInline = true;
+      document.body.append(video);
+      video.srcObject = s;
+      video.requestVideoFrameCallback(() => {
+        resolve(performance.now());
+        video.remove();
+      });
+      void video.play().catch(() => {});
+    };
+    start();
+  });
+}
+
+async function firstAudioPackets(pc: () => RTCPeerConnection | null): Promise<number> {
+  for (;;) {
+    const conn = pc();
+    if (conn !== null) {
+      const stats = await conn.getStats();
+      for (const s of stats.values()) {
+        const r = s as { type: string; kind?: string; packetsReceived?: number };
+        if (r.type === 'inbound-rtp' && r.kind === 'audio' && (r.packetsReceived ?? 0) > 0)
+          return performance.now();
+      }
+    }
+    await sleep(2);
+  }
+}
+
+export class Bench {
+  client: CallwireClient | null = null;
+  readonly incoming: IncomingCall[] = [];
+
+  async connect(url: string, name: string): Promise<void> {
+    this.client = await connect(url, { name });
+    this.client.on('incoming', (incoming) => this.incoming.push(incoming));
+  }
+
+  async call(name: string, video: boolean): Promise<void> {
+    await this.client!.call(name, { audio: true, video });
+  }
+
+  async waitIncoming(): Promise<void> {
+    while (this.incoming.length === 0) await sleep(1);
+  }
+
+  /** Accept the ringing call; times ICE and first media from the click. */
+  async accept(video: boolean): Promise<Timing> {
+    const incoming = this.incoming.shift()!;
+    const t0 = performance.now();
+    const call = await incoming.accept({ audio: true, video });
+    const pc = () => call.peerConnection;
+    const [ice, media] = await Promise.all([
+      iceConnected(pc),
+      video ? firstVideoFrame(() => call.remoteStream) : firstAudioPackets(pc),
+    ]);
+    return { iceMs: ice - t0, mediaMs: media - t0 };
+  }
+
+  hangup(): void {
+    for (const call of this.client?.calls ?? []) call.hangup();
+  }
+
+  /**
+   * The physical limit: two peer connections in this page exchange their descriptions and
+   * candidates directly. The caller's camera is open before the clock starts (as the SDK's
+   * caller opens it before ringing); the callee's is opened after, as at an accept.
+   */
+  async direct(video: boolean): Promise<Timing> {
+    const constraints = { audio: true, video };
+    const callerStream = await navigator.mediaDevices.getUserMedia(constraints);
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    a.onicecandidate = (e) => void (e.candidate && b.addIceCandidate(e.candidate));
+    b.onicecandidate = (e) => void (e.candidate && a.addIceCandidate(e.candidate));
+    let remote: MediaStream | null = null;
+    b.ontrack = (e) => (remote = e.streams[0] ?? new MediaStream([e.track]));
+    const t0 = performance.now();
+    const calleeStream = await navigator.mediaDevices.getUserMedia(constraints);
+    for (const t of callerStream.getTracks()) a.addTrack(t, callerStream);
+    for (const t of calleeStream.getTracks()) b.addTrack(t, calleeStream);
+    await a.setLocalDescription();
+    await b.setRemoteDescription(a.localDescription!);
+    await b.setLocalDescription();
+    await a.setRemoteDescription(b.localDescription!);
+    const [ice, media] = await Promise.all([
+      iceConnected(() => b),
+      video ? firstVideoFrame(() => remote) : firstAudioPackets(() => b),
+    ]);
+    for (const s of [callerStream, calleeStream]) for (const t of s.getTracks()) t.stop();
+    a.close();
+    b.close();
+    return { iceMs: ice - t0, mediaMs: media - t0 };
+  }
+}
+
+/** What the runner calls through `page.evaluate`. */
+export type BenchApi = Bench;
+
+declare global {
+  interface Window {
+    bench: Bench;
+  }
+}
+window.bench = new Bench();
