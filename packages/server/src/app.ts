@@ -84,6 +84,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
             presence: config.presence,
             queueMax: config.queueMax,
             loginListMax: 100,
+            maxDevices: config.auth === 'open' ? 1 : config.maxDevices,
           },
           { hub, engine, stats, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
         );

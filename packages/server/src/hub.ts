@@ -20,6 +20,8 @@ export type PresenceStatus = 'online' | 'busy' | 'offline';
  */
 export interface PresenceSink {
   changed(session: Session, status: PresenceStatus): void;
+  /** One of a person's devices here signed out while others remain (they stay online). */
+  left(session: Session): void;
   onlineTotal(): number;
 }
 
@@ -108,6 +110,7 @@ export class Hub {
     devices!.splice(at, 1);
     this.unwatchAll(session);
     if (devices!.length > 0) {
+      this.sink?.left(session);
       this.publish(devices![0]!, this.statusOf(devices![0]!));
       this.onDevices?.(session.key, true);
       return;

@@ -77,6 +77,7 @@ export class Bus {
       op: 'event',
       from: this.nodeId,
       to: to.key,
+      ...(to.dev === undefined ? {} : { dev: to.dev }),
       callId: dto.callId,
       e: dto.e,
     };

@@ -54,6 +54,11 @@ export interface ClusterOptions {
   readonly queueMax: number;
   /** How many users a login reply lists. */
   readonly loginListMax: number;
+  /**
+   * Devices per account across the cluster (password and jwt modes); 1: a name is one session
+   * (open mode, or one device per account).
+   */
+  readonly maxDevices: number;
 }
 
 export interface ClusterDeps {
@@ -115,7 +120,12 @@ export class Cluster implements RemoteCalls, Directory {
     this.bus = new Bus(this.link, this.nodeId, this.log, (rs) => this.home.ringFailed(rs));
     this.names = new Names(
       this.link,
-      { nodeId: this.nodeId, nameTtlMs: options.nameTtlMs, presence: options.presence },
+      {
+        nodeId: this.nodeId,
+        nameTtlMs: options.nameTtlMs,
+        presence: options.presence,
+        maxDevices: options.maxDevices,
+      },
       this.log,
     );
     this.deferral = new FrameDeferral(options.queueMax, this.log, stats);
@@ -171,6 +181,7 @@ export class Cluster implements RemoteCalls, Directory {
       shadows: this.shadows,
       graceMs: deps.resumer.graceMs,
       queueMax: options.queueMax,
+      deviceOf: (s) => this.names.deviceOf(s),
     });
     this.handoff = new Handoff({
       link: this.link,
@@ -258,17 +269,16 @@ export class Cluster implements RemoteCalls, Directory {
   /**
    * Login: claim the name across the cluster, then admit the session to the hub. With a
    * presence-capable dialect the first page of the online list comes in the same round trip.
+   * With accounts (`maxDevices` > 1) the session claims one of its account's devices instead,
+   * on whichever nodes the others are.
    */
-  /**
-   * A person is on one node of a cluster: a second device is refused (`name_taken`) whatever
-   * `maxDevices` says, until devices span nodes.
-   */
-  async admit(session: Session, _maxDevices: number): Promise<Admission> {
+  async admit(session: Session, maxDevices: number): Promise<Admission> {
     const { hub } = this.deps;
-    if (hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
+    const multi = maxDevices > 1 && this.names.multi;
+    if (!multi && hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
     if (!this.ready) return { ok: false, code: 'temporarily_unavailable' };
     const max = this.options.loginListMax;
-    let claimed: boolean;
+    let claimed: Awaited<ReturnType<Names['claim']>>;
     let page: Awaited<ReturnType<PresenceRelay['page']>> | undefined;
     try {
       [claimed, page] = await Promise.all([
@@ -281,13 +291,14 @@ export class Cluster implements RemoteCalls, Directory {
       this.log.debug({ err: (err as Error).message }, 'cluster: claim failed');
       return { ok: false, code: 'temporarily_unavailable' };
     }
-    if (!claimed) return { ok: false, code: 'name_taken' };
+    if (claimed !== 'held')
+      return { ok: false, code: claimed === 'full' ? 'too_many_devices' : 'name_taken' };
     // The client left while we claimed, or (only if Redis lost a claim of ours) the name was
     // taken on this node meanwhile: keep what was first, give the claim back.
     if (
       session.state !== 'anonymous' ||
       session.ws.readyState !== 1 ||
-      hub.get(session.key) !== undefined
+      (!multi && hub.get(session.key) !== undefined)
     ) {
       this.names.release(session);
       return { ok: false, code: 'name_taken' };
@@ -348,11 +359,17 @@ export class Cluster implements RemoteCalls, Directory {
     try {
       const parked = await resumeParked(deps, fresh, key, token);
       if (parked !== undefined || fresh.state !== 'anonymous') return parked;
-      // Not parked: maybe alive on another node, which hands it over if the token is right.
-      const { record } = await this.names.locate(key);
-      if (record === undefined || record.node === this.nodeId || record.node === PARKED)
-        return undefined;
-      if (!(await this.takeover.ask(record.node, key, token))) return undefined;
+      // Not parked: maybe alive on another node, which hands it over if the token is right
+      // (with accounts: whichever node has the device that holds this token).
+      const nodes = this.names.multi
+        ? [...new Set((await this.names.devices(key)).map((d) => d.node))]
+        : [(await this.names.locate(key)).record?.node];
+      const asked = await Promise.all(
+        nodes
+          .filter((n): n is string => n !== undefined && n !== this.nodeId && n !== PARKED)
+          .map((n) => this.takeover.ask(n, key, token)),
+      );
+      if (!asked.includes(true)) return undefined;
       return await resumeParked(deps, fresh, key, token);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'cluster: resume from another node failed');
@@ -405,6 +422,10 @@ export class Cluster implements RemoteCalls, Directory {
   }
 
   // ---- RemoteCalls (the engine's seam) -------------------------------------------------
+
+  get devicesAcrossNodes(): boolean {
+    return this.names.multi;
+  }
 
   invite(
     caller: Party,
@@ -497,8 +518,10 @@ export class Cluster implements RemoteCalls, Directory {
     }
     const { e } = msg;
     const { hub, engine } = this.deps;
+    // (With accounts the person may have several devices here: `dev` says which.)
+    const device = (s: Session) => msg.dev === undefined || s.device?.id === msg.dev;
     if (e.t === 'error') {
-      const to = hub.get(msg.to);
+      const to = hub.devices(msg.to).find(device);
       to?.send({ t: 'error', code: e.code, message: e.message, callId: msg.callId, ref: e.ref });
       return;
     }
@@ -506,9 +529,11 @@ export class Cluster implements RemoteCalls, Directory {
     if (call === undefined) return;
     // A home call routes to its party wherever that is; a shadow delivers to its local party.
     if (call.home === undefined) return this.home.event(msg, call);
-    const session = hub.get(msg.to);
-    if (session === undefined || call.home !== msg.from) return;
-    if (call.caller === session || call.callee === session) this.shadows.event(e, call, session);
+    if (call.home !== msg.from) return;
+    const session = hub
+      .devices(msg.to)
+      .find((s) => device(s) && (call.caller === s || call.callee === s || call.ringing.includes(s)));
+    if (session !== undefined) this.shadows.event(e, call, session, msg.dev !== undefined);
   }
 
   // ---- liveness ------------------------------------------------------------------------
@@ -545,7 +570,13 @@ export class Cluster implements RemoteCalls, Directory {
       await EXPIRE_PARKED.run(
         this.link.cmd,
         [K.parked, K.online, K.status],
-        [Date.now(), K.namePrefix, this.options.presence ? K.presence : ''],
+        [
+          Date.now(),
+          K.namePrefix,
+          this.options.presence ? K.presence : '',
+          K.devsPrefix,
+          K.pstatPrefix,
+        ],
       );
       const now = performance.now();
       if (now - this.lastNameRefreshMs < this.options.nameTtlMs / 3) return;
