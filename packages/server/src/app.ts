@@ -131,6 +131,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     peerjs,
   };
   hub.onDevices = (key, membership) => ctx.devices.changed(key, membership);
+  cluster?.attachDevices(ctx.devices);
   const gateway = new Gateway(ctx);
   const registry = createRegistry(stats, {
     online: () => hub.size,

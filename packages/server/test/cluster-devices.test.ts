@@ -8,7 +8,14 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST, NodeProcess, until } from './cluster-support.js';
 import { RedisServer } from './store-redis-server.js';
-import { SDP_ANSWER, TestClient, candidate, startServer, type Msg, type TestServer } from './support.js';
+import {
+  SDP_ANSWER,
+  TestClient,
+  candidate,
+  startServer,
+  type Msg,
+  type TestServer,
+} from './support.js';
 
 const SECRET = 'cluster-devices-secret-0123456789abcdef';
 const AUTH = ['--auth', 'jwt', '--jwt-secret', SECRET, '--max-devices', '3'];
@@ -182,49 +189,78 @@ describe('devices of one account on two nodes (in-process nodes)', () => {
     const callers = [(await device(a, 'lee', 'lee')).c, (await device(b, 'max', 'max')).c];
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 0, max: 1 }),
-        fc.boolean(),
-        async (callerAt, twoFirst) => {
-          runs++;
-          const caller = callers[callerAt]!;
-          caller.send({ type: 'call', to: 'kim' });
-          const { callId } = await caller.next('ringing');
-          await one.next('incoming');
-          await two.next('incoming');
-          const order = twoFirst ? [two, one] : [one, two];
-          for (const d of order) d.send({ type: 'accept', callId, ref: `r${runs}` });
-          await caller.next('accepted');
-          const outcome = async (d: TestClient) => {
-            const m = await d.next(
-              (x) =>
-                x.callId === callId &&
-                (x.type === 'accepted' || (x.type === 'leave' && x.reason === 'answered_elsewhere')),
-            );
-            return m.type;
-          };
-          const results = await Promise.all([outcome(one), outcome(two)]);
-          expect(results.filter((r) => r === 'accepted')).toHaveLength(1);
-          expect(results.filter((r) => r === 'leave')).toHaveLength(1);
-          const winner = results[0] === 'accepted' ? one : two;
-          caller.send({ type: 'hangup', callId });
-          await winner.next((m) => m.type === 'leave' && m.callId === callId);
-          await caller.next((m) => m.type === 'leave' && m.callId === callId);
-          for (const d of [one, two, caller]) {
-            await d.settle();
-            // Nothing else about this call: no second accept, and the loser's late accept
-            // is refused (not_in_call) or, if it came first, was the winning one.
-            const rest = d.pending().filter((m) => m.callId === callId);
-            expect(rest.filter((m) => !(m.type === 'error' && m.code === 'not_in_call'))).toEqual(
-              [],
-            );
-            d.received.splice(0, d.received.length);
-          }
-        },
-      ),
+      fc.asyncProperty(fc.integer({ min: 0, max: 1 }), fc.boolean(), async (callerAt, twoFirst) => {
+        runs++;
+        const caller = callers[callerAt]!;
+        caller.send({ type: 'call', to: 'kim' });
+        const { callId } = await caller.next('ringing');
+        await one.next('incoming');
+        await two.next('incoming');
+        const order = twoFirst ? [two, one] : [one, two];
+        for (const d of order) d.send({ type: 'accept', callId, ref: `r${runs}` });
+        await caller.next('accepted');
+        const outcome = async (d: TestClient) => {
+          const m = await d.next(
+            (x) =>
+              x.callId === callId &&
+              (x.type === 'accepted' || (x.type === 'leave' && x.reason === 'answered_elsewhere')),
+          );
+          return m.type;
+        };
+        const results = await Promise.all([outcome(one), outcome(two)]);
+        expect(results.filter((r) => r === 'accepted')).toHaveLength(1);
+        expect(results.filter((r) => r === 'leave')).toHaveLength(1);
+        const winner = results[0] === 'accepted' ? one : two;
+        caller.send({ type: 'hangup', callId });
+        await winner.next((m) => m.type === 'leave' && m.callId === callId);
+        await caller.next((m) => m.type === 'leave' && m.callId === callId);
+        for (const d of [one, two, caller]) {
+          await d.settle();
+          // Nothing else about this call: no second accept, and the loser's late accept
+          // is refused (not_in_call) or, if it came first, was the winning one.
+          const rest = d.pending().filter((m) => m.callId === callId);
+          expect(rest.filter((m) => !(m.type === 'error' && m.code === 'not_in_call'))).toEqual([]);
+          d.received.splice(0, d.received.length);
+        }
+      }),
       { numRuns: 150 },
     );
   }, 60_000);
+
+  it('lists, renames and signs out devices on the other node (/api/devices, devices pushes)', async () => {
+    const laptop = await device(a, 'pia', 'laptop');
+    const phone = (await device(b, 'pia', 'phone')).c;
+    type Entry = { id: string; label: string; current: boolean };
+    const ids = (m: Msg) => (m.devices as Entry[]).map((d) => d.label).sort();
+    // The laptop hears of the phone signed in on the other node.
+    await laptop.c.next((m) => m.type === 'devices' && ids(m).join() === 'laptop,phone');
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${a.port}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${laptop.reply.sessionToken as string}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Msg) };
+    };
+    const listed = await api('GET', '/api/devices');
+    expect(listed.status).toBe(200);
+    expect((listed.body!.devices as Entry[]).map((d) => [d.label, d.current]).sort()).toEqual([
+      ['laptop', true],
+      ['phone', false],
+    ]);
+    const renamed = await api('PATCH', '/api/devices/phone-device-0001', { label: 'Pocket' });
+    expect(renamed.status).toBe(200);
+    expect(ids(renamed.body!)).toEqual(['Pocket', 'laptop']);
+    await phone.next((m) => m.type === 'devices' && ids(m).join() === 'Pocket,laptop');
+    expect((await api('DELETE', '/api/devices/phone-device-0001')).status).toBe(204);
+    expect(await phone.closed).toBe(4002);
+    await laptop.c.next((m) => m.type === 'devices' && ids(m).join() === 'laptop');
+    expect((await api('DELETE', '/api/devices/phone-device-0001')).status).toBe(404);
+  });
 
   it('resumes a device on the other node (its node alive) and its call goes on', async () => {
     const nora = await device(a, 'nora', 'laptop', true);

@@ -42,6 +42,8 @@ import { EXPIRE_PARKED } from './scripts.js';
 import { Rooms } from './rooms.js';
 import { Takeover } from './takeover.js';
 import { PeerjsIds } from './peerjs-ids.js';
+import { DeviceSync } from './device-sync.js';
+import type { Devices } from '../devices.js';
 import type { PeerjsRelay } from '../dialects/peerjs-relay.js';
 
 export interface ClusterOptions {
@@ -88,6 +90,7 @@ export class Cluster implements RemoteCalls, Directory {
   private readonly rooms: Rooms;
   private readonly takeover: Takeover;
   private peerjs: PeerjsIds | undefined;
+  private readonly deviceSync: DeviceSync;
   /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
   private suspect = false;
   private timer: NodeJS.Timeout | undefined;
@@ -210,8 +213,19 @@ export class Cluster implements RemoteCalls, Directory {
       nameTtlMs: options.nameTtlMs,
       reachable: () => this.ready,
     });
+    this.deviceSync = new DeviceSync({
+      link: this.link,
+      bus: this.bus,
+      nameTtlMs: options.nameTtlMs,
+      log: this.log,
+    });
     engine.attachRemote(this);
     hub.attachCluster(this.presence);
+  }
+
+  /** With accounts, a person's devices on other nodes are listed and managed too. */
+  attachDevices(devices: Devices): void {
+    if (this.names.multi) this.deviceSync.attach(devices);
   }
 
   /** The PeerJS dialect is on: its ids are claimed cluster-wide and its frames cross nodes. */
@@ -450,7 +464,12 @@ export class Cluster implements RemoteCalls, Directory {
     this.home.callEnded(call, wasConnected);
   }
 
-  join(party: Party, room: string, media: MediaValue | undefined, ref: string | undefined): boolean {
+  join(
+    party: Party,
+    room: string,
+    media: MediaValue | undefined,
+    ref: string | undefined,
+  ): boolean {
     this.rooms.join(party, room, media, ref);
     return true;
   }
@@ -511,6 +530,10 @@ export class Cluster implements RemoteCalls, Directory {
         return this.peerjs?.arrived(msg);
       case 'peerjs-taken':
         return this.peerjs?.taken(msg);
+      case 'devices':
+        return this.deviceSync.changed(msg);
+      case 'device':
+        return this.deviceSync.apply(msg);
       case 'event':
         break;
       default:
@@ -532,7 +555,9 @@ export class Cluster implements RemoteCalls, Directory {
     if (call.home !== msg.from) return;
     const session = hub
       .devices(msg.to)
-      .find((s) => device(s) && (call.caller === s || call.callee === s || call.ringing.includes(s)));
+      .find(
+        (s) => device(s) && (call.caller === s || call.callee === s || call.ringing.includes(s)),
+      );
     if (session !== undefined) this.shadows.event(e, call, session, msg.dev !== undefined);
   }
 

@@ -334,9 +334,7 @@ export class Handoff {
         graceMs,
         Date.now() + graceMs,
         s.key,
-        dev === undefined
-          ? onlineMember(s.key, s.name)
-          : parkedDeviceMember(s.key, s.name, dev),
+        dev === undefined ? onlineMember(s.key, s.name) : parkedDeviceMember(s.key, s.name, dev),
         JSON.stringify(state),
         dev ?? '',
       ],

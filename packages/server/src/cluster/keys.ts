@@ -9,6 +9,8 @@
  *   devs:<key>      HASH device id -> `<nodeId>|<dialect>|<display>` (or `parked|...`): the
  *                   devices an account is signed in on (password and jwt modes), on any node;
  *                   the whole hash PX nameTtlMs, refreshed by every node that holds one
+ *   devinfo:<key>   HASH device id -> JSON: how each device of the account looks in the
+ *                   devices list (label, sign-in time, its call), as its node last recorded
  *   pstat:<key>     HASH node id -> online | busy: the person's status as each node that holds
  *                   one of their devices sees it (busy anywhere is busy)
  *   names:<nodeId>  HASH name key -> display: what a node holds (for the cleanup after it dies)
@@ -35,6 +37,7 @@ export const K = {
   devs: (key: string) => `${P}devs:${key}`,
   devsPrefix: `${P}devs:`,
   pstat: (key: string) => `${P}pstat:${key}`,
+  devinfo: (key: string) => `${P}devinfo:${key}`,
   pstatPrefix: `${P}pstat:`,
   namePrefix: `${P}name:`,
   names: (id: string) => `${P}names:${id}`,

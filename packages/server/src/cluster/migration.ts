@@ -61,9 +61,7 @@ export class Migration {
       // Our own user, in a shadow of this very call homed on the node that hands it over
       // (with accounts, the one of their devices here that is in it).
       if (shadow === undefined || shadow.home !== msg.from) return undefined;
-      return hub
-        .devices(dto.key)
-        .find((s) => shadow.caller === s || shadow.callee === s);
+      return hub.devices(dto.key).find((s) => shadow.caller === s || shadow.callee === s);
     };
     const caller = party(msg.caller);
     const callee = party(msg.callee);

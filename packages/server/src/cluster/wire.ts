@@ -92,7 +92,9 @@ export const NodeMessages = {
     callId: CallId,
     result: RingResultSchema,
     /** The devices of the callee that ring (accounts): one party each at the call's home. */
-    devs: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
+    devs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }),
+    ),
   }),
   /** Drain: be this connected call's home from now on (its parties on my node are parked). */
   adopt: Type.Object({
@@ -179,6 +181,17 @@ export const NodeMessages = {
     from: NodeId,
     id: Type.String({ minLength: 1, maxLength: 256 }),
     digest: Type.String({ maxLength: 64 }),
+  }),
+  /** The devices of account `key` on my node changed (their list is in devinfo:<key>). */
+  devices: Type.Object({ op: Type.Literal('devices'), from: NodeId, key: Key }),
+  /** Rename or sign out your device `dev` of account `key` (asked by another of its devices). */
+  device: Type.Object({
+    op: Type.Literal('device'),
+    from: NodeId,
+    key: Key,
+    dev: Type.String({ minLength: 1, maxLength: 64 }),
+    action: Type.Union([Type.Literal('rename'), Type.Literal('signout')]),
+    label: Type.Optional(Type.String({ maxLength: 256 })),
   }),
   event: Type.Object({
     op: Type.Literal('event'),
