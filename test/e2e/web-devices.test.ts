@@ -273,7 +273,10 @@ describe('web app: one person on devices on two cluster nodes', () => {
     people = [alice1, alice2, caller];
     await onlineEntry(caller.page, 'alice').waitFor();
     await callFromList(caller, 'alice', true);
-    await Promise.all([incomingDialog(alice1.page).waitFor(), incomingDialog(alice2.page).waitFor()]);
+    await Promise.all([
+      incomingDialog(alice1.page).waitFor(),
+      incomingDialog(alice2.page).waitFor(),
+    ]);
     await alice2.page.getByRole('button', { name: 'Accept with video' }).click();
     await incomingDialog(alice1.page).waitFor({ state: 'detached', timeout: 10_000 });
     await expectNotice(alice1.page, 'Answered on another device: the call from bob.');
