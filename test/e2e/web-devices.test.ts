@@ -10,6 +10,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../../packages/server/test/store-redis-server.js';
 import {
   assertClean,
   callFromList,
@@ -237,5 +238,51 @@ describe('web app: one person on several devices', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assertClean(laptop, phone, bob);
+  });
+});
+
+/**
+ * The same with alice's devices on two nodes of a cluster (one Redis, the accounts in it): her
+ * laptop signed in on one node, her phone on the other, bob on the first. Both ring; the phone
+ * answers; the laptop says where the call went; media flows between bob and the phone.
+ */
+describe('web app: one person on devices on two cluster nodes', () => {
+  let redis: RedisServer;
+  let nodes: Server[] = [];
+  let people: Person[] = [];
+
+  beforeAll(async () => {
+    redis = new RedisServer();
+    await redis.start();
+    const store = ['--store', 'redis', '--redis', redis.url];
+    const first = await startServer(['--auth', 'password', ...store], { ...PASSWORDS }, store);
+    nodes = [first, await startServer(['--auth', 'password', ...store])];
+  }, 60_000);
+
+  afterAll(async () => {
+    await closeAll(...people);
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  });
+
+  it('rings both devices; the one on the other node answers, the first says so, media flows', async () => {
+    const [a, b] = nodes as [Server, Server];
+    const alice1 = await signInWithPassword(browser, a, 'alice', PASSWORDS.alice);
+    const alice2 = await signInWithPassword(browser, b, 'alice', PASSWORDS.alice, PHONE);
+    const caller = await signInWithPassword(browser, a, 'bob', PASSWORDS.bob);
+    people = [alice1, alice2, caller];
+    await onlineEntry(caller.page, 'alice').waitFor();
+    await callFromList(caller, 'alice', true);
+    await Promise.all([
+      incomingDialog(alice1.page).waitFor(),
+      incomingDialog(alice2.page).waitFor(),
+    ]);
+    await alice2.page.getByRole('button', { name: 'Accept with video' }).click();
+    await incomingDialog(alice1.page).waitFor({ state: 'detached', timeout: 10_000 });
+    await expectNotice(alice1.page, 'Answered on another device: the call from bob.');
+    await Promise.all([waitConnected(caller.page), waitConnected(alice2.page)]);
+    await Promise.all([expectFlowing(alice2.page, 'video'), expectFlowing(caller.page, 'video')]);
+    await hangUp(caller, alice2);
+    assertClean(alice1, alice2, caller);
   });
 });

@@ -84,8 +84,8 @@ export type Server = {
 };
 
 /** `callwire users add NAME`, password on stdin, in the data directory the server will use. */
-async function addUser(dataDir: string, name: string, password: string): Promise<void> {
-  const child = spawn(process.execPath, [join(REPO, 'packages/server/bin/callwire.js'), 'users', 'add', name, '--data-dir', dataDir], {
+async function addUser(dataDir: string, name: string, password: string, storeArgs: string[] = []): Promise<void> {
+  const child = spawn(process.execPath, [join(REPO, 'packages/server/bin/callwire.js'), 'users', 'add', name, '--data-dir', dataDir, ...storeArgs], {
     cwd: REPO,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -157,11 +157,18 @@ async function stopChild(child: ChildProcessWithoutNullStreams, signal: NodeJS.S
   clearTimeout(timer);
 }
 
-/** The real server on a free port (`--port 0`), with its own data directory. */
-export async function startServer(extraArgs: string[] = [], users: Record<string, string> = {}): Promise<Server> {
+/**
+ * The real server on a free port (`--port 0`), with its own data directory. `users` are added
+ * to its store (`storeArgs`: `--store redis --redis URL` for a store the nodes of a cluster share).
+ */
+export async function startServer(
+  extraArgs: string[] = [],
+  users: Record<string, string> = {},
+  storeArgs: string[] = [],
+): Promise<Server> {
   await ensureWebBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'callwire-web-'));
-  for (const [name, password] of Object.entries(users)) await addUser(dataDir, name, password);
+  for (const [name, password] of Object.entries(users)) await addUser(dataDir, name, password, storeArgs);
   const logs: string[] = [];
   let running = await spawnServer(dataDir, 0, extraArgs, logs);
   const port = running.port;

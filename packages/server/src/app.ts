@@ -85,6 +85,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
             presence: config.presence,
             queueMax: config.queueMax,
             loginListMax: 100,
+            maxDevices: config.auth === 'open' ? 1 : config.maxDevices,
           },
           { hub, engine, stats, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
         );
@@ -131,6 +132,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     peerjs,
   };
   hub.onDevices = (key, membership) => ctx.devices.changed(key, membership);
+  cluster?.attachDevices(ctx.devices);
   const gateway = new Gateway(ctx);
   const registry = createRegistry(stats, {
     online: () => hub.size,

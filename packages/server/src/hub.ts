@@ -28,6 +28,8 @@ export type { PresenceStatus } from './presence-fanout.js';
  */
 export interface PresenceSink {
   changed(session: Session, status: PresenceStatus): void;
+  /** One of a person's devices here signed out while others remain (they stay online). */
+  left(session: Session): void;
   onlineTotal(): number;
 }
 
@@ -119,6 +121,7 @@ export class Hub {
     devices!.splice(at, 1);
     this.unwatchAll(session);
     if (devices!.length > 0) {
+      this.sink?.left(session);
       this.publish(devices![0]!, this.statusOf(devices![0]!));
       this.onDevices?.(session.key, true);
       return;

@@ -104,6 +104,7 @@ describe('the engine with plain parties', () => {
     const { e } = engine([here]);
     const forwarded: CallCommand[] = [];
     const seam: RemoteCalls = {
+      devicesAcrossNodes: false,
       invite: () => false,
       forward: (_call, party, command) => {
         expect(party).toBe(here);

@@ -112,33 +112,55 @@ export class Engine {
     }
     if (!target.ok) return this.refuse(caller, toRaw, 'unavailable', ref, undefined, media);
     const devices = this.lookup(target.key);
-    if (devices.length === 0 && this.remote.invite(caller, target, media, offer, ref)) return;
-    const reachable = devices.filter((d) => d.state === 'active');
-    if (reachable.length === 0) {
-      // Offline and unknown names get the same answer, so accounts cannot be probed.
-      return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
-    }
-    // Every device that can take the call rings: a free one as usual, one in a call that takes
-    // call waiting as a waiting call. `busy` only when none can.
+    // A person's devices may also be on other nodes (accounts in a cluster): those ring too.
+    if (
+      (devices.length === 0 || this.remote.devicesAcrossNodes) &&
+      this.remote.invite(caller, target, media, offer, ref)
+    )
+      return;
+    this.placeWith(caller, target, [], false, media, offer, ref, randomUUID());
+  }
+
+  /**
+   * Ring every device of the person that can take the call: this node's (a free one as usual,
+   * one in a call that takes call waiting as a waiting call) and `remote`, those found free on
+   * other nodes. `busy` only when none can (`remoteBusy`: a node found its devices busy).
+   */
+  private placeWith(
+    caller: Party,
+    target: InviteTarget,
+    remote: readonly Party[],
+    remoteBusy: boolean,
+    media: MediaValue | undefined,
+    offer: unknown,
+    ref: string | undefined,
+    callId: string,
+  ): void {
+    const reachable = this.lookup(target.key).filter((d) => d.state === 'active');
     const free = reachable.filter(
       (d) => d.call === null && d.room === null && !this.remote.isPlacing(d),
     );
     const waiting = reachable.filter((d) => canWait(d) && !this.remote.isPlacing(d));
-    if (free.length === 0 && waiting.length === 0) {
-      return this.refuse(caller, reachable[0]!.name, 'busy', ref, target.key, media);
+    const ringing = [...free, ...waiting, ...remote];
+    if (ringing.length > 0) return this.place(caller, ringing, media, offer, ref, callId);
+    if (reachable.length > 0 || remoteBusy) {
+      const name = reachable[0]?.name ?? target.display;
+      return this.refuse(caller, name, 'busy', ref, target.key, media);
     }
-    this.place(caller, [...free, ...waiting], media, offer, ref, randomUUID());
+    // Offline and unknown names get the same answer, so accounts cannot be probed.
+    return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
   }
 
   /**
    * The end of an invite whose callee was looked for elsewhere (`RemoteCalls.invite`):
-   * `callee` stands for them, or is undefined when nobody has that name; `busy` when they are
-   * in a call. `callId` is the id their node reserved the callee for.
+   * `callees` stand for their devices there that ring (none: nobody by that name elsewhere, or
+   * all busy: `busy`); their devices on this node ring with them. `callId` is the id their
+   * nodes reserved the callees for.
    */
   placeFound(
     caller: Party,
     target: InviteTarget,
-    callee: Party | undefined,
+    callees: readonly Party[],
     busy: boolean,
     media: MediaValue | undefined,
     offer: unknown,
@@ -148,11 +170,7 @@ export class Engine {
     // The caller left while we looked: nobody to ring for.
     if (caller.state !== 'active' && caller.state !== 'away') return;
     if (!this.mayPlace(caller, target.key, ref)) return;
-    if (callee === undefined) {
-      return this.refuse(caller, target.display, 'unavailable', ref, target.key, media);
-    }
-    if (busy) return this.refuse(caller, callee.name, 'busy', ref, callee.key, media);
-    this.place(caller, [callee], media, offer, ref, callId);
+    this.placeWith(caller, target, callees, busy, media, offer, ref, callId);
   }
 
   /**

@@ -17,6 +17,11 @@ export interface InviteTarget {
 
 export interface RemoteCalls {
   /**
+   * A person's devices may be on several nodes (accounts in a cluster): an invite looks
+   * elsewhere even when some of their devices are here, and all of them ring.
+   */
+  readonly devicesAcrossNodes: boolean;
+  /**
    * Nobody by that name is on this node: look for them elsewhere and, when the search is over,
    * come back through `Engine.placeFound`. False when there is nowhere else to look.
    */
@@ -44,6 +49,7 @@ export interface RemoteCalls {
 
 /** One node, nobody elsewhere: every call is driven here. */
 export const SINGLE_NODE: RemoteCalls = {
+  devicesAcrossNodes: false,
   invite: () => false,
   forward: (call) => {
     throw new Error(`call ${call.id} names a home on a single node`);

@@ -77,6 +77,7 @@ export class Bus {
       op: 'event',
       from: this.nodeId,
       to: to.key,
+      ...(to.dev === undefined ? {} : { dev: to.dev }),
       callId: dto.callId,
       e: dto.e,
     };
@@ -91,7 +92,8 @@ export class Bus {
     if ('from' in event) {
       // The sender learns its message did not get through (it may retry, or hang up).
       const callId = 'call' in event ? event.call.id : undefined;
-      const unreachable = () => event.from.send({ t: 'error', code: 'temporarily_unavailable', callId });
+      const unreachable = () =>
+        event.from.send({ t: 'error', code: 'temporarily_unavailable', callId });
       if (!this.send(to.node, msg, unreachable)) unreachable();
       return;
     }

@@ -42,6 +42,8 @@ import { EXPIRE_PARKED } from './scripts.js';
 import { Rooms } from './rooms.js';
 import { Takeover } from './takeover.js';
 import { PeerjsIds } from './peerjs-ids.js';
+import { DeviceSync } from './device-sync.js';
+import type { Devices } from '../devices.js';
 import type { PeerjsRelay } from '../dialects/peerjs-relay.js';
 
 export interface ClusterOptions {
@@ -54,6 +56,11 @@ export interface ClusterOptions {
   readonly queueMax: number;
   /** How many users a login reply lists. */
   readonly loginListMax: number;
+  /**
+   * Devices per account across the cluster (password and jwt modes); 1: a name is one session
+   * (open mode, or one device per account).
+   */
+  readonly maxDevices: number;
 }
 
 export interface ClusterDeps {
@@ -83,6 +90,7 @@ export class Cluster implements RemoteCalls, Directory {
   private readonly rooms: Rooms;
   private readonly takeover: Takeover;
   private peerjs: PeerjsIds | undefined;
+  private readonly deviceSync: DeviceSync;
   /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
   private suspect = false;
   private timer: NodeJS.Timeout | undefined;
@@ -115,7 +123,12 @@ export class Cluster implements RemoteCalls, Directory {
     this.bus = new Bus(this.link, this.nodeId, this.log, (rs) => this.home.ringFailed(rs));
     this.names = new Names(
       this.link,
-      { nodeId: this.nodeId, nameTtlMs: options.nameTtlMs, presence: options.presence },
+      {
+        nodeId: this.nodeId,
+        nameTtlMs: options.nameTtlMs,
+        presence: options.presence,
+        maxDevices: options.maxDevices,
+      },
       this.log,
     );
     this.deferral = new FrameDeferral(options.queueMax, this.log, stats);
@@ -171,6 +184,7 @@ export class Cluster implements RemoteCalls, Directory {
       shadows: this.shadows,
       graceMs: deps.resumer.graceMs,
       queueMax: options.queueMax,
+      deviceOf: (s) => this.names.deviceOf(s),
     });
     this.handoff = new Handoff({
       link: this.link,
@@ -199,8 +213,19 @@ export class Cluster implements RemoteCalls, Directory {
       nameTtlMs: options.nameTtlMs,
       reachable: () => this.ready,
     });
+    this.deviceSync = new DeviceSync({
+      link: this.link,
+      bus: this.bus,
+      nameTtlMs: options.nameTtlMs,
+      log: this.log,
+    });
     engine.attachRemote(this);
     hub.attachCluster(this.presence);
+  }
+
+  /** With accounts, a person's devices on other nodes are listed and managed too. */
+  attachDevices(devices: Devices): void {
+    if (this.names.multi) this.deviceSync.attach(devices);
   }
 
   /** The PeerJS dialect is on: its ids are claimed cluster-wide and its frames cross nodes. */
@@ -258,17 +283,16 @@ export class Cluster implements RemoteCalls, Directory {
   /**
    * Login: claim the name across the cluster, then admit the session to the hub. With a
    * presence-capable dialect the first page of the online list comes in the same round trip.
+   * With accounts (`maxDevices` > 1) the session claims one of its account's devices instead,
+   * on whichever nodes the others are.
    */
-  /**
-   * A person is on one node of a cluster: a second device is refused (`name_taken`) whatever
-   * `maxDevices` says, until devices span nodes.
-   */
-  async admit(session: Session, _maxDevices: number): Promise<Admission> {
+  async admit(session: Session, maxDevices: number): Promise<Admission> {
     const { hub } = this.deps;
-    if (hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
+    const multi = maxDevices > 1 && this.names.multi;
+    if (!multi && hub.get(session.key) !== undefined) return { ok: false, code: 'name_taken' };
     if (!this.ready) return { ok: false, code: 'temporarily_unavailable' };
     const max = this.options.loginListMax;
-    let claimed: boolean;
+    let claimed: Awaited<ReturnType<Names['claim']>>;
     let page: Awaited<ReturnType<PresenceRelay['page']>> | undefined;
     try {
       [claimed, page] = await Promise.all([
@@ -281,13 +305,14 @@ export class Cluster implements RemoteCalls, Directory {
       this.log.debug({ err: (err as Error).message }, 'cluster: claim failed');
       return { ok: false, code: 'temporarily_unavailable' };
     }
-    if (!claimed) return { ok: false, code: 'name_taken' };
+    if (claimed !== 'held')
+      return { ok: false, code: claimed === 'full' ? 'too_many_devices' : 'name_taken' };
     // The client left while we claimed, or (only if Redis lost a claim of ours) the name was
     // taken on this node meanwhile: keep what was first, give the claim back.
     if (
       session.state !== 'anonymous' ||
       session.ws.readyState !== 1 ||
-      hub.get(session.key) !== undefined
+      (!multi && hub.get(session.key) !== undefined)
     ) {
       this.names.release(session);
       return { ok: false, code: 'name_taken' };
@@ -348,11 +373,17 @@ export class Cluster implements RemoteCalls, Directory {
     try {
       const parked = await resumeParked(deps, fresh, key, token);
       if (parked !== undefined || fresh.state !== 'anonymous') return parked;
-      // Not parked: maybe alive on another node, which hands it over if the token is right.
-      const { record } = await this.names.locate(key);
-      if (record === undefined || record.node === this.nodeId || record.node === PARKED)
-        return undefined;
-      if (!(await this.takeover.ask(record.node, key, token))) return undefined;
+      // Not parked: maybe alive on another node, which hands it over if the token is right
+      // (with accounts: whichever node has the device that holds this token).
+      const nodes = this.names.multi
+        ? [...new Set((await this.names.devices(key)).map((d) => d.node))]
+        : [(await this.names.locate(key)).record?.node];
+      const asked = await Promise.all(
+        nodes
+          .filter((n): n is string => n !== undefined && n !== this.nodeId && n !== PARKED)
+          .map((n) => this.takeover.ask(n, key, token)),
+      );
+      if (!asked.includes(true)) return undefined;
       return await resumeParked(deps, fresh, key, token);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'cluster: resume from another node failed');
@@ -406,6 +437,10 @@ export class Cluster implements RemoteCalls, Directory {
 
   // ---- RemoteCalls (the engine's seam) -------------------------------------------------
 
+  get devicesAcrossNodes(): boolean {
+    return this.names.multi;
+  }
+
   invite(
     caller: Party,
     target: InviteTarget,
@@ -429,7 +464,12 @@ export class Cluster implements RemoteCalls, Directory {
     this.home.callEnded(call, wasConnected);
   }
 
-  join(party: Party, room: string, media: MediaValue | undefined, ref: string | undefined): boolean {
+  join(
+    party: Party,
+    room: string,
+    media: MediaValue | undefined,
+    ref: string | undefined,
+  ): boolean {
     this.rooms.join(party, room, media, ref);
     return true;
   }
@@ -490,6 +530,10 @@ export class Cluster implements RemoteCalls, Directory {
         return this.peerjs?.arrived(msg);
       case 'peerjs-taken':
         return this.peerjs?.taken(msg);
+      case 'devices':
+        return this.deviceSync.changed(msg);
+      case 'device':
+        return this.deviceSync.apply(msg);
       case 'event':
         break;
       default:
@@ -497,8 +541,10 @@ export class Cluster implements RemoteCalls, Directory {
     }
     const { e } = msg;
     const { hub, engine } = this.deps;
+    // (With accounts the person may have several devices here: `dev` says which.)
+    const device = (s: Session) => msg.dev === undefined || s.device?.id === msg.dev;
     if (e.t === 'error') {
-      const to = hub.get(msg.to);
+      const to = hub.devices(msg.to).find(device);
       to?.send({ t: 'error', code: e.code, message: e.message, callId: msg.callId, ref: e.ref });
       return;
     }
@@ -506,9 +552,13 @@ export class Cluster implements RemoteCalls, Directory {
     if (call === undefined) return;
     // A home call routes to its party wherever that is; a shadow delivers to its local party.
     if (call.home === undefined) return this.home.event(msg, call);
-    const session = hub.get(msg.to);
-    if (session === undefined || call.home !== msg.from) return;
-    if (call.caller === session || call.callee === session) this.shadows.event(e, call, session);
+    if (call.home !== msg.from) return;
+    const session = hub
+      .devices(msg.to)
+      .find(
+        (s) => device(s) && (call.caller === s || call.callee === s || call.ringing.includes(s)),
+      );
+    if (session !== undefined) this.shadows.event(e, call, session, msg.dev !== undefined);
   }
 
   // ---- liveness ------------------------------------------------------------------------
@@ -545,7 +595,13 @@ export class Cluster implements RemoteCalls, Directory {
       await EXPIRE_PARKED.run(
         this.link.cmd,
         [K.parked, K.online, K.status],
-        [Date.now(), K.namePrefix, this.options.presence ? K.presence : ''],
+        [
+          Date.now(),
+          K.namePrefix,
+          this.options.presence ? K.presence : '',
+          K.devsPrefix,
+          K.pstatPrefix,
+        ],
       );
       const now = performance.now();
       if (now - this.lastNameRefreshMs < this.options.nameTtlMs / 3) return;

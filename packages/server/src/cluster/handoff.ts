@@ -19,12 +19,12 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../auth/authenticator.js';
 import type { Call } from '../calls/call.js';
 import type { Engine } from '../calls/engine.js';
-import type { Party } from '../calls/model.js';
+import type { Device, Party } from '../calls/model.js';
 import type { Hub } from '../hub.js';
 import type { Resumer } from '../resume.js';
 import { Session } from '../ws/session.js';
 import type { Bus } from './bus.js';
-import { K, PARKED, nameValue, onlineMember } from './keys.js';
+import { K, PARKED, nameValue, onlineMember, parkedDeviceMember } from './keys.js';
 import type { Names } from './names.js';
 import type { RedisLink } from './redis-link.js';
 import { RemoteParty } from './remote-party.js';
@@ -41,6 +41,9 @@ export interface ParkedSession {
   readonly key: string;
   readonly name: string;
   readonly identity?: Pick<Identity, 'mode' | 'epoch' | 'expiresAtMs'>;
+  /** The device of an account it was (password and jwt modes): its entry in devs:<key>. */
+  readonly dev?: string;
+  readonly device?: Omit<Device, 'id'>;
   /** What was kept for it while it was away on the drained node (encoded, in order). */
   readonly backlog?: string[];
   readonly call?: {
@@ -210,15 +213,18 @@ export class Handoff {
           key: p.key,
           name: p.name,
           dialect: p.dialect.name,
+          ...(p.dev === undefined ? {} : { dev: p.dev }),
           node: p.parked ? null : p.node,
           away: p.parked,
         };
       }
+      const dev = p instanceof Session ? this.deps.names.deviceOf(p) : undefined;
       return p instanceof Session && candidates.has(p)
         ? {
             key: p.key,
             name: p.name,
             dialect: p.dialect.name,
+            ...(dev === undefined ? {} : { dev }),
             node: null,
             away: p.state === 'away',
           }
@@ -272,9 +278,21 @@ export class Handoff {
     );
     const identity = this.deps.identityOf(s);
     const peer = at?.peer;
+    const dev = this.deps.names.deviceOf(s);
     const state: ParkedSession = {
       key: s.key,
       name: s.name,
+      ...(dev !== undefined && s.device !== undefined
+        ? {
+            dev,
+            device: {
+              label: s.device.label,
+              aware: s.device.aware,
+              callWaiting: s.device.callWaiting,
+              signedInAtMs: s.device.signedInAtMs,
+            },
+          }
+        : {}),
       ...(identity !== undefined
         ? {
             identity: {
@@ -303,15 +321,22 @@ export class Handoff {
     const parkedValue = nameValue({ node: PARKED, dialect: s.dialect.name, display: s.name });
     const r = await PARK.run(
       link.cmd,
-      [K.name(s.key), K.names(bus.nodeId), K.parked, K.resume(tokenHash(s.resumeToken!))],
+      [
+        K.name(s.key),
+        K.names(bus.nodeId),
+        K.parked,
+        K.resume(tokenHash(s.resumeToken!)),
+        K.devs(s.key),
+      ],
       [
         ours,
         parkedValue,
         graceMs,
         Date.now() + graceMs,
         s.key,
-        onlineMember(s.key, s.name),
+        dev === undefined ? onlineMember(s.key, s.name) : parkedDeviceMember(s.key, s.name, dev),
         JSON.stringify(state),
+        dev ?? '',
       ],
     );
     return r === 1;

@@ -22,7 +22,7 @@ import type { InviteTarget } from '../calls/remote.js';
 import type { Stats } from '../metrics.js';
 import type { Bus } from './bus.js';
 import type { FrameDeferral } from './frame-deferral.js';
-import { PARKED } from './keys.js';
+import { PARKED, type NameRecord } from './keys.js';
 import type { Names } from './names.js';
 import { RemoteParty } from './remote-party.js';
 import type { NodeMessageOf, RingResult } from './wire.js';
@@ -34,9 +34,17 @@ type RangMessage = NodeMessageOf<'rang'>;
 /** How long the callee's node may take to answer `ring` before the invite fails. */
 const RING_REPLY_MS = 3000;
 
+/** A callee's node's answer to `ring`: and with accounts, which of its devices ring. */
+interface RingAnswer {
+  readonly result: RingResult;
+  readonly devs?: readonly string[] | undefined;
+}
+
+/** Where a person is: a node, and the device there (accounts). */
+type Located = NameRecord & { readonly dev: string | undefined };
+
 interface PendingRing {
-  readonly node: string;
-  readonly resolve: (result: RingResult) => void;
+  readonly resolve: (result: RingAnswer) => void;
   readonly reject: (err: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -68,7 +76,11 @@ export class HomeCalls {
     return this.locating.get(party);
   }
 
-  /** Find the callee's node, have it ring, then place the call (or refuse it) in the engine. */
+  /**
+   * Find the callee's node (with accounts: every node with one of their devices), have each
+   * ring, then place the call (or refuse it) in the engine, which rings the devices found
+   * elsewhere together with those here.
+   */
   invite(
     caller: Party,
     target: InviteTarget,
@@ -76,33 +88,52 @@ export class HomeCalls {
     offer: unknown,
     ref: string | undefined,
   ): void {
-    const { engine, names, deferral, bus, log } = this.deps;
+    const { engine, deferral, bus, log } = this.deps;
     const { key } = target;
     if (!this.deps.reachable()) return this.unreachable(caller, ref);
     deferral.defer(caller);
     this.locating.set(caller, key);
     const callId = randomUUID();
-    // Where a ring went that may have reserved the callee (until the call is placed here).
-    let reservedOn: string | undefined;
+    // Nodes where a ring may have reserved the callee (until the call is placed here).
+    const reserved = new Set<string>();
     const place = async (): Promise<void> => {
-      const { record } = await names.locate(key);
-      // A record naming this node is a login still in progress here: not callable yet.
-      // A parked name belongs to a session between nodes (drained, not yet resumed): away.
-      if (record === undefined || record.node === bus.nodeId || record.node === PARKED) {
-        return engine.placeFound(caller, target, undefined, false, media, offer, ref, callId);
+      const found = await this.find(key);
+      // A record naming this node is a login still in progress here (its devices here are
+      // the engine's to find). A parked one belongs to a session between nodes: away.
+      const byNode = new Map<string, Located[]>();
+      for (const r of found) {
+        if (r.node === bus.nodeId || r.node === PARKED) continue;
+        byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
       }
-      reservedOn = record.node;
-      const result = await this.ring(record.node, key, callId, caller, media);
-      if (result !== 'ok') reservedOn = undefined;
-      const callee =
-        result === 'gone'
-          ? undefined
-          : new RemoteParty(record.node, key, record.display, record.dialect, bus.toRemote);
+      for (const node of byNode.keys()) reserved.add(node);
+      const answers = await Promise.allSettled(
+        [...byNode.keys()].map((node) => this.ring(node, key, callId, caller, media)),
+      );
+      const failed = answers.filter((a) => a.status === 'rejected');
+      if (failed.length > 0 && failed.length === answers.length) throw failed[0]!.reason;
+      const callees: RemoteParty[] = [];
+      let busy = false;
+      [...byNode].forEach(([node, records], i) => {
+        const a = answers[i]!;
+        if (a.status === 'rejected' || a.value.result !== 'ok') {
+          reserved.delete(node);
+          busy ||= a.status === 'fulfilled' && a.value.result === 'busy';
+          return;
+        }
+        const first = records[0]!;
+        const devs = this.deps.names.multi ? (a.value.devs ?? []) : [undefined];
+        for (const dev of devs) {
+          const r = records.find((x) => x.dev === dev) ?? first;
+          callees.push(new RemoteParty(node, key, r.display, r.dialect, bus.toRemote, dev));
+        }
+      });
       this.locating.delete(caller);
-      engine.placeFound(caller, target, callee, result === 'busy', media, offer, ref, callId);
-      if (callee !== undefined && callee.call !== null) {
-        this.remotes.add(callee);
-        reservedOn = undefined;
+      const display = found[0]?.display ?? target.display;
+      engine.placeFound(caller, { key, display }, callees, busy, media, offer, ref, callId);
+      for (const rs of callees) {
+        if (rs.call === null) continue;
+        this.remotes.add(rs);
+        reserved.delete(rs.node);
       }
     };
     place()
@@ -113,9 +144,17 @@ export class HomeCalls {
       .finally(() => {
         this.locating.delete(caller);
         // Reserved there but never placed here (the caller left, or could not wait): free them.
-        if (reservedOn !== undefined) this.release(reservedOn, key, callId, caller.name);
+        for (const node of reserved) this.release(node, key, callId, caller.name);
         deferral.resume(caller);
       });
+  }
+
+  /** Where the person `key` is: their name's node, or (accounts) each device's node. */
+  private async find(key: string): Promise<Located[]> {
+    const { names } = this.deps;
+    if (names.multi) return names.devices(key);
+    const { record } = await names.locate(key);
+    return record === undefined ? [] : [{ ...record, dev: undefined }];
   }
 
   /** Ask `node` to ring `key` for this call; resolves with its answer. */
@@ -126,12 +165,13 @@ export class HomeCalls {
     caller: Party,
     media: MediaValue | undefined,
   ) {
-    return new Promise<RingResult>((resolve, reject) => {
+    return new Promise<RingAnswer>((resolve, reject) => {
       const { bus, names } = this.deps;
-      const settle = (result: RingResult | Error) => {
-        const pending = this.rings.get(callId);
+      const id = `${callId}\n${node}`;
+      const settle = (result: RingAnswer | Error) => {
+        const pending = this.rings.get(id);
         if (pending === undefined) return;
-        this.rings.delete(callId);
+        this.rings.delete(id);
         clearTimeout(pending.timer);
         if (result instanceof Error) pending.reject(result);
         else pending.resolve(result);
@@ -141,11 +181,11 @@ export class HomeCalls {
       // cleaned up) has no users any more; a live one is only reconnecting to Redis.
       const nobody = () =>
         void names.nodeAlive(node).then(
-          (alive) => settle(alive ? new Error('callee node not listening') : 'gone'),
+          (alive) => settle(alive ? new Error('callee node not listening') : { result: 'gone' }),
           () => fail('callee node unreachable'),
         );
       const timer = setTimeout(() => fail('no answer from the callee node'), RING_REPLY_MS);
-      this.rings.set(callId, { node, resolve, reject, timer });
+      this.rings.set(id, { resolve, reject, timer });
       const sent = bus.send(
         node,
         {
@@ -165,11 +205,12 @@ export class HomeCalls {
 
   /** The callee's node answered `ring`. */
   rang(msg: RangMessage): void {
-    const pending = this.rings.get(msg.callId);
-    if (pending === undefined || pending.node !== msg.from) return;
-    this.rings.delete(msg.callId);
+    const id = `${msg.callId}\n${msg.from}`;
+    const pending = this.rings.get(id);
+    if (pending === undefined) return;
+    this.rings.delete(id);
     clearTimeout(pending.timer);
-    pending.resolve(msg.result);
+    pending.resolve({ result: msg.result, devs: msg.devs });
   }
 
   /** Undo a reservation on the callee's node: the call will not happen. */
@@ -197,13 +238,16 @@ export class HomeCalls {
    * call there (reserved by `ring`): it is released without a word to them.
    */
   callEnded(call: Call, wasConnected: boolean): void {
-    for (const party of [call.caller, call.callee]) {
-      if (party instanceof RemoteParty) this.remotes.delete(party);
+    const parties = new Set([call.caller, call.callee, ...call.ringing]);
+    const nodes = new Set<string>();
+    for (const party of parties) {
+      if (!(party instanceof RemoteParty)) continue;
+      this.remotes.delete(party);
+      if (party !== call.caller && !party.parked) nodes.add(party.node);
     }
-    const rs = call.callee;
-    if (rs instanceof RemoteParty && !rs.parked && !call.calleeNotified && !wasConnected) {
-      this.release(rs.node, rs.key, call.id, call.caller.name);
-    }
+    // Once per node: its shadow of the call goes, with every device it kept.
+    if (call.calleeNotified || wasConnected) return;
+    for (const node of nodes) this.release(node, call.callee.key, call.id, call.caller.name);
   }
 
   /** A remote party of a call that became homed here (a drained node handed it over). */
@@ -231,7 +275,7 @@ export class HomeCalls {
     const party =
       call === undefined || call.home !== undefined
         ? undefined
-        : this.partyOf(call, msg.by, msg.from);
+        : this.partyOf(call, msg.by, msg.from, msg.dev);
     const c = msg.c;
     if (call === undefined || party === undefined) {
       // Not (or no longer) a call of that party: answer as the engine would have.
@@ -249,12 +293,20 @@ export class HomeCalls {
    * pointed at before it was parked), or this node itself for a local party whose command
    * came back the long way (through the node that handed the call over).
    */
-  private partyOf(call: Call, key: string, node: string): Party | undefined {
-    for (const p of [call.caller, call.callee]) {
+  private partyOf(
+    call: Call,
+    key: string,
+    node: string,
+    dev: string | undefined,
+  ): Party | undefined {
+    // (With accounts, several devices of the callee ring: the one that asked is named by `dev`;
+    // once one answered, the others are no longer the call's.)
+    const sameDevice = (d: string | undefined) => dev === undefined || d === undefined || d === dev;
+    for (const p of new Set([call.caller, call.callee, ...call.ringing])) {
       if (p.key !== key) continue;
-      if (p instanceof RemoteParty)
-        return p.node === node || p.formerNode === node ? p : undefined;
-      return node === this.deps.bus.nodeId ? p : undefined;
+      if (p instanceof RemoteParty) {
+        if ((p.node === node || p.formerNode === node) && sameDevice(p.dev)) return p;
+      } else if (node === this.deps.bus.nodeId && sameDevice(p.device?.id)) return p;
     }
     return undefined;
   }
@@ -264,6 +316,7 @@ export class HomeCalls {
       op: 'event',
       from: this.deps.bus.nodeId,
       to: msg.by,
+      ...(msg.dev === undefined ? {} : { dev: msg.dev }),
       callId: msg.callId,
       e: { t: 'error', code: 'not_in_call', ref },
     });
@@ -282,7 +335,10 @@ export class HomeCalls {
           : undefined;
     if (target === undefined) return;
     const sender = target === call.caller ? call.callee : call.caller;
-    if (this.partyOf(call, sender.key, msg.from) !== sender || !(sender instanceof RemoteParty))
+    if (
+      this.partyOf(call, sender.key, msg.from, undefined) !== sender ||
+      !(sender instanceof RemoteParty)
+    )
       return;
     const e = msg.e;
     const effect = TRAVEL[e.t].effect;

@@ -4,7 +4,15 @@
  *
  *   node:<id>       heartbeat, JSON {startedAtMs}, expires unless refreshed (PX nodeTtlMs)
  *   nodes           SET of node ids that registered and were not yet cleaned up
- *   name:<key>      `<nodeId>|<dialect>|<display>`: who holds a name (PX nameTtlMs, refreshed)
+ *   name:<key>      `<nodeId>|<dialect>|<display>`: who holds a name (PX nameTtlMs, refreshed);
+ *                   open mode, where a name is one device
+ *   devs:<key>      HASH device id -> `<nodeId>|<dialect>|<display>` (or `parked|...`): the
+ *                   devices an account is signed in on (password and jwt modes), on any node;
+ *                   the whole hash PX nameTtlMs, refreshed by every node that holds one
+ *   devinfo:<key>   HASH device id -> JSON: how each device of the account looks in the
+ *                   devices list (label, sign-in time, its call), as its node last recorded
+ *   pstat:<key>     HASH node id -> online | busy: the person's status as each node that holds
+ *                   one of their devices sees it (busy anywhere is busy)
  *   names:<nodeId>  HASH name key -> display: what a node holds (for the cleanup after it dies)
  *   online          ZSET score 0, members `<key>\n<display>`: the online list in name order
  *   status          HASH name key -> online | busy
@@ -26,6 +34,11 @@ export const K = {
   node: (id: string) => `${P}node:${id}`,
   nodes: `${P}nodes`,
   name: (key: string) => `${P}name:${key}`,
+  devs: (key: string) => `${P}devs:${key}`,
+  devsPrefix: `${P}devs:`,
+  pstat: (key: string) => `${P}pstat:${key}`,
+  devinfo: (key: string) => `${P}devinfo:${key}`,
+  pstatPrefix: `${P}pstat:`,
   namePrefix: `${P}name:`,
   names: (id: string) => `${P}names:${id}`,
   online: `${P}online`,
@@ -41,6 +54,10 @@ export const K = {
 
 /** The `online` member of a name: sorts by key, carries the display name. */
 export const onlineMember = (key: string, display: string) => `${key}\n${display}`;
+
+/** The `parked` member of a device of an account: its key, display name and device id. */
+export const parkedDeviceMember = (key: string, display: string, dev: string) =>
+  `${key}\n${display}\n${dev}`;
 
 /** Split an `online` member back into key and display name. */
 export function parseMember(member: string): { key: string; display: string } {

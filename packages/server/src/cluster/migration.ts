@@ -34,6 +34,8 @@ export interface MigrationDeps {
   readonly shadows: ShadowCalls;
   readonly graceMs: number;
   readonly queueMax: number;
+  /** A session's device id, with accounts (its node delivers to that device). */
+  readonly deviceOf: (session: Session) => string | undefined;
 }
 
 export class Migration {
@@ -54,11 +56,12 @@ export class Migration {
           dto.name,
           dto.dialect,
           bus.toRemote,
+          dto.dev,
         );
-      // Our own user, in a shadow of this very call homed on the node that hands it over.
-      const local = hub.get(dto.key);
-      const ours = shadow !== undefined && shadow.home === msg.from && local !== undefined;
-      return ours && (shadow.caller === local || shadow.callee === local) ? local : undefined;
+      // Our own user, in a shadow of this very call homed on the node that hands it over
+      // (with accounts, the one of their devices here that is in it).
+      if (shadow === undefined || shadow.home !== msg.from) return undefined;
+      return hub.devices(dto.key).find((s) => shadow.caller === s || shadow.callee === s);
     };
     const caller = party(msg.caller);
     const callee = party(msg.callee);
@@ -152,6 +155,7 @@ export class Migration {
       party.name,
       party.dialect.name,
       bus.toRemote,
+      this.deps.deviceOf(party),
     );
     engine.book.replaceParty(call, party, rs);
     home.track(rs);

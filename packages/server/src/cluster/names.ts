@@ -6,13 +6,35 @@
  *
  * This node's own view (`claims`) is what it re-claims after Redis comes back empty or after it
  * was presumed dead; a name someone else holds by then is lost, and its session is closed.
+ *
+ * With accounts (password and jwt modes, `maxDevices` > 1) a person may be signed in on several
+ * devices on any nodes: each device claims its entry in the account's `devs:<key>` hash instead
+ * (at most `maxDevices` across the cluster, counted in Redis by the claim script), and the
+ * person is online while any entry remains, busy while any node says so (`pstat:<key>`).
  */
 import type { Logger } from 'pino';
 import type { PresenceStatus } from '../hub.js';
 import type { Session } from '../ws/session.js';
 import { K, nameValue, parseNameValue, type NameRecord } from './keys.js';
 import type { RedisLink } from './redis-link.js';
-import { CLAIM, REFRESH, RELEASE, SET_STATUS } from './scripts.js';
+import {
+  CLAIM,
+  DEVICE_CLAIM,
+  DEVICE_REFRESH,
+  DEVICE_RELEASE,
+  DEVICE_STATUS,
+  REFRESH,
+  RELEASE,
+  SET_STATUS,
+} from './scripts.js';
+
+/** A login's claim: held, taken (by another session), or refused (too many devices). */
+export type ClaimResult = 'held' | 'taken' | 'full';
+
+/** One device of an account, as recorded in Redis. */
+export interface DeviceRecord extends NameRecord {
+  readonly dev: string;
+}
 
 const CHUNK = 1000;
 const UNRELEASED_MAX = 100_000;
@@ -22,17 +44,24 @@ export interface NamesOptions {
   readonly nameTtlMs: number;
   /** Publish status changes on the presence channel (off with --presence off). */
   readonly presence: boolean;
+  /** Devices per account across the cluster; 1: a name is one session (open mode). */
+  readonly maxDevices: number;
 }
 
 interface Claim {
   readonly value: string;
   readonly session: Session;
+  /** The device id, for a device of an account (its entry in devs:<key>). */
+  readonly dev: string | undefined;
 }
 
 export class Names {
   private readonly claims = new Map<string, Claim>();
   /** Names let go while Redis was unreachable, still to be released there. */
-  private readonly unreleased = new Map<string, { value: string; name: string }>();
+  private readonly unreleased = new Map<
+    string,
+    { value: string; name: string; key: string; dev: string | undefined }
+  >();
 
   constructor(
     private readonly link: RedisLink,
@@ -44,8 +73,24 @@ export class Names {
     return this.claims.size;
   }
 
+  /** Several devices per account: claims are per device (devs:<key>). */
+  get multi(): boolean {
+    return this.options.maxDevices > 1;
+  }
+
   owns(session: Session): boolean {
-    return this.claims.get(session.key)?.session === session;
+    return this.claims.get(this.claimId(session))?.session === session;
+  }
+
+  /** The device id a session claims under, with accounts; undefined in open mode. */
+  deviceOf(session: Session): string | undefined {
+    return this.multi ? session.device?.id : undefined;
+  }
+
+  /** What a session's claim is filed under here: its name, or its name and device. */
+  private claimId(session: Session): string {
+    const dev = this.deviceOf(session);
+    return dev === undefined ? session.key : `${session.key}\n${dev}`;
   }
 
   private valueOf(session: Session): string {
@@ -60,9 +105,14 @@ export class Names {
     return [K.name(session.key), K.online, K.status, K.names(this.options.nodeId)];
   }
 
-  /** Claim `session`'s name for a login. Rejects when Redis cannot be reached. */
-  async claim(session: Session): Promise<boolean> {
+  /** Claim `session`'s name (or its device) for a login. Rejects when Redis cannot be reached. */
+  async claim(session: Session): Promise<ClaimResult> {
     const value = this.valueOf(session);
+    const dev = this.deviceOf(session);
+    if (dev !== undefined) {
+      const r = await this.claimDevice(session, dev, 'online', 'new');
+      return r === 1 ? 'held' : r === -1 ? 'full' : 'taken';
+    }
     const r = await CLAIM.run(this.link.cmd, this.keysOf(session), [
       value,
       this.options.nameTtlMs,
@@ -71,28 +121,69 @@ export class Names {
       'online',
       'new',
     ]);
-    return r === 1;
+    return r === 1 ? 'held' : 'taken';
+  }
+
+  private async claimDevice(
+    s: Session,
+    dev: string,
+    status: PresenceStatus,
+    mode: 'new' | 'again',
+  ): Promise<number> {
+    return Number(
+      await DEVICE_CLAIM.run(
+        this.link.cmd,
+        [K.devs(s.key), K.online, K.status, K.names(this.options.nodeId), K.pstat(s.key)],
+        [
+          dev,
+          this.valueOf(s),
+          this.options.nameTtlMs,
+          s.key,
+          s.name,
+          status,
+          this.options.maxDevices,
+          mode,
+          this.options.nodeId,
+        ],
+      ),
+    );
   }
 
   /** The claimed name now belongs to a live session of this node. */
   keep(session: Session): void {
-    this.claims.set(session.key, { value: this.valueOf(session), session });
+    this.claims.set(this.claimId(session), {
+      value: this.valueOf(session),
+      session,
+      dev: this.deviceOf(session),
+    });
   }
 
-  /** Give a name back (logout, or a login that did not complete). Never throws. */
-  release(session: Session): void {
-    const claim = this.claims.get(session.key);
+  /**
+   * Give a name back (logout, or a login that did not complete). Never throws. `lastHere`: this
+   * node has no other device of the account (with accounts).
+   */
+  release(session: Session, lastHere = true): void {
+    const id = this.claimId(session);
+    const claim = this.claims.get(id);
     // Another session of this node holds the name now: it is not this one's to give back.
     if (claim !== undefined && claim.session !== session) return;
-    this.claims.delete(session.key);
+    this.claims.delete(id);
     const value = claim?.value ?? this.valueOf(session);
+    const dev = claim?.dev ?? this.deviceOf(session);
+    if (dev !== undefined) {
+      if (!this.link.up) {
+        this.keepUnreleased(id, { value, name: session.name, key: session.key, dev });
+        return;
+      }
+      this.releaseDevice(session.key, dev, session.name, value, lastHere).catch((err: unknown) =>
+        this.log.debug({ err: (err as Error).message }, 'cluster: release failed'),
+      );
+      return;
+    }
     if (!this.link.up) {
       // Redis is away: the name would expire, but its place in the online list would not.
       // Released for real once Redis is back (resync.ts), unless this node holds it again.
-      if (this.unreleased.size >= UNRELEASED_MAX) {
-        this.unreleased.delete(this.unreleased.keys().next().value!);
-      }
-      this.unreleased.set(session.key, { value, name: session.name });
+      this.keepUnreleased(id, { value, name: session.name, key: session.key, dev: undefined });
       return;
     }
     this.releaseNow(session.key, session.name, value).catch((err: unknown) =>
@@ -100,6 +191,40 @@ export class Names {
         { err: (err as Error).message, name: session.name },
         'cluster: release failed',
       ),
+    );
+  }
+
+  private keepUnreleased(
+    id: string,
+    entry: { value: string; name: string; key: string; dev: string | undefined },
+  ): void {
+    if (this.unreleased.size >= UNRELEASED_MAX) {
+      this.unreleased.delete(this.unreleased.keys().next().value!);
+    }
+    this.unreleased.set(id, entry);
+  }
+
+  private releaseDevice(
+    key: string,
+    dev: string,
+    name: string,
+    value: string,
+    lastHere: boolean,
+  ): Promise<unknown> {
+    const node = this.options.nodeId;
+    const mine = [...this.claims.values()].some((c) => c.session.key === key);
+    return DEVICE_RELEASE.run(
+      this.link.cmd,
+      [K.devs(key), K.online, K.status, K.names(node), K.pstat(key)],
+      [
+        dev,
+        value,
+        key,
+        this.options.presence ? K.presence : '',
+        name,
+        node,
+        lastHere && !mine ? '1' : '0',
+      ],
     );
   }
 
@@ -120,15 +245,38 @@ export class Names {
     this.unreleased.clear();
     await Promise.all(
       pending
-        .filter(([key]) => !this.claims.has(key))
-        .map(([key, { value, name }]) => this.releaseNow(key, name, value)),
+        .filter(([id]) => !this.claims.has(id))
+        .map(([, { value, name, key, dev }]) =>
+          dev === undefined
+            ? this.releaseNow(key, name, value)
+            : this.releaseDevice(key, dev, name, value, true),
+        ),
     );
   }
 
   /** A claimed name's status changed (online/busy): record it and tell the other nodes. */
   setStatus(session: Session, status: PresenceStatus): void {
-    const claim = this.claims.get(session.key);
+    const claim = this.claims.get(this.claimId(session));
     if (claim === undefined || claim.session !== session || !this.link.up) return;
+    if (claim.dev !== undefined) {
+      const node = this.options.nodeId;
+      DEVICE_STATUS.run(
+        this.link.cmd,
+        [K.devs(session.key), K.status, K.pstat(session.key)],
+        [
+          claim.dev,
+          claim.value,
+          session.key,
+          node,
+          status,
+          this.options.presence ? K.presence : '',
+          session.name,
+        ],
+      ).catch((err: unknown) =>
+        this.log.debug({ err: (err as Error).message }, 'cluster: status update failed'),
+      );
+      return;
+    }
     const json = this.options.presence ? this.presenceJson(session, status) : '';
     SET_STATUS.run(
       this.link.cmd,
@@ -155,7 +303,21 @@ export class Names {
   async refresh(statusOf: (s: Session) => PresenceStatus): Promise<Session[]> {
     const lost: Session[] = [];
     const missing: Session[] = [];
-    const entries = [...this.claims.entries()];
+    const all = [...this.claims.entries()];
+    const devices = all.filter(([, h]) => h.dev !== undefined);
+    for (let i = 0; i < devices.length; i += CHUNK) {
+      const chunk = devices.slice(i, i + CHUNK);
+      const r = (await DEVICE_REFRESH.run(
+        this.link.cmd,
+        chunk.flatMap(([, h]) => [K.devs(h.session.key), K.pstat(h.session.key)]),
+        [this.options.nameTtlMs, ...chunk.flatMap(([, h]) => [h.dev!, h.value])],
+      )) as number[];
+      chunk.forEach(([, h], j) => {
+        if (r[j] === -1) lost.push(h.session);
+        else if (r[j] === 0) missing.push(h.session);
+      });
+    }
+    const entries = all.filter(([, h]) => h.dev === undefined);
     for (let i = 0; i < entries.length; i += CHUNK) {
       const chunk = entries.slice(i, i + CHUNK);
       const r = (await REFRESH.run(
@@ -193,6 +355,12 @@ export class Names {
       const results = await Promise.all(
         chunk.map(async (s) => {
           const status = statusOf(s);
+          const dev = this.deviceOf(s);
+          if (dev !== undefined) {
+            const held = (await this.claimDevice(s, dev, status, 'again')) === 1;
+            if (held) this.setStatus(s, status);
+            return held;
+          }
           const ok = await CLAIM.run(this.link.cmd, this.keysOf(s), [
             this.valueOf(s),
             this.options.nameTtlMs,
@@ -210,7 +378,8 @@ export class Names {
       });
     }
     for (const s of lost) {
-      if (this.claims.get(s.key)?.session === s) this.claims.delete(s.key);
+      const id = this.claimId(s);
+      if (this.claims.get(id)?.session === s) this.claims.delete(id);
     }
     return lost;
   }
@@ -218,6 +387,18 @@ export class Names {
   /** Whether a node's heartbeat is still there. */
   async nodeAlive(id: string): Promise<boolean> {
     return (await this.link.cmd.exists(K.node(id))) === 1;
+  }
+
+  /**
+   * Where the devices of account `key` are (with accounts), parked ones included. Rejects when
+   * Redis cannot be reached.
+   */
+  async devices(key: string): Promise<DeviceRecord[]> {
+    const h = await this.link.cmd.hgetall(K.devs(key));
+    return Object.entries(h).flatMap(([dev, value]) => {
+      const r = parseNameValue(value);
+      return r === undefined ? [] : [{ ...r, dev }];
+    });
   }
 
   /** Who holds `key` (and so which node to ask). Rejects when Redis cannot be reached. */

@@ -166,7 +166,7 @@ export class NodeRegistry {
     const r = await BURY.run(
       this.link.cmd,
       [K.nodes, K.names(id), K.online, K.status, K.node(id)],
-      [id, K.namePrefix, this.options.presenceChannel, mode],
+      [id, K.namePrefix, this.options.presenceChannel, mode, K.devsPrefix, K.pstatPrefix],
     );
     return typeof r === 'number' ? r : -1;
   }

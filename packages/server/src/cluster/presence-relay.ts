@@ -49,6 +49,10 @@ export class PresenceRelay implements PresenceSink {
     else this.names.setStatus(session, status);
   }
 
+  left(session: Session): void {
+    this.names.release(session, false);
+  }
+
   onlineTotal(): number {
     return Math.max(this.total, this.hub.size);
   }
@@ -65,7 +69,9 @@ export class PresenceRelay implements PresenceSink {
     } catch {
       return;
     }
-    if (m.node === this.nodeId) return; // already delivered here by the hub itself
+    // Already delivered here by the hub itself (a correction, with node '', is for every node:
+    // a person whose last device here left is still online on another node).
+    if (m.node === this.nodeId) return;
     if (
       typeof m.name !== 'string' ||
       typeof m.key !== 'string' ||

@@ -53,6 +53,8 @@ export class RemoteParty implements Party {
     readonly name: string,
     family: ClientFamily,
     private readonly sink: RemoteSink,
+    /** Which of the person's devices it is (with accounts), for its node to deliver to. */
+    readonly dev?: string | undefined,
   ) {
     this.dialect = TRAITS[family];
   }

@@ -43,13 +43,25 @@ export async function resumeParked(
   const prefix = nameValue({ node: self, dialect: 'native', display: '' });
   const json = (await TAKE.run(
     link.cmd,
-    [K.resume(tokenHash(token)), K.name(key), K.online, K.status, K.names(self), K.parked],
-    [key, prefix, deps.nameTtlMs],
+    [
+      K.resume(tokenHash(token)),
+      K.name(key),
+      K.online,
+      K.status,
+      K.names(self),
+      K.parked,
+      K.devs(key),
+      K.pstat(key),
+    ],
+    [key, prefix, deps.nameTtlMs, self],
   )) as string | null;
   if (json === null) return undefined;
   const parked = JSON.parse(json) as ParkedSession;
   fresh.name = parked.name;
   fresh.key = parked.key;
+  // A device of an account is that device again here (its id is its entry in devs:<key>).
+  if (parked.dev !== undefined && parked.device !== undefined)
+    fresh.device = { id: parked.dev, ...parked.device };
   names.keep(fresh);
   const c = parked.call;
   // The call's home may be this very node: then the session takes its proxy's place there.
@@ -76,7 +88,8 @@ export async function resumeParked(
     return undefined;
   }
   fresh.state = 'active';
-  if (!hub.add(fresh)) {
+  // (A device of an account joins its others here, if any: the cluster counted it already.)
+  if (!hub.add(fresh, parked.dev === undefined ? 1 : Number.MAX_SAFE_INTEGER)) {
     // Cannot happen while the name was parked; never run two sessions under one name.
     fresh.state = 'anonymous';
     names.release(fresh);

@@ -35,6 +35,8 @@ export interface ShadowDeps {
 
 export class ShadowCalls {
   private readonly shadows = new Map<string, Call>();
+  /** The devices each ringing shadow has rung here (several, with accounts). */
+  private readonly rung = new Map<string, Set<Party>>();
 
   constructor(private readonly deps: ShadowDeps) {}
 
@@ -49,24 +51,33 @@ export class ShadowCalls {
    */
   ring(msg: NodeMessageOf<'ring'>): void {
     const { hub, bus } = this.deps;
-    const answer = (result: RingResult) =>
-      bus.send(msg.from, { op: 'rang', from: bus.nodeId, callId: msg.callId, result });
+    const answer = (result: RingResult, devs?: string[]) =>
+      bus.send(msg.from, {
+        op: 'rang',
+        from: bus.nodeId,
+        callId: msg.callId,
+        result,
+        ...(devs === undefined ? {} : { devs }),
+      });
     if (this.shadows.has(msg.callId)) return;
-    const session = hub.get(msg.to);
-    if (session === undefined || session.state !== 'active') return void answer('gone');
-    if (session.call !== null || session.room !== null) return void answer('busy');
-    const calling = this.deps.locatingTarget(session);
-    // Both calling each other at once: one call. The invite of the smaller name key goes on;
-    // the other caller's own invite then finds this call ringing for them and accepts it.
-    if (calling !== undefined && !(calling === msg.callerKey && msg.callerKey < session.key)) {
-      return void answer('busy');
-    }
+    // Every device of the person here that can take the call (one, in open mode).
+    const active = hub.devices(msg.to).filter((s) => s.state === 'active');
+    if (active.length === 0) return void answer('gone');
+    const free = active.filter((session) => {
+      if (session.call !== null || session.room !== null) return false;
+      const calling = this.deps.locatingTarget(session);
+      // Both calling each other at once: one call. The invite of the smaller name key goes on;
+      // the other caller's own invite then finds this call ringing for them and accepts it.
+      return calling === undefined || (calling === msg.callerKey && msg.callerKey < session.key);
+    });
+    if (free.length === 0) return void answer('busy');
     const caller = new RemoteParty(msg.from, msg.callerKey, msg.caller, 'native', bus.toRemote);
     this.track(
       this.deps.book.open({
         id: msg.callId,
         caller,
-        callee: session,
+        callee: free[0]!,
+        ringing: free,
         state: 'ringing',
         media: msg.media,
         createdAtMs: Date.now(),
@@ -74,32 +85,46 @@ export class ShadowCalls {
         home: msg.from,
       }),
     );
-    hub.publish(session, 'busy');
-    answer('ok');
+    hub.publish(free[0]!, 'busy');
+    answer(
+      'ok',
+      free.flatMap((s) => (s.device === undefined ? [] : [s.device.id])),
+    );
   }
 
   /**
    * An event from the home node for the local party of a shadow: what it means for the shadow
-   * (calls/travel.ts) is applied, then the party hears it.
+   * (calls/travel.ts) is applied, then the party hears it. `forDevice`: it names one of the
+   * person's devices (accounts), so an end may be that device's alone.
    */
-  event(e: EventDto, call: Call, session: Party): void {
+  event(e: EventDto, call: Call, session: Party, forDevice = false): void {
     const { book } = this.deps;
     const event = attach(e, call, session);
     const effect = TRAVEL[e.t].effect;
     switch (effect) {
       case 'rings':
-        // The home rings the kept user now.
-        if (call.calleeNotified) return;
+        // The home rings the kept user now (each of their devices here, once).
+        if (!this.firstRing(call, session)) return;
         book.rung(call);
         session.send(event);
         // A tutorial client has no ringing step: its node accepts for it, as a single node does.
         if (session.dialect.autoAccept) this.deps.accept(session, call.id);
         return;
       case 'connects':
+        // This device answered (the others here were told it was answered elsewhere).
+        if (call.ringing.length > 1) book.answer(call, session);
         book.connect(call, Date.now());
+        this.rung.delete(call.id);
         session.send(event);
         return;
       case 'ends': {
+        // One of several devices here that rang for it stops ringing; the call goes on.
+        if (forDevice && call.ringing.length > 1 && call.ringing.includes(session)) {
+          book.unring(call, session);
+          if (call.calleeNotified) session.send(event);
+          this.announce(session);
+          return;
+        }
         const wasConnected = call.state === 'connected';
         this.drop(call);
         // Kept but never rung (a reservation undone, a one2one callee still waiting for the
@@ -122,13 +147,21 @@ export class ShadowCalls {
   forward(call: Call, party: Party, command: CallCommand): void {
     const { bus } = this.deps;
     const home = call.home!;
+    const dev = party.device?.id;
     const msg: NodeMessage = {
       op: 'cmd',
       from: bus.nodeId,
       by: party.key,
+      ...(dev === undefined ? {} : { dev }),
       callId: call.id,
       c: command,
     };
+    if (command.k === 'disconnect' && call.ringing.length > 1 && call.ringing.includes(party)) {
+      // One of several devices here that rang for it went: the others ring on.
+      bus.sendEventually(home, msg);
+      this.deps.book.unring(call, party);
+      return;
+    }
     if (command.k === 'disconnect') {
       // The party is gone: its shadow goes now; the home hears of it as soon as it can.
       bus.sendEventually(home, msg);
@@ -198,6 +231,7 @@ export class ShadowCalls {
   /** The call moves on (this node became its home, or its party left): no shadow, nobody told. */
   forget(call: Call): void {
     this.shadows.delete(call.id);
+    this.rung.delete(call.id);
     this.deps.book.detach(call);
   }
 
@@ -222,8 +256,18 @@ export class ShadowCalls {
     this.announce(session);
   }
 
+  /** Whether `party` is rung for `call` for the first time (a repeat is dropped). */
+  private firstRing(call: Call, party: Party): boolean {
+    let rung = this.rung.get(call.id);
+    if (rung === undefined) this.rung.set(call.id, (rung = new Set()));
+    if (rung.has(party)) return false;
+    rung.add(party);
+    return true;
+  }
+
   private drop(call: Call): void {
     this.shadows.delete(call.id);
+    this.rung.delete(call.id);
     this.deps.book.close(call);
   }
 

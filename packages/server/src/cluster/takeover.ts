@@ -31,22 +31,23 @@ export class Takeover {
   /** Ask `node` to hand over the session `key` whose client holds `token`. */
   ask(node: string, key: string, token: string): Promise<boolean> {
     const { bus } = this.deps;
+    const id = `${node}\n${key}`;
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
-        if (this.waiting.get(key) !== done) return;
-        this.waiting.delete(key);
+        if (this.waiting.get(id) !== done) return;
+        this.waiting.delete(id);
         clearTimeout(timer);
         resolve(ok);
       };
       const timer = setTimeout(() => done(false), ANSWER_MS);
-      this.waiting.set(key, done);
+      this.waiting.set(id, done);
       const msg: NodeMessage = { op: 'takeover', from: bus.nodeId, key, token: tokenHash(token) };
       if (!bus.send(node, msg, () => done(false))) done(false);
     });
   }
 
   answered(msg: Extract<NodeMessage, { op: 'taken' }>): void {
-    this.waiting.get(msg.key)?.(msg.ok);
+    this.waiting.get(`${msg.from}\n${msg.key}`)?.(msg.ok);
   }
 
   /** Another node's client presents the token of one of this node's sessions. */
@@ -54,10 +55,11 @@ export class Takeover {
     const { bus, hub, handoff, log } = this.deps;
     const answer = (ok: boolean) =>
       bus.send(msg.from, { op: 'taken', from: bus.nodeId, key: msg.key, ok });
-    const session = hub.get(msg.key);
-    const token = session?.resumeToken ?? null;
-    if (session === undefined || token === null || tokenHash(token) !== msg.token)
-      return void answer(false);
+    // Whichever of the person's devices here holds that token (one, with accounts, of several).
+    const session = hub
+      .devices(msg.key)
+      .find((s) => s.resumeToken !== null && tokenHash(s.resumeToken) === msg.token);
+    if (session === undefined) return void answer(false);
     const wasOpen = session.state === 'active';
     let ok = false;
     try {

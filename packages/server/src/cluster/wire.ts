@@ -41,6 +41,8 @@ const Family = Type.Union([
   Type.Literal('peerjs'),
 ]);
 const Millis = Type.Number({ minimum: 0 });
+/** A device id (accounts): which of a person's devices a message is for or from. */
+const Dev = Type.Optional(Type.String({ minLength: 1, maxLength: 64 }));
 
 /**
  * A call event for a party on the receiving node, as calls/travel.ts detaches it: its type
@@ -59,6 +61,7 @@ const PartyDtoSchema = Type.Object({
   key: Key,
   name: Name,
   dialect: Family,
+  dev: Dev,
   node: Type.Union([NodeId, Type.Null()]),
   /** Parked while its peer already knows it is reconnecting (its socket dropped earlier). */
   away: Type.Optional(Type.Boolean()),
@@ -88,6 +91,10 @@ export const NodeMessages = {
     from: NodeId,
     callId: CallId,
     result: RingResultSchema,
+    /** The devices of the callee that ring (accounts): one party each at the call's home. */
+    devs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }),
+    ),
   }),
   /** Drain: be this connected call's home from now on (its parties on my node are parked). */
   adopt: Type.Object({
@@ -106,13 +113,20 @@ export const NodeMessages = {
     from: NodeId,
     callId: CallId,
     key: Key,
+    dev: Dev,
     /** Its peer was already told it is reconnecting. */
     away: Type.Optional(Type.Boolean()),
   }),
   /** adopt / park done: nothing more for that call will come to you from me. */
   ack: Type.Object({ op: Type.Literal('ack'), from: NodeId, callId: CallId }),
   /** Party `key` of your call resumed on my node. */
-  moved: Type.Object({ op: Type.Literal('moved'), from: NodeId, callId: CallId, key: Key }),
+  moved: Type.Object({
+    op: Type.Literal('moved'),
+    from: NodeId,
+    callId: CallId,
+    key: Key,
+    dev: Dev,
+  }),
   /** No such call here (any more): end your copy of it. */
   gone: Type.Object({ op: Type.Literal('gone'), from: NodeId, callId: CallId }),
   /** Resume: a client of your session `key` reached me with its token (hashed): hand it over. */
@@ -168,19 +182,33 @@ export const NodeMessages = {
     id: Type.String({ minLength: 1, maxLength: 256 }),
     digest: Type.String({ maxLength: 64 }),
   }),
+  /** The devices of account `key` on my node changed (their list is in devinfo:<key>). */
+  devices: Type.Object({ op: Type.Literal('devices'), from: NodeId, key: Key }),
+  /** Rename or sign out your device `dev` of account `key` (asked by another of its devices). */
+  device: Type.Object({
+    op: Type.Literal('device'),
+    from: NodeId,
+    key: Key,
+    dev: Type.String({ minLength: 1, maxLength: 64 }),
+    action: Type.Union([Type.Literal('rename'), Type.Literal('signout')]),
+    label: Type.Optional(Type.String({ maxLength: 256 })),
+  }),
   event: Type.Object({
     op: Type.Literal('event'),
     from: NodeId,
     /** Name key of the user on the receiving node. */
     to: Key,
+    /** Which of their devices (accounts); none: the one in that call. */
+    dev: Dev,
     callId: Type.Optional(Type.Union([CallId, Type.Undefined()])),
     e: EventDtoSchema,
   }),
   cmd: Type.Object({
     op: Type.Literal('cmd'),
     from: NodeId,
-    /** Name key of the party (on the sending node) that asked. */
+    /** Name key of the party (on the sending node) that asked, and its device (accounts). */
     by: Key,
+    dev: Dev,
     callId: CallId,
     c: CallCommandSchema,
   }),

@@ -10,7 +10,7 @@
 import type { EndReason } from '@callwire/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SessionClaims, SessionTokens } from '../auth/session-tokens.js';
-import type { Devices } from '../devices.js';
+import { cleanLabel, type Devices } from '../devices.js';
 import type { AuthMode } from '../config.js';
 import {
   isStoreUnavailable,
@@ -186,7 +186,10 @@ const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * working). Any device of the account may manage any other; no other account sees them (404).
  */
 function registerDevices(app: FastifyInstance, deps: ApiDeps): void {
-  const withStore = async <T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> => {
+  const withStore = async <T>(
+    reply: FastifyReply,
+    run: () => Promise<T>,
+  ): Promise<T | FastifyReply> => {
     try {
       return await run();
     } catch (err) {
@@ -203,7 +206,7 @@ function registerDevices(app: FastifyInstance, deps: ApiDeps): void {
     withStore(reply, async () => {
       const claims = await authorize(deps, req.headers.authorization, reply);
       if (claims === null) return reply;
-      return { devices: deps.devices.list(claims.key, claims.device) };
+      return { devices: await deps.devices.listAll(claims.key, claims.device) };
     }),
   );
 
@@ -217,10 +220,14 @@ function registerDevices(app: FastifyInstance, deps: ApiDeps): void {
       if (id === undefined || typeof label !== 'string' || label.length > 256) {
         return reply.code(400).send({ error: 'bad_request' });
       }
-      if (!deps.devices.rename(claims.key, id, label)) {
+      if (!(await deps.devices.renameAny(claims.key, id, label))) {
         return reply.code(404).send({ error: 'no_such_device' });
       }
-      return { devices: deps.devices.list(claims.key, claims.device) };
+      // (A device on another node is renamed there a moment later: its new label is shown.)
+      const devices = await deps.devices.listAll(claims.key, claims.device);
+      return {
+        devices: devices.map((d) => (d.id === id ? { ...d, label: cleanLabel(label)! } : d)),
+      };
     }),
   );
 
@@ -230,7 +237,7 @@ function registerDevices(app: FastifyInstance, deps: ApiDeps): void {
       if (claims === null) return reply;
       const id = deviceParam(req.params);
       if (id === undefined) return reply.code(400).send({ error: 'bad_request' });
-      if (!deps.devices.signOut(claims.key, id)) {
+      if (!(await deps.devices.signOutAny(claims.key, id))) {
         return reply.code(404).send({ error: 'no_such_device' });
       }
       return reply.code(204).send();
