@@ -110,8 +110,16 @@ describe('the relay carries only SDP and ICE candidates', () => {
 
     // Spread over three senders: each bad frame is a strike, and 16 close the connection.
     const c = await nativeUser(ts, 'sdp-c');
-    await allRefused(a, b, NOT_SDP.map((offer) => ({ type: 'offer', callId, offer })));
-    await allRefused(c, b, NOT_SDP.map((offer) => ({ type: 'call', to: 'sdp-b', offer })));
+    await allRefused(
+      a,
+      b,
+      NOT_SDP.map((offer) => ({ type: 'offer', callId, offer })),
+    );
+    await allRefused(
+      c,
+      b,
+      NOT_SDP.map((offer) => ({ type: 'call', to: 'sdp-b', offer })),
+    );
     await allRefused(b, a, [
       ...NOT_ANSWERS.map((answer) => ({ type: 'answer', callId, answer })),
       ...NOT_CANDIDATES.map((c) => ({ type: 'candidate', callId, candidate: c })),
