@@ -59,8 +59,8 @@ export class Hub {
    */
   private readonly changes = new Map<string, { name: string; status: PresenceStatus }>();
   private flushScheduled = false;
-  /** Recipients of the last tick: a busy fan-out stretches the next tick (tickDelayMs). */
-  private lastTickWrites = 0;
+  /** How long the last tick's writes took: a busy fan-out stretches the next tick (tickDelayMs). */
+  private lastTickBusyMs = 0;
   /** The tick being written out, slice by slice. */
   private delivering: {
     readonly frames: TickFrames;
@@ -196,7 +196,7 @@ export class Hub {
   private schedule(): void {
     if (this.flushScheduled || this.delivering !== null || this.changes.size === 0) return;
     this.flushScheduled = true;
-    setTimeout(this.flush, tickDelayMs(this.options.tickMs, this.lastTickWrites)).unref();
+    setTimeout(this.flush, tickDelayMs(this.options.tickMs, this.lastTickBusyMs)).unref();
   }
 
   private readonly flush = (): void => {
@@ -210,7 +210,7 @@ export class Hub {
       online < this.options.broadcastBelow ? this.all() : null,
       (key) => this.watchers.get(key),
     );
-    this.lastTickWrites = to.size;
+    this.lastTickBusyMs = 0;
     this.delivering = { frames: new TickFrames(changes), to: to.entries() };
     this.writeSlice();
   };
@@ -219,16 +219,19 @@ export class Hub {
   private readonly writeSlice = (): void => {
     const run = this.delivering;
     if (run === null) return;
+    const started = performance.now();
     let sent = 0;
     for (let next = run.to.next(); !next.done; next = run.to.next()) {
       const [session, indexes] = next.value;
       if (!hearsPresence(session)) continue;
       session.sendAll(run.frames.frames(session, indexes));
       if (++sent >= PRESENCE_SLICE) {
+        this.lastTickBusyMs += performance.now() - started;
         setImmediate(this.writeSlice);
         return;
       }
     }
+    this.lastTickBusyMs += performance.now() - started;
     this.delivering = null;
     this.schedule();
   };

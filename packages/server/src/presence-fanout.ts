@@ -25,13 +25,25 @@ export const PRESENCE_SLICE = 128;
 export const PRESENCE_TICK_MAX_MS = 250;
 
 /**
- * The wait before the next tick: the configured tick, stretched while ticks are large so that
- * presence costs at most about 10 socket writes per millisecond (a tick that wrote to 1,000
- * sessions, everyone below the broadcast threshold, is followed by a 100 ms tick). Every
- * recipient still gets one write per tick; only fewer ticks happen while many people come and go.
+ * The share of the event loop presence may take while many people come and go: a tick's writes
+ * are timed, and the next tick waits until they are this small a part of the time since. Call
+ * signalling shares the loop with presence, and a person feels a call that takes a few ms more
+ * to set up sooner than a contact list that updates 100 ms later.
  */
-export function tickDelayMs(tickMs: number, lastTickWrites: number): number {
-  return Math.max(tickMs, Math.min(PRESENCE_TICK_MAX_MS, Math.ceil(lastTickWrites / 10)));
+export const PRESENCE_LOOP_SHARE = 0.05;
+
+/**
+ * The wait before the next tick: the configured tick, stretched (up to PRESENCE_TICK_MAX_MS)
+ * while the last tick's writes took long, so that presence keeps to PRESENCE_LOOP_SHARE of the
+ * loop (on a 2-core machine a tick that wrote to 200 sessions, everyone online in broadcast
+ * mode, took about 5 ms and is followed by a 100 ms tick). Every recipient still gets one write
+ * per tick; only fewer ticks happen while many people come and go.
+ */
+export function tickDelayMs(tickMs: number, lastTickBusyMs: number): number {
+  return Math.max(
+    tickMs,
+    Math.min(PRESENCE_TICK_MAX_MS, Math.ceil(lastTickBusyMs / PRESENCE_LOOP_SHARE)),
+  );
 }
 
 export interface PresenceChange {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { TestClient, type Msg, type TestServer } from './support.js';
 import { nothingMore, useServer } from './call-support.js';
+import { PRESENCE_LOOP_SHARE, PRESENCE_TICK_MAX_MS, tickDelayMs } from '../src/presence-fanout.js';
 
 const server = useServer();
 const TICK = ['--presence-tick-ms', '600'];
@@ -118,5 +119,15 @@ describe('presence batches', () => {
     });
     await older.settle();
     expect(older.pending('presences')).toEqual([]);
+  });
+});
+
+describe('presence tick pacing', () => {
+  it('keeps the configured tick while ticks are cheap, and stretches it to keep presence to its share of the loop', () => {
+    expect(tickDelayMs(25, 0)).toBe(25);
+    expect(tickDelayMs(25, 1)).toBe(25); // 1 ms of writes: 5% of 20 ms, under the tick
+    expect(tickDelayMs(25, 5)).toBe(Math.ceil(5 / PRESENCE_LOOP_SHARE)); // 100 ms
+    expect(tickDelayMs(25, 60)).toBe(PRESENCE_TICK_MAX_MS);
+    expect(tickDelayMs(1000, 60)).toBe(1000); // a longer configured tick is never shortened
   });
 });
