@@ -265,7 +265,7 @@ describe('web app: one person on devices on two cluster nodes', () => {
     await redis?.stop();
   });
 
-  it('rings both devices; the one on the other node answers, the first says so, media flows', async () => {
+  it('rings both devices; the one on the other node answers, the first says so, media flows; "Move call here" takes it back across nodes', async () => {
     const [a, b] = nodes as [Server, Server];
     const alice1 = await signInWithPassword(browser, a, 'alice', PASSWORDS.alice);
     const alice2 = await signInWithPassword(browser, b, 'alice', PASSWORDS.alice, PHONE);
@@ -282,7 +282,12 @@ describe('web app: one person on devices on two cluster nodes', () => {
     await expectNotice(alice1.page, 'Answered on another device: the call from bob.');
     await Promise.all([waitConnected(caller.page), waitConnected(alice2.page)]);
     await Promise.all([expectFlowing(alice2.page, 'video'), expectFlowing(caller.page, 'video')]);
-    await hangUp(caller, alice2);
+    // "Move call here" on the laptop (node a) takes the call from the phone (node b).
+    await alice1.page.getByRole('button', { name: 'Move call here' }).click();
+    await waitConnected(alice1.page, 15_000);
+    await alice2.page.getByRole('heading', { name: 'Online now' }).waitFor();
+    await Promise.all([expectFlowing(alice1.page, 'video'), expectFlowing(caller.page, 'video')]);
+    await hangUp(caller, alice1);
     assertClean(alice1, alice2, caller);
   });
 });

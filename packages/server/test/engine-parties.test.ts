@@ -106,6 +106,7 @@ describe('the engine with plain parties', () => {
     const seam: RemoteCalls = {
       devicesAcrossNodes: false,
       invite: () => false,
+      move: () => false,
       forward: (_call, party, command) => {
         expect(party).toBe(here);
         forwarded.push(command);

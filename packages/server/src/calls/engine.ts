@@ -311,7 +311,8 @@ export class Engine {
   /**
    * Move a connected call to `device` from another device of the same person: `device` takes
    * that party's place, the device it leaves hears `moved`, and the peer is told to expect a
-   * new peer connection (`restart`). Only a device of the same account can do it.
+   * new peer connection (`restart`). Only a device of the same account can do it. A call driven
+   * on another node, or unknown here (its devices are elsewhere), is the cluster's to move.
    */
   move(device: Party, callId: string, ref: string | undefined): void {
     const call = this.book.get(callId);
@@ -323,14 +324,16 @@ export class Engine {
           : call.callee.key === device.key
             ? call.callee
             : undefined;
+    const free = device.call === null && device.room === null;
+    const elsewhere = call === undefined || (from !== undefined && call.home !== undefined);
+    if (elsewhere && free && this.remote.move(device, callId, ref)) return;
     if (call === undefined || from === undefined || from === device) {
       return this.error(device, 'not_in_call', ref, callId);
     }
-    if (call.state !== 'connected' || device.call !== null || device.room !== null) {
+    if (call.state !== 'connected' || !free) {
       return this.error(device, 'invalid_state', ref, callId);
     }
-    if (call.home !== undefined || from.device === undefined) {
-      // Driven on another node, or held by a party from elsewhere: not movable from here.
+    if (call.home !== undefined) {
       return this.error(
         device,
         'temporarily_unavailable',
@@ -339,23 +342,34 @@ export class Engine {
         'This call cannot be moved from here.',
       );
     }
+    // (`from` may be a device on another node: its node ends its copy when it hears `ended`.)
+    this.handOver(call, from, device);
+    device.send({ t: 'accepted', call, role: roleOf(call, device)!, ref });
+    this.log.info({ callId: call.id, name: device.name }, 'call moved to another device');
+  }
+
+  /**
+   * `to`, another device of the same person, takes `from`'s place in a connected call driven
+   * here: `from` hears the call ended (`moved`) and the peer hears `restart` (a new peer
+   * connection is coming, same call). Whoever moves it tells `to`: this node (`accepted`), or
+   * for a device on another node, its own node, which makes its copy of the call first.
+   */
+  handOver(call: Call, from: Party, to: Party): void {
     const role = roleOf(call, from)!;
-    this.book.replaceParty(call, from, device);
+    this.book.replaceParty(call, from, to);
     from.send({
       t: 'ended',
       callId: call.id,
-      peerName: peerOf(call, device).name,
+      peerName: peerOf(call, to).name,
       role,
       reason: 'moved',
       missed: false,
       self: false,
       wasConnected: true,
     });
-    device.send({ t: 'accepted', call, role, ref });
-    peerOf(call, device).send({ t: 'restart', call, from: device });
+    peerOf(call, to).send({ t: 'restart', call, from: to });
     if (from.state === 'active') this.options.onPartyStatus(from);
-    this.options.onPartyStatus(device);
-    this.log.info({ callId: call.id, name: device.name }, 'call moved to another device');
+    this.options.onPartyStatus(to);
   }
 
   hold(party: Party, callId: string, held: boolean, ref: string | undefined): void {

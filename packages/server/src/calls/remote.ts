@@ -32,6 +32,12 @@ export interface RemoteCalls {
     offer: unknown,
     ref: string | undefined,
   ): boolean;
+  /**
+   * "Move call here" for a call this node does not drive (unknown here, or a copy of a call
+   * driven elsewhere): find the node that drives it and move it there; the answer reaches
+   * `device` as `accepted` or an error. False when there is nowhere else to look.
+   */
+  move(device: Party, callId: string, ref: string | undefined): boolean;
   /** A command for a call driven elsewhere: carry it to the call's home. */
   forward(call: Call, party: Party, command: CallCommand): void;
   /** The party is placing a call elsewhere right now (it counts as busy). */
@@ -51,6 +57,7 @@ export interface RemoteCalls {
 export const SINGLE_NODE: RemoteCalls = {
   devicesAcrossNodes: false,
   invite: () => false,
+  move: () => false,
   forward: (call) => {
     throw new Error(`call ${call.id} names a home on a single node`);
   },

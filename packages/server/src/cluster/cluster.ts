@@ -43,6 +43,7 @@ import { Rooms } from './rooms.js';
 import { Takeover } from './takeover.js';
 import { PeerjsIds } from './peerjs-ids.js';
 import { DeviceSync } from './device-sync.js';
+import { RemoteMoves } from './remote-move.js';
 import type { Devices } from '../devices.js';
 import type { PeerjsRelay } from '../dialects/peerjs-relay.js';
 
@@ -91,6 +92,7 @@ export class Cluster implements RemoteCalls, Directory {
   private readonly takeover: Takeover;
   private peerjs: PeerjsIds | undefined;
   private readonly deviceSync: DeviceSync;
+  private readonly moves: RemoteMoves;
   /** Presumed dead and not yet in step again: nothing from other nodes is trusted. */
   private suspect = false;
   private timer: NodeJS.Timeout | undefined;
@@ -219,6 +221,17 @@ export class Cluster implements RemoteCalls, Directory {
       nameTtlMs: options.nameTtlMs,
       log: this.log,
     });
+    this.moves = new RemoteMoves({
+      link: this.link,
+      bus: this.bus,
+      engine,
+      hub,
+      home: this.home,
+      shadows: this.shadows,
+      stats,
+      log: this.log,
+      reachable: () => this.ready,
+    });
     engine.attachRemote(this);
     hub.attachCluster(this.presence);
   }
@@ -262,6 +275,7 @@ export class Cluster implements RemoteCalls, Directory {
     clearInterval(this.timer);
     this.registry.stop();
     this.migration.close();
+    this.moves.close();
     try {
       await withTimeout(this.registry.leave(), 2000);
     } catch (err) {
@@ -456,6 +470,10 @@ export class Cluster implements RemoteCalls, Directory {
     this.shadows.forward(call, party, command);
   }
 
+  move(device: Party, callId: string, ref: string | undefined): boolean {
+    return this.moves.request(device, callId, ref);
+  }
+
   isPlacing(party: Party): boolean {
     return this.home.locatingTarget(party) !== undefined;
   }
@@ -534,6 +552,12 @@ export class Cluster implements RemoteCalls, Directory {
         return this.deviceSync.changed(msg);
       case 'device':
         return this.deviceSync.apply(msg);
+      case 'move':
+        return this.moves.requested(msg);
+      case 'move-ok':
+        return this.moves.moved(msg);
+      case 'move-no':
+        return this.moves.refused(msg);
       case 'event':
         break;
       default:

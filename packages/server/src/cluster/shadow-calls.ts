@@ -116,6 +116,8 @@ export class ShadowCalls {
         book.connect(call, Date.now());
         this.rung.delete(call.id);
         session.send(event);
+        // The person's other devices list this one as in the call (and may move it).
+        this.announce(session);
         return;
       case 'ends': {
         // One of several devices here that rang for it stops ringing; the call goes on.
@@ -271,8 +273,9 @@ export class ShadowCalls {
     this.deps.book.close(call);
   }
 
+  /** Presence and the person's devices lists follow the party's calls here. */
   private announce(party: Party): void {
-    if (party.state === 'active') this.deps.hub.publish(party, this.deps.hub.statusOf(party));
+    if (party.state === 'active') this.deps.hub.refresh(party);
   }
 }
 

@@ -184,6 +184,50 @@ export const NodeMessages = {
   }),
   /** The devices of account `key` on my node changed (their list is in devinfo:<key>). */
   devices: Type.Object({ op: Type.Literal('devices'), from: NodeId, key: Key }),
+  /**
+   * "Move call here": device `dev` of account `key`, on node `mover`, takes its person's place
+   * in call `callId`. Sent to the node of the device in the call, which passes it to the call's
+   * home if that is elsewhere (`from` is then that node, `mover` stays).
+   */
+  move: Type.Object({
+    op: Type.Literal('move'),
+    from: NodeId,
+    mover: NodeId,
+    callId: CallId,
+    key: Key,
+    name: Name,
+    dialect: Family,
+    dev: Type.String({ minLength: 1, maxLength: 64 }),
+    ref: Ref,
+  }),
+  /** The call's home moved it to your device: here is the call, for your copy of it. */
+  'move-ok': Type.Object({
+    op: Type.Literal('move-ok'),
+    from: NodeId,
+    callId: CallId,
+    key: Key,
+    dev: Type.String({ minLength: 1, maxLength: 64 }),
+    role: Type.Union([Type.Literal('caller'), Type.Literal('callee')]),
+    media: Media,
+    createdAtMs: Millis,
+    answeredAtMs: Type.Optional(Type.Union([Millis, Type.Undefined()])),
+    peer: Type.Object({ key: Key, name: Name }),
+    ref: Ref,
+  }),
+  /** The call could not be moved to your device (the code it hears). */
+  'move-no': Type.Object({
+    op: Type.Literal('move-no'),
+    from: NodeId,
+    callId: CallId,
+    key: Key,
+    dev: Type.String({ minLength: 1, maxLength: 64 }),
+    code: Type.Union([
+      Type.Literal('not_in_call'),
+      Type.Literal('invalid_state'),
+      Type.Literal('temporarily_unavailable'),
+    ]),
+    ref: Ref,
+  }),
   /** Rename or sign out your device `dev` of account `key` (asked by another of its devices). */
   device: Type.Object({
     op: Type.Literal('device'),
