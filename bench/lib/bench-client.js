@@ -138,7 +138,10 @@ export class BenchClient {
       this.onCandidate(seq, performance.now(), data, this.#fromPeer(data));
       return;
     }
-    if (data.compare(PRESENCE_PREFIX, 0, PRESENCE_PREFIX.length, 0, PRESENCE_PREFIX.length) === 0) {
+    if (
+      data.length >= PRESENCE_PREFIX.length &&
+      data.compare(PRESENCE_PREFIX, 0, PRESENCE_PREFIX.length, 0, PRESENCE_PREFIX.length) === 0
+    ) {
       this.ignored++;
       return;
     }
