@@ -2,6 +2,8 @@
  * Calls that follow the person (issue 10), in the web app in real Chromium on a password
  * server: alice on a laptop and a phone (two browser contexts, so two devices), bob on one.
  *
+ * - A reload while the call rings leaves the callee ringing, and the call connects on the new
+ *   page's offer (the one the page that went had sent is dropped).
  * - A reload mid-call (the caller's, then the callee's) takes the session back with the resume
  *   token the SDK kept in sessionStorage, and the call goes on on a new peer connection: same
  *   call id, the timer going on from where it was, the chat still there, the other person's
@@ -186,6 +188,23 @@ describe('web app: a call survives a reload and moves between devices', () => {
     await reloadMidCall(laptop, bob);
 
     await hangUp(bob, laptop);
+    assertClean(phone, bob);
+  });
+
+  it("the caller's reload while the call rings: bob keeps ringing, accepts, and video flows both ways", async () => {
+    // The caller offers while ringing; the offer of the page that went must not reach bob.
+    await onlineEntry(laptop.page, 'bob').waitFor();
+    await callFromList(laptop, 'bob', true);
+    await incomingDialog(bob.page).waitFor();
+    await laptop.page.reload();
+    await laptop.page
+      .locator('.call-screen[data-state="ringing"]')
+      .waitFor({ timeout: MEDIA_BACK_MS });
+    await expect(incomingDialog(bob.page).isVisible()).resolves.toBe(true);
+    await bob.page.getByRole('button', { name: 'Accept with video' }).click();
+    await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
+    await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);
+    await hangUp(laptop, bob);
     assertClean(phone, bob);
   });
 

@@ -8,7 +8,8 @@
  * what the call says meanwhile is held and delivered on resume (signaling.ts). When the media
  * path itself breaks, ice-recovery.ts decides when the caller restarts ICE.
  *
- * WebRTC is set up lazily when the call is accepted. Where there is no RTCPeerConnection (Node)
+ * WebRTC is set up when the call is accepted, or for the caller as soon as it rings (its offer
+ * waits on the server until the callee accepts). Where there is no RTCPeerConnection (Node)
  * the call still goes through every signaling step and simply stays `connecting`, which is what
  * lets the signaling be tested without a browser.
  */
@@ -185,6 +186,10 @@ export class Call {
     if (init.state === 'connecting') {
       this.#awaitingTakeoverAnswer = init.takeover !== undefined;
       this.#startPeer(init.takeover === undefined ? 'role' : 'offer');
+    } else if (init.state === 'ringing' && init.role === 'caller' && init.refused === undefined) {
+      // The caller offers while the call rings: the server holds the offer and candidates until
+      // the callee accepts, so media starts one round trip (and the ICE gathering) sooner.
+      this.#startPeer('role');
     }
   }
 
@@ -409,7 +414,10 @@ export class Call {
     this.#peer = msg.name;
     this.#connectedAtMs ??= Date.now();
     this.#setState('connecting');
-    this.#startPeer('role');
+    // A caller's connection already exists (it offered while ringing): the time to connect
+    // counts from now.
+    if (this.#session === null) this.#startPeer('role');
+    else this.#connectWatch.start(() => void this.#failToConnect());
   }
 
   /** @internal A signaling message for this call. */

@@ -562,7 +562,10 @@ export class CallwireClient {
     }
     // Tell the peer at once, before the camera starts (a few hundred ms): it drops its dead
     // connection and waits for our offer instead of restarting ICE towards the page that went.
-    if (c.state === 'connected') this.#signaling.send({ type: 'restart', callId: c.callId });
+    // A caller whose call still rings tells the server too: what the page that went had
+    // offered is dropped, and this page offers again.
+    if (c.state === 'connected' || (c.state === 'ringing' && c.role === 'caller'))
+      this.#signaling.send({ type: 'restart', callId: c.callId });
     let media: PreparedMedia;
     try {
       media = await prepareMedia(intent);

@@ -200,7 +200,8 @@ export const ClientMessages = {
       description:
         "This side's media for a connected call starts over on a new peer connection (its page " +
         'reloaded and resumed the session): the peer is told (`restart`) and waits for the new ' +
-        'offer, which this side sends next.',
+        'offer, which this side sends next. A caller whose call still rings may send it too: ' +
+        'what it queued (old offer, candidates) is dropped and its next offer replaces it.',
     },
   ),
   move: Type.Object(

@@ -438,6 +438,29 @@ describe('crossing calls and held signals', () => {
     await nothingMore(b, 'offer', 'candidate');
   });
 
+  it("a ringing caller's restart (its page reloaded) drops what it queued; the callee gets only the new offer", async () => {
+    const t = await server();
+    const a = await nativeUser(t, 'alice');
+    const b = await nativeUser(t, 'bob');
+    const callId = await ring(a, b, 'bob');
+    const stale = { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=stale\r\nt=0 0\r\n' };
+    a.send({ type: 'offer', callId, offer: stale });
+    a.send({ type: 'candidate', callId, candidate: candidate(1) });
+    a.send({ type: 'restart', callId });
+    a.send({ type: 'offer', callId, offer: SDP_OFFER });
+    a.send({ type: 'candidate', callId, candidate: candidate(2) });
+    await a.settle();
+    expect(a.pending('error')).toEqual([]);
+    // The callee's restart while ringing is still refused: it has no connection to restart.
+    b.send({ type: 'restart', callId });
+    expect(await b.next('error')).toMatchObject({ code: 'invalid_state', callId });
+    await nothingMore(b, 'restart', 'offer');
+    b.send({ type: 'accept', callId });
+    expect((await b.next('offer')).offer).toEqual(SDP_OFFER);
+    expect((await b.next('candidate')).candidate).toEqual(candidate(2));
+    await nothingMore(b, 'offer', 'candidate', 'restart');
+  });
+
   it('refuses more than the held-signal limit with queue_full', async () => {
     const t = await server(['--queue-max', '4']);
     const a = await nativeUser(t, 'alice');

@@ -48,6 +48,11 @@ export class CallBook {
     call.queued.push(signal);
   }
 
+  /** The caller started over on a new peer connection while ringing: what it queued is void. */
+  dropQueued(call: Call): void {
+    call.queued = [];
+  }
+
   /** Ringing is over (accepted, or ended): stop its timer. */
   setRingTimer(call: Call, timer: NodeJS.Timeout | undefined): void {
     clearTimeout(call.ringTimer);

@@ -467,6 +467,10 @@ export class Engine {
       case 'hold':
         return this.applyHold(party, call, by, command.held, command.ref);
       case 'restart':
+        // A caller that reloads while its call rings offers again on a new peer connection; the
+        // callee has seen nothing yet (a native callee gets the queue on accept), so the old
+        // offer and candidates are simply dropped.
+        if (call.state === 'ringing' && by === 'caller') return this.book.dropQueued(call);
         if (call.state !== 'connected')
           return this.error(party, 'invalid_state', command.ref, call.id);
         return peerOf(call, party).send({ t: 'restart', call, from: party });
