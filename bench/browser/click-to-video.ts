@@ -97,7 +97,8 @@ if (tutorial !== null) {
   // The page hard-codes ws://localhost:9090; the one change made to it is that address, to
   // this run's server, so the page talks to the same server as the SDK's pages.
   const pageJs = tutorial.clientJs.split(tutorial.signalingUrl);
-  if (pageJs.length !== 2) throw new Error('the tutorial page names its server more than once');
+  if (pageJs.length !== 2)
+    throw new Error('the tutorial page does not name its server exactly once');
   routes.set('/tutorial/', { body: tutorial.indexHtml, type: 'text/html' });
   routes.set('/tutorial/client.js', {
     body: pageJs.join(`ws://127.0.0.1:${callwire.port}`),
