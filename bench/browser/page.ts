@@ -8,62 +8,13 @@ import {
   type CallwireClient,
   type IncomingCall,
 } from '../../packages/client/src/index.js';
-
-interface Timing {
-  iceMs: number;
-  /** First remote video frame (requestVideoFrameCallback), or first audio packets received. */
-  mediaMs: number;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with the time `pc` first reaches ICE connected (or completed). */
-function iceConnected(pc: () => RTCPeerConnection | null): Promise<number> {
-  return new Promise((resolve) => {
-    const poll = (): void => {
-      const state = pc()?.iceConnectionState;
-      if (state === 'connected' || state === 'completed') resolve(performance.now());
-      else setTimeout(poll, 1);
-    };
-    poll();
-  });
-}
-
-function firstVideoFrame(stream: () => MediaStream | null): Promise<number> {
-  return new Promise((resolve) => {
-    const start = (): void => {
-      const s = stream();
-      if (s === null || s.getVideoTracks().length === 0) return void setTimeout(start, 1);
-      const video = document.createElement('video');
-      video.muted = true;
-      video.autoplay = true;
-      video.playsInline = true;
-      document.body.append(video);
-      video.srcObject = s;
-      video.requestVideoFrameCallback(() => {
-        resolve(performance.now());
-        video.remove();
-      });
-      void video.play().catch(() => {});
-    };
-    start();
-  });
-}
-
-async function firstAudioPackets(pc: () => RTCPeerConnection | null): Promise<number> {
-  for (;;) {
-    const conn = pc();
-    if (conn !== null) {
-      const stats = await conn.getStats();
-      for (const s of stats.values()) {
-        const r = s as { type: string; kind?: string; packetsReceived?: number };
-        if (r.type === 'inbound-rtp' && r.kind === 'audio' && (r.packetsReceived ?? 0) > 0)
-          return performance.now();
-      }
-    }
-    await sleep(2);
-  }
-}
+import {
+  firstAudioPackets,
+  firstVideoFrame,
+  iceConnected,
+  sleep,
+  type Timing,
+} from './media-timing.js';
 
 export class Bench {
   client: CallwireClient | null = null;
