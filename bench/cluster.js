@@ -2,6 +2,7 @@
 // Cluster mode of the benchmark: three callwire nodes and one Redis on this machine.
 //
 //   node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]
+//                         [--rounds 1] [--priority=-10] [--profile]
 //
 // Measures, and prints as Markdown (raw figures to bench/results/cluster-<time>.json):
 // - clients held in total across the nodes (and login rate through them);
@@ -12,6 +13,10 @@
 //   message timed from when it was due;
 // - Redis CPU (and the nodes' CPU) per relayed message during those phases, from /proc.
 // As a reference the same relay phases run on a single node without Redis (--no-single skips).
+// --rounds N repeats both (cluster, then single node) N times and prints each round's p99 ratio.
+// --profile writes each node's CPU profile to bench/results/profiles/; the raw results record
+// the fixed-rate phase as fixedWindowUs (CLOCK_MONOTONIC, the profiles' clock), so
+// `node bench/profile-summary.js FILE --from A --to B` shows where that phase's time went.
 //
 // The load generator is this process; on a 2-core machine it shares the CPU with the servers,
 // so the figures are indicative: compare cluster with single-node from the same run.
@@ -22,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { candidateJson, candidateSeqOfFrame } from './lib/fixtures.js';
 import { cpuSample } from './lib/proc.js';
+import { prioritize, prioritizeSessionGroup } from './lib/priority.js';
 import { otherLoadCores } from './lib/quiet.js';
 import { percentile, sorted } from './lib/stats.js';
 import { startNode as startNodeIn, startRedis as startRedisIn, stopNode } from './lib/cluster-procs.js';
@@ -37,12 +43,15 @@ const { values: args } = parseArgs({
     storm: { type: 'string', default: '20' },
     'no-single': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
+    priority: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   log(
-    'usage: node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]',
+    'usage: node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]\n' +
+      '                             [--rounds 1] [--priority=-10] [--profile]',
   );
   process.exit(0);
 }
@@ -50,12 +59,16 @@ const CLIENTS = Number(args.clients);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const STORM = Number(args.storm);
+const ROUNDS = Number(args.rounds);
+const PRIORITY = args.priority === undefined ? null : Number(args.priority);
 const NODES = 3;
+// CLOCK_MONOTONIC in µs: the clock V8 stamps CPU profile samples with on Linux.
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const PROFILE_DIR = new URL('./results/profiles/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'callwire-cluster-bench-'));
 const children = [];
 
-const startRedis = () => startRedisIn(work, children);
+const startRedis = (name) => startRedisIn(work, children, name);
 const startNode = (index, redisUrl) =>
   startNodeIn(work, children, index, redisUrl, args.profile ? PROFILE_DIR : undefined);
 
@@ -167,6 +180,7 @@ async function relayPhases(pairs, track, pids) {
   track.reset(total);
   cpu0 = pids.map(cpuUs);
   const start = performance.now() + 50;
+  const fixedWindowUs = [monotonicUs() + 50_000, 0];
   let m = 0;
   await new Promise((resolve) => {
     const tick = () => {
@@ -183,6 +197,7 @@ async function relayPhases(pairs, track, pids) {
     setTimeout(tick, 50);
   });
   await track.done(30_000);
+  fixedWindowUs[1] = monotonicUs();
   const fixedMs = performance.now() - start;
   const fixedCpu = pids.map((pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * fixedMs);
   const lat = sorted(track.latencies.subarray(0, total));
@@ -205,6 +220,7 @@ async function relayPhases(pairs, track, pids) {
       p99: percentile(lat, 99),
       max: lat[lat.length - 1],
       cpuUs: fixedCpu,
+      fixedWindowUs,
     },
   };
 }
@@ -257,11 +273,15 @@ function closeAll(clients) {
   for (const c of clients) c.ws.terminate();
 }
 
-async function main() {
+/** One round: the cluster's relay phases, then (unless --no-single) one node's. */
+async function round(n) {
   const results = { clients: CLIENTS, rate: RATE, seconds: SECONDS, storm: STORM };
   log(`cluster: ${NODES} nodes + redis, ${CLIENTS} clients`);
-  const redis = await startRedis();
-  const nodes = await Promise.all([...Array(NODES).keys()].map((i) => startNode(i, redis.url)));
+  const redis = await startRedis(`redis-${n}`);
+  const nodes = await Promise.all(
+    [...Array(NODES).keys()].map((i) => startNode(`${n}-${i}`, redis.url)),
+  );
+  if (PRIORITY !== null) prioritize([redis.pid, ...nodes.map((n) => n.pid)], PRIORITY);
   const track = tracker();
   const { clients, loginsPerSec } = await loginAll(
     nodes.map((n) => n.port),
@@ -289,10 +309,12 @@ async function main() {
   };
   closeAll(clients);
   await Promise.all(nodes.map((n) => stopNode(n)));
+  redis.child.kill('SIGKILL');
 
   if (!args['no-single']) {
     log(`single node, no Redis: ${pairs.length * 2} clients`);
-    const node = await startNode(9, undefined);
+    const node = await startNode(`${n}-single`, undefined);
+    if (PRIORITY !== null) prioritize([node.pid], PRIORITY);
     const track1 = tracker();
     const one = await loginAll([node.port], pairs.length * 2, 's', (s) => track1.onSeq(s));
     const half = pairs.length;
@@ -308,15 +330,38 @@ async function main() {
       duplicates: track1.duplicates,
     };
     closeAll(one.clients);
+    await stopNode(node);
   }
+  return results;
+}
 
+async function main() {
+  const restore = PRIORITY !== null ? prioritizeSessionGroup(PRIORITY) : () => {};
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    if (ROUNDS > 1) log(`round ${i + 1} of ${ROUNDS}`);
+    rounds.push(await round(i));
+  }
+  restore();
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(
     `./results/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     import.meta.url,
   );
-  writeFileSync(file, JSON.stringify(results, null, 2));
-  console.log(report(results));
+  writeFileSync(file, JSON.stringify(ROUNDS === 1 ? rounds[0] : { rounds }, null, 2));
+  for (const r of rounds) console.log(report(r) + '\n');
+  if (rounds.length > 1 && rounds[0].single) {
+    const f = (n, d) => n.toFixed(d);
+    console.log('| round | cross-node p99 (ms) | single-node p99 (ms) | ratio | other load (cores) |');
+    console.log('|---|---|---|---|---|');
+    rounds.forEach((r, i) =>
+      console.log(
+        `| ${i + 1} | ${f(r.cluster.fixed.p99, 2)} | ${f(r.single.fixed.p99, 2)} | ` +
+          `${f(r.cluster.fixed.p99 / r.single.fixed.p99, 2)}x | ` +
+          `${f(r.cluster.otherLoadCores, 2)} / ${f(r.single.otherLoadCores, 2)} |`,
+      ),
+    );
+  }
   log(`raw results: ${file.pathname}`);
   process.exit(0);
 }
