@@ -20,6 +20,7 @@
 //
 // The load generator is this process; on a 2-core machine it shares the CPU with the servers,
 // so the figures are indicative: compare cluster with single-node from the same run.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +149,14 @@ const cpuUs = (pid) => cpuSample(pid).schedUs ?? cpuSample(pid).statUs;
  * Storm then fixed rate over `pairs`; CPU of `pids` measured around each phase, and at rest
  * before them (timers, heartbeats), so that the per-message figures can leave it out.
  */
-async function relayPhases(pairs, track, pids) {
+/** PUBLISH commands Redis has run so far (INFO commandstats), or NaN without a Redis. */
+function publishes(redisUrl) {
+  if (redisUrl === undefined) return NaN;
+  const info = execFileSync('redis-cli', ['-s', redisUrl.slice('unix://'.length), 'info', 'commandstats']);
+  return Number(/cmdstat_publish:calls=(\d+)/.exec(info.toString())?.[1] ?? 0);
+}
+
+async function relayPhases(pairs, track, pids, redisUrl) {
   const idle0 = pids.map(cpuUs);
   const i0 = performance.now();
   await sleep(2000);
@@ -161,6 +169,7 @@ async function relayPhases(pairs, track, pids) {
   const stormTotal = pairs.length * STORM;
   track.reset(stormTotal);
   let cpu0 = pids.map(cpuUs);
+  let published0 = publishes(redisUrl);
   const s0 = performance.now();
   for (let k = 0; k < STORM; k++) {
     for (const p of pairs) {
@@ -171,6 +180,7 @@ async function relayPhases(pairs, track, pids) {
   await track.done(30_000);
   const stormMs = track.lastAt - s0;
   const stormReceived = track.received;
+  const stormPublishes = publishes(redisUrl) - published0;
   const stormCpu = pids.map(
     (pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * (performance.now() - s0),
   );
@@ -179,6 +189,7 @@ async function relayPhases(pairs, track, pids) {
   const total = RATE * SECONDS;
   track.reset(total);
   cpu0 = pids.map(cpuUs);
+  published0 = publishes(redisUrl);
   const start = performance.now() + 50;
   const fixedWindowUs = [monotonicUs() + 50_000, 0];
   let m = 0;
@@ -200,6 +211,7 @@ async function relayPhases(pairs, track, pids) {
   fixedWindowUs[1] = monotonicUs();
   const fixedMs = performance.now() - start;
   const fixedCpu = pids.map((pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * fixedMs);
+  const fixedPublishes = publishes(redisUrl) - published0;
   const lat = sorted(track.latencies.subarray(0, total));
   return {
     idleCpuPerSec: idleUsPerMs.map((u) => u * 1000),
@@ -210,6 +222,7 @@ async function relayPhases(pairs, track, pids) {
       ms: stormMs,
       perSec: stormTotal / (stormMs / 1000),
       cpuUs: stormCpu,
+      publishes: stormPublishes,
     },
     fixed: {
       messages: total,
@@ -221,6 +234,7 @@ async function relayPhases(pairs, track, pids) {
       max: lat[lat.length - 1],
       cpuUs: fixedCpu,
       fixedWindowUs,
+      publishes: fixedPublishes,
     },
   };
 }
@@ -300,10 +314,12 @@ async function round(n) {
   await connect(pairs);
   log(`  ${pairs.length} calls across nodes`);
   const pids = [redis.pid, ...nodes.map((n) => n.pid)];
-  const relay = await relayPhases(pairs, track, pids);
+  const relay = await relayPhases(pairs, track, pids, redis.url);
   results.cluster = {
     ...results.cluster,
     pairs: pairs.length,
+    // To find each node's CPU profile (--profile names them by pid): node 1 sends, 2 and 3 deliver.
+    pids: { redis: redis.pid, nodes: nodes.map((n) => n.pid) },
     ...relay,
     duplicates: track.duplicates,
   };
@@ -410,6 +426,11 @@ function report(r) {
       c.storm.messages,
     ),
     s && perMsg(s.storm.cpuUs[0], s.storm.messages),
+  );
+  row(
+    'messages per PUBLISH (fixed rate; storm)',
+    `${f(c.fixed.messages / c.fixed.publishes, 2)}; ${f(c.storm.messages / c.storm.publishes, 1)}`,
+    '—',
   );
   row('duplicates', String(c.duplicates), s && String(s.duplicates));
   row(
