@@ -213,6 +213,14 @@ async function relayPhases(pairs, track, pids, redisUrl) {
   const fixedCpu = pids.map((pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * fixedMs);
   const fixedPublishes = publishes(redisUrl) - published0;
   const lat = sorted(track.latencies.subarray(0, total));
+  // The tail in time: when each message slower than p99 was due (ms into the phase), and how
+  // slow it was. Clustered in a few instants means stalls (GC, a timer's work); spread out
+  // means the cost of each hop.
+  const p99 = percentile(lat, 99);
+  const slowest = [];
+  for (let k = 0; k < total; k++) {
+    if (track.latencies[k] > p99) slowest.push([Math.round(track.sentAt[k] - start), +track.latencies[k].toFixed(2)]);
+  }
   return {
     idleCpuPerSec: idleUsPerMs.map((u) => u * 1000),
     otherLoadCores: other,
@@ -230,11 +238,12 @@ async function relayPhases(pairs, track, pids, redisUrl) {
       rate: RATE,
       p50: percentile(lat, 50),
       p90: percentile(lat, 90),
-      p99: percentile(lat, 99),
+      p99,
       max: lat[lat.length - 1],
       cpuUs: fixedCpu,
       fixedWindowUs,
       publishes: fixedPublishes,
+      slowest,
     },
   };
 }
