@@ -2,6 +2,7 @@
 // Cluster mode of the benchmark: three callwire nodes and one Redis on this machine.
 //
 //   node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]
+//                         [--rounds 1] [--priority=-10] [--profile]
 //
 // Measures, and prints as Markdown (raw figures to bench/results/cluster-<time>.json):
 // - clients held in total across the nodes (and login rate through them);
@@ -12,9 +13,14 @@
 //   message timed from when it was due;
 // - Redis CPU (and the nodes' CPU) per relayed message during those phases, from /proc.
 // As a reference the same relay phases run on a single node without Redis (--no-single skips).
+// --rounds N repeats both (cluster, then single node) N times and prints each round's p99 ratio.
+// --profile writes each node's CPU profile to bench/results/profiles/; the raw results record
+// the fixed-rate phase as fixedWindowUs (CLOCK_MONOTONIC, the profiles' clock), so
+// `node bench/profile-summary.js FILE --from A --to B` shows where that phase's time went.
 //
 // The load generator is this process; on a 2-core machine it shares the CPU with the servers,
 // so the figures are indicative: compare cluster with single-node from the same run.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { candidateJson, candidateSeqOfFrame } from './lib/fixtures.js';
 import { cpuSample } from './lib/proc.js';
+import { prioritize, prioritizeSessionGroup } from './lib/priority.js';
 import { otherLoadCores } from './lib/quiet.js';
 import { percentile, sorted } from './lib/stats.js';
 import { startNode as startNodeIn, startRedis as startRedisIn, stopNode } from './lib/cluster-procs.js';
@@ -37,12 +44,15 @@ const { values: args } = parseArgs({
     storm: { type: 'string', default: '20' },
     'no-single': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
+    priority: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   log(
-    'usage: node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]',
+    'usage: node bench/cluster.js [--clients 3000] [--rate 2000] [--seconds 5] [--storm 20] [--no-single]\n' +
+      '                             [--rounds 1] [--priority=-10] [--profile]',
   );
   process.exit(0);
 }
@@ -50,12 +60,16 @@ const CLIENTS = Number(args.clients);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const STORM = Number(args.storm);
+const ROUNDS = Number(args.rounds);
+const PRIORITY = args.priority === undefined ? null : Number(args.priority);
 const NODES = 3;
+// CLOCK_MONOTONIC in µs: the clock V8 stamps CPU profile samples with on Linux.
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const PROFILE_DIR = new URL('./results/profiles/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'callwire-cluster-bench-'));
 const children = [];
 
-const startRedis = () => startRedisIn(work, children);
+const startRedis = (name) => startRedisIn(work, children, name);
 const startNode = (index, redisUrl) =>
   startNodeIn(work, children, index, redisUrl, args.profile ? PROFILE_DIR : undefined);
 
@@ -135,7 +149,14 @@ const cpuUs = (pid) => cpuSample(pid).schedUs ?? cpuSample(pid).statUs;
  * Storm then fixed rate over `pairs`; CPU of `pids` measured around each phase, and at rest
  * before them (timers, heartbeats), so that the per-message figures can leave it out.
  */
-async function relayPhases(pairs, track, pids) {
+/** PUBLISH commands Redis has run so far (INFO commandstats), or NaN without a Redis. */
+function publishes(redisUrl) {
+  if (redisUrl === undefined) return NaN;
+  const info = execFileSync('redis-cli', ['-s', redisUrl.slice('unix://'.length), 'info', 'commandstats']);
+  return Number(/cmdstat_publish:calls=(\d+)/.exec(info.toString())?.[1] ?? 0);
+}
+
+async function relayPhases(pairs, track, pids, redisUrl) {
   const idle0 = pids.map(cpuUs);
   const i0 = performance.now();
   await sleep(2000);
@@ -148,6 +169,7 @@ async function relayPhases(pairs, track, pids) {
   const stormTotal = pairs.length * STORM;
   track.reset(stormTotal);
   let cpu0 = pids.map(cpuUs);
+  let published0 = publishes(redisUrl);
   const s0 = performance.now();
   for (let k = 0; k < STORM; k++) {
     for (const p of pairs) {
@@ -158,6 +180,7 @@ async function relayPhases(pairs, track, pids) {
   await track.done(30_000);
   const stormMs = track.lastAt - s0;
   const stormReceived = track.received;
+  const stormPublishes = publishes(redisUrl) - published0;
   const stormCpu = pids.map(
     (pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * (performance.now() - s0),
   );
@@ -166,7 +189,9 @@ async function relayPhases(pairs, track, pids) {
   const total = RATE * SECONDS;
   track.reset(total);
   cpu0 = pids.map(cpuUs);
+  published0 = publishes(redisUrl);
   const start = performance.now() + 50;
+  const fixedWindowUs = [monotonicUs() + 50_000, 0];
   let m = 0;
   await new Promise((resolve) => {
     const tick = () => {
@@ -183,9 +208,19 @@ async function relayPhases(pairs, track, pids) {
     setTimeout(tick, 50);
   });
   await track.done(30_000);
+  fixedWindowUs[1] = monotonicUs();
   const fixedMs = performance.now() - start;
   const fixedCpu = pids.map((pid, i) => cpuUs(pid) - cpu0[i] - idleUsPerMs[i] * fixedMs);
+  const fixedPublishes = publishes(redisUrl) - published0;
   const lat = sorted(track.latencies.subarray(0, total));
+  // The tail in time: when each message slower than p99 was due (ms into the phase), and how
+  // slow it was. Clustered in a few instants means stalls (GC, a timer's work); spread out
+  // means the cost of each hop.
+  const p99 = percentile(lat, 99);
+  const slowest = [];
+  for (let k = 0; k < total; k++) {
+    if (track.latencies[k] > p99) slowest.push([Math.round(track.sentAt[k] - start), +track.latencies[k].toFixed(2)]);
+  }
   return {
     idleCpuPerSec: idleUsPerMs.map((u) => u * 1000),
     otherLoadCores: other,
@@ -195,6 +230,7 @@ async function relayPhases(pairs, track, pids) {
       ms: stormMs,
       perSec: stormTotal / (stormMs / 1000),
       cpuUs: stormCpu,
+      publishes: stormPublishes,
     },
     fixed: {
       messages: total,
@@ -202,9 +238,12 @@ async function relayPhases(pairs, track, pids) {
       rate: RATE,
       p50: percentile(lat, 50),
       p90: percentile(lat, 90),
-      p99: percentile(lat, 99),
+      p99,
       max: lat[lat.length - 1],
       cpuUs: fixedCpu,
+      fixedWindowUs,
+      publishes: fixedPublishes,
+      slowest,
     },
   };
 }
@@ -257,11 +296,15 @@ function closeAll(clients) {
   for (const c of clients) c.ws.terminate();
 }
 
-async function main() {
+/** One round: the cluster's relay phases, then (unless --no-single) one node's. */
+async function round(n) {
   const results = { clients: CLIENTS, rate: RATE, seconds: SECONDS, storm: STORM };
   log(`cluster: ${NODES} nodes + redis, ${CLIENTS} clients`);
-  const redis = await startRedis();
-  const nodes = await Promise.all([...Array(NODES).keys()].map((i) => startNode(i, redis.url)));
+  const redis = await startRedis(`redis-${n}`);
+  const nodes = await Promise.all(
+    [...Array(NODES).keys()].map((i) => startNode(`${n}-${i}`, redis.url)),
+  );
+  if (PRIORITY !== null) prioritize([redis.pid, ...nodes.map((n) => n.pid)], PRIORITY);
   const track = tracker();
   const { clients, loginsPerSec } = await loginAll(
     nodes.map((n) => n.port),
@@ -280,19 +323,23 @@ async function main() {
   await connect(pairs);
   log(`  ${pairs.length} calls across nodes`);
   const pids = [redis.pid, ...nodes.map((n) => n.pid)];
-  const relay = await relayPhases(pairs, track, pids);
+  const relay = await relayPhases(pairs, track, pids, redis.url);
   results.cluster = {
     ...results.cluster,
     pairs: pairs.length,
+    // To find each node's CPU profile (--profile names them by pid): node 1 sends, 2 and 3 deliver.
+    pids: { redis: redis.pid, nodes: nodes.map((n) => n.pid) },
     ...relay,
     duplicates: track.duplicates,
   };
   closeAll(clients);
   await Promise.all(nodes.map((n) => stopNode(n)));
+  redis.child.kill('SIGKILL');
 
   if (!args['no-single']) {
     log(`single node, no Redis: ${pairs.length * 2} clients`);
-    const node = await startNode(9, undefined);
+    const node = await startNode(`${n}-single`, undefined);
+    if (PRIORITY !== null) prioritize([node.pid], PRIORITY);
     const track1 = tracker();
     const one = await loginAll([node.port], pairs.length * 2, 's', (s) => track1.onSeq(s));
     const half = pairs.length;
@@ -308,15 +355,38 @@ async function main() {
       duplicates: track1.duplicates,
     };
     closeAll(one.clients);
+    await stopNode(node);
   }
+  return results;
+}
 
+async function main() {
+  const restore = PRIORITY !== null ? prioritizeSessionGroup(PRIORITY) : () => {};
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    if (ROUNDS > 1) log(`round ${i + 1} of ${ROUNDS}`);
+    rounds.push(await round(i));
+  }
+  restore();
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(
     `./results/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     import.meta.url,
   );
-  writeFileSync(file, JSON.stringify(results, null, 2));
-  console.log(report(results));
+  writeFileSync(file, JSON.stringify(ROUNDS === 1 ? rounds[0] : { rounds }, null, 2));
+  for (const r of rounds) console.log(report(r) + '\n');
+  if (rounds.length > 1 && rounds[0].single) {
+    const f = (n, d) => n.toFixed(d);
+    console.log('| round | cross-node p99 (ms) | single-node p99 (ms) | ratio | other load (cores) |');
+    console.log('|---|---|---|---|---|');
+    rounds.forEach((r, i) =>
+      console.log(
+        `| ${i + 1} | ${f(r.cluster.fixed.p99, 2)} | ${f(r.single.fixed.p99, 2)} | ` +
+          `${f(r.cluster.fixed.p99 / r.single.fixed.p99, 2)}x | ` +
+          `${f(r.cluster.otherLoadCores, 2)} / ${f(r.single.otherLoadCores, 2)} |`,
+      ),
+    );
+  }
   log(`raw results: ${file.pathname}`);
   process.exit(0);
 }
@@ -365,6 +435,11 @@ function report(r) {
       c.storm.messages,
     ),
     s && perMsg(s.storm.cpuUs[0], s.storm.messages),
+  );
+  row(
+    'messages per PUBLISH (fixed rate; storm)',
+    `${f(c.fixed.messages / c.fixed.publishes, 2)}; ${f(c.storm.messages / c.storm.publishes, 1)}`,
+    '—',
   );
   row('duplicates', String(c.duplicates), s && String(s.duplicates));
   row(

@@ -10,8 +10,8 @@ import { CALLWIRE_BIN } from './targets.js';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A private redis-server on a unix socket in `work`; its process goes into `children`. */
-export async function startRedis(work, children) {
-  const socket = join(work, 'redis.sock');
+export async function startRedis(work, children, name = 'redis') {
+  const socket = join(work, `${name}.sock`);
   const child = spawn(
     'redis-server',
     ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no'],
@@ -27,7 +27,7 @@ export async function startRedis(work, children) {
     child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)));
   });
   child.stdout.resume();
-  return { pid: child.pid, url: `unix://${socket}` };
+  return { pid: child.pid, url: `unix://${socket}`, child };
 }
 
 /**

@@ -30,6 +30,7 @@ import { DAY_MS, createStore } from './stores/open-store.js';
 import { isStoreUnavailable } from './stores/store.js';
 import { HSTS, loadTls, tlsEnabled, type TlsMaterial } from './tls.js';
 import { Gateway } from './ws/gateway.js';
+import { WriteBatch } from './ws/write-batch.js';
 import { Resumer } from './resume.js';
 
 export interface CallwireServer {
@@ -72,6 +73,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
   });
   const sessionTokens = new SessionTokens(config.dataDir, config.sessionTokenTtlSeconds);
   const resumer = new Resumer(config.resumeGraceMs);
+  const writes = new WriteBatch();
   // --redis: this node joins a cluster (the store is separate: --store).
   const cluster =
     config.redis === undefined
@@ -87,7 +89,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
             loginListMax: 100,
             maxDevices: config.auth === 'open' ? 1 : config.maxDevices,
           },
-          { hub, engine, stats, log, resumer, identityOf: (s) => ctx.guard.identityOf(s) },
+          { hub, engine, stats, log, resumer, writes, identityOf: (s) => ctx.guard.identityOf(s) },
         );
   const auth = new Authenticator(config, store, log, sessionTokens);
   const guard = new SessionGuard(
@@ -122,6 +124,7 @@ export function buildServer(config: Config, options: BuildOptions = {}): Callwir
     records,
     sessionTokens,
     resumer,
+    writes,
     directory: cluster ?? new LocalDirectory(hub),
     loggingIn: new WeakSet(),
     iceServers: (name) => iceServersFor(config, name),

@@ -15,6 +15,7 @@ import type { Recorder } from './records/recorder.js';
 import type { Resumer } from './resume.js';
 import type { Store } from './stores/store.js';
 import type { Session } from './ws/session.js';
+import type { WriteBatch } from './ws/write-batch.js';
 
 export interface Context {
   readonly config: Config;
@@ -33,6 +34,11 @@ export interface Context {
   readonly sessionTokens: SessionTokens;
   /** Sessions that may outlive their socket (native clients that asked to resume). */
   readonly resumer: Resumer;
+  /**
+   * Socket writes of this turn: sessions written to while a burst is handled (several frames in
+   * one read, or a batch from another node) are corked until the end of the turn.
+   */
+  readonly writes: WriteBatch;
   /** Where users are: this node only, or a cluster over Redis (--redis). */
   readonly directory: Directory;
   /** Sessions whose login is being checked (credentials, or a name claimed across nodes). */

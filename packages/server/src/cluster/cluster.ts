@@ -34,7 +34,7 @@ import { PresenceRelay } from './presence-relay.js';
 import { RedisLink } from './redis-link.js';
 import { evict, Resync } from './resync.js';
 import { ShadowCalls } from './shadow-calls.js';
-import { parseNodeMessage, type NodeMessage } from './wire.js';
+import { isRefused, parseNodeText, type NodeMessage } from './wire.js';
 import { Handoff } from './handoff.js';
 import { Migration } from './migration.js';
 import { resumeParked } from './remote-resume.js';
@@ -45,6 +45,7 @@ import { PeerjsIds } from './peerjs-ids.js';
 import { DeviceSync } from './device-sync.js';
 import { RemoteMoves } from './remote-move.js';
 import type { Devices } from '../devices.js';
+import type { WriteBatch } from '../ws/write-batch.js';
 import type { PeerjsRelay } from '../dialects/peerjs-relay.js';
 
 export interface ClusterOptions {
@@ -70,6 +71,8 @@ export interface ClusterDeps {
   readonly stats: Stats;
   readonly log: Logger;
   readonly resumer: Resumer;
+  /** The server's writes of this turn (shared with the gateway): corked while a batch is delivered. */
+  readonly writes: WriteBatch;
   /** The identity a session signed in with (taken along when a drain hands it over). */
   readonly identityOf: (session: Session) => Identity | undefined;
 }
@@ -506,15 +509,38 @@ export class Cluster implements RemoteCalls, Directory {
       return;
     }
     if (channel === K.presence) return this.presence.onMessage(text);
-    const msg = parseNodeMessage(text);
-    if (msg === undefined) {
-      this.log.warn({ text: text.slice(0, 200) }, 'cluster: malformed node message dropped');
+    const parsed = parseNodeText(text);
+    if (!parsed.ok) {
+      // The whole batch: its envelope cannot be trusted to say what is in it.
+      const { code, from } = parsed;
+      this.log.warn({ code, from, text: text.slice(0, 200) }, 'cluster: node batch refused');
       return;
     }
+    const { msgs } = parsed;
+    // A batch's frames for this node's sockets are written together: each socket written to
+    // is corked until the end of this turn (ws/write-batch.ts), as for a burst read from one
+    // client. A lone message is written at once.
+    const { writes } = this.deps;
+    const coalescing = writes.coalescing;
+    writes.coalescing = msgs.length > 1;
     try {
-      this.dispatch(msg);
-    } catch (err) {
-      this.log.error({ err, op: msg.op }, 'cluster: message handler failed');
+      for (const msg of msgs) {
+        if (isRefused(msg)) {
+          const { refused: code, index, op } = msg;
+          this.log.warn(
+            { code, index, op, text: msgs.length === 1 ? text.slice(0, 200) : undefined },
+            'cluster: malformed node message dropped',
+          );
+          continue;
+        }
+        try {
+          this.dispatch(msg);
+        } catch (err) {
+          this.log.error({ err, op: msg.op }, 'cluster: message handler failed');
+        }
+      }
+    } finally {
+      writes.coalescing = coalescing;
     }
   }
 

@@ -37,6 +37,13 @@ export interface DeviceRecord extends NameRecord {
 }
 
 const CHUNK = 1000;
+/**
+ * Names per script in the periodic refresh. Small: a script holds Redis, and so every PUBLISH
+ * between nodes, until it ends, and its arguments and reply hold this node's loop; 1,000 names
+ * in one script stalled cross-node messages by several ms every refresh (bench/cluster.js), 100
+ * cost about a tenth of that each, with other work in between.
+ */
+const REFRESH_CHUNK = 100;
 const UNRELEASED_MAX = 100_000;
 
 export interface NamesOptions {
@@ -305,8 +312,8 @@ export class Names {
     const missing: Session[] = [];
     const all = [...this.claims.entries()];
     const devices = all.filter(([, h]) => h.dev !== undefined);
-    for (let i = 0; i < devices.length; i += CHUNK) {
-      const chunk = devices.slice(i, i + CHUNK);
+    for (let i = 0; i < devices.length; i += REFRESH_CHUNK) {
+      const chunk = devices.slice(i, i + REFRESH_CHUNK);
       const r = (await DEVICE_REFRESH.run(
         this.link.cmd,
         chunk.flatMap(([, h]) => [K.devs(h.session.key), K.pstat(h.session.key)]),
@@ -318,8 +325,8 @@ export class Names {
       });
     }
     const entries = all.filter(([, h]) => h.dev === undefined);
-    for (let i = 0; i < entries.length; i += CHUNK) {
-      const chunk = entries.slice(i, i + CHUNK);
+    for (let i = 0; i < entries.length; i += REFRESH_CHUNK) {
+      const chunk = entries.slice(i, i + REFRESH_CHUNK);
       const r = (await REFRESH.run(
         this.link.cmd,
         chunk.map(([key]) => K.name(key)),

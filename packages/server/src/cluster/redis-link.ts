@@ -83,8 +83,9 @@ export class RedisLink {
         ? new Redis(single, { ...options, ...extra })
         : new Redis({ ...target, ...options, ...extra });
     this.cmd = open({ commandTimeout: 3000 });
-    // Messages published in one tick leave in one write (order is the connection's either way).
-    this.pub = open({ commandTimeout: 3000, enableAutoPipelining: true });
+    // No auto-pipelining: the bus already sends one PUBLISH per node per turn, at the end of the
+    // turn; ioredis's own pipeline would hold it for one more turn (another setImmediate).
+    this.pub = open({ commandTimeout: 3000 });
     this.sub = open({});
     for (const conn of [this.cmd, this.pub, this.sub]) {
       conn.on('ready', () => this.connectionReady(conn));

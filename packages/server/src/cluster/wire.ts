@@ -12,6 +12,12 @@
  * Messages come only from other callwire nodes through a Redis that only they can reach (ACL
  * and TLS, docs/DEPLOY.md); they are validated all the same, and an invalid one is dropped and
  * logged rather than trusted.
+ *
+ * `batch`: what one node sends another within one event-loop turn, in one PUBLISH (bus.ts), so
+ * that a burst costs Redis and both nodes one wake-up instead of one per message. A batch is an
+ * envelope, never a message of its own: its shape is checked strictly (a bad one is refused
+ * whole, with a code), and then each message in it is decoded as if it had come alone, so an
+ * invalid or unknown one is refused on its own and the others are still delivered, in order.
  */
 import { createDecoder } from '@callwire/protocol';
 import { Type, type Static, type TLiteral } from '@sinclair/typebox';
@@ -272,6 +278,102 @@ export function parseNodeMessage(text: string): NodeMessage | undefined {
   const decoded = decoder.decode(text);
   return decoded.ok ? (decoded.msg as NodeMessage) : undefined;
 }
+
+/**
+ * At most this many messages, and this many bytes of JSON, in one batch: a sender splits what
+ * is larger, a receiver refuses a batch beyond either (one PUBLISH must not hold a node's loop
+ * for long, nor its memory).
+ */
+export const BATCH_MAX_MESSAGES = 1000;
+export const BATCH_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The envelope: exactly these three fields, and messages that are objects (each is decoded on
+ * its own afterwards). No `additionalProperties`, so a batch that carries anything else is not
+ * one this version understands, and is refused rather than half-read.
+ */
+const BatchSchema = Type.Object(
+  {
+    op: Type.Literal('batch'),
+    from: NodeId,
+    m: Type.Array(Type.Object({}), { minItems: 1, maxItems: BATCH_MAX_MESSAGES }),
+  },
+  { additionalProperties: false },
+);
+const batchDecoder = createDecoder({ batch: BatchSchema }, 'op');
+
+/** The JSON of a batch of already-encoded messages (each the text `JSON.stringify` gave). */
+export function batchText(from: string, texts: readonly string[]): string {
+  return `{"op":"batch","from":${JSON.stringify(from)},"m":[${texts.join(',')}]}`;
+}
+
+/** Why a batch, or a message in one, was refused (the `code` of its log line). */
+export type NodeRefusal =
+  /** Not valid JSON, or a batch whose envelope is not exactly the schema's. */
+  | 'node_batch_invalid'
+  /** More than BATCH_MAX_BYTES of text. */
+  | 'node_batch_too_large'
+  /** A message in a batch that is not a valid node message (unknown op, bad fields). */
+  | 'node_message_invalid'
+  /** A message in a batch that claims to come from another node than its batch. */
+  | 'node_message_foreign';
+
+/** What one PUBLISH on a node's channel carried, in order. */
+export type NodeText =
+  | { readonly ok: true; readonly msgs: readonly (NodeMessage | Refused)[] }
+  | { readonly ok: false; readonly code: NodeRefusal; readonly from?: string };
+export interface Refused {
+  readonly refused: NodeRefusal;
+  /** Where it was in its batch, and its op when it named one (for the log). */
+  readonly index: number;
+  readonly op?: string;
+}
+
+/**
+ * Decode what arrived on a node's channel: one message (as before batches existed) or a batch.
+ * A lone message that is invalid is `ok` with one refused entry, like one in a batch.
+ */
+export function parseNodeText(text: string): NodeText {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return { ok: true, msgs: [refused('node_message_invalid', 0, undefined)] };
+  }
+  if (!isBatch(value)) {
+    const decoded = decoder.check(value);
+    const msg = decoded.ok ? (decoded.msg as NodeMessage) : undefined;
+    return { ok: true, msgs: [msg ?? refused('node_message_invalid', 0, failedOp(decoded))] };
+  }
+  const from = typeof value.from === 'string' ? value.from.slice(0, 128) : undefined;
+  const withFrom = from === undefined ? {} : { from };
+  if (Buffer.byteLength(text) > BATCH_MAX_BYTES) {
+    return { ok: false, code: 'node_batch_too_large', ...withFrom };
+  }
+  const envelope = batchDecoder.check(value);
+  if (!envelope.ok) return { ok: false, code: 'node_batch_invalid', ...withFrom };
+  const batch = envelope.msg;
+  const msgs = batch.m.map((item, index): NodeMessage | Refused => {
+    const decoded = decoder.check(item);
+    if (!decoded.ok) return refused('node_message_invalid', index, failedOp(decoded));
+    const msg = decoded.msg as NodeMessage;
+    // A node speaks for itself only: a message must come from the node whose batch holds it.
+    return msg.from === batch.from ? msg : refused('node_message_foreign', index, msg.op);
+  });
+  return { ok: true, msgs };
+}
+
+function isBatch(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as { op?: unknown }).op === 'batch';
+}
+
+const failedOp = (decoded: { readonly ok: boolean; readonly type?: string }) =>
+  decoded.ok ? undefined : decoded.type;
+
+const refused = (code: NodeRefusal, index: number, op: string | undefined): Refused =>
+  op === undefined ? { refused: code, index } : { refused: code, index, op };
+
+export const isRefused = (item: NodeMessage | Refused): item is Refused => 'refused' in item;
 
 /** The transferable part of an event for a remote party, with its callId; undefined for an
  * event that never goes to a party on another node. */

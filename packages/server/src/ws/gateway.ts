@@ -19,7 +19,6 @@ import { ClientAddresses } from './client-address.js';
 import { networkKey } from '../auth/throttle.js';
 import { take } from '../rate-limit.js';
 import { Session, type SessionHost, type SessionLimits } from './session.js';
-import { WriteBatch } from './write-batch.js';
 import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
 import { peerOf, roleOf } from '../calls/call.js';
@@ -127,7 +126,7 @@ export class Gateway {
     };
     this.host = {
       limits: this.limits,
-      batch: new WriteBatch(),
+      batch: ctx.writes,
       slowConsumer: (s) => this.slowConsumer(s),
       // Too much is waiting for an away session: it could not resume in order, so it ends
       // now (after the current message is handled) rather than at the end of its grace.
