@@ -42,6 +42,22 @@ export async function startMitmRelay(
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const byName = new Map<string, WebSocket>();
+  // As the server does, a caller's signals sent while its call rings are held until the call is
+  // accepted (the SDK offers while ringing); then the attacker gets them, in order.
+  const accepted = new Set<string>();
+  const held = new Map<string, Array<[string, Signal]>>();
+  const divert = (from: string, signal: Signal): void => {
+    if (accepted.has(signal.callId)) return onSignal(from, signal);
+    const queue = held.get(signal.callId) ?? [];
+    queue.push([from, signal]);
+    held.set(signal.callId, queue);
+  };
+  const sawAccepted = (callId: string): void => {
+    accepted.add(callId);
+    const queue = held.get(callId) ?? [];
+    held.delete(callId);
+    for (const [from, signal] of queue) onSignal(from, signal);
+  };
 
   wss.on('connection', (client) => {
     const server = new WebSocket(upstream);
@@ -51,7 +67,10 @@ export async function startMitmRelay(
       for (const data of pending.splice(0)) server.send(text(data));
     });
     server.on('message', (data) => {
-      if (client.readyState === WebSocket.OPEN) client.send(text(data));
+      const frame = text(data);
+      const msg = JSON.parse(frame) as { type?: string; callId?: string };
+      if (msg.type === 'accepted' && typeof msg.callId === 'string') sawAccepted(msg.callId);
+      if (client.readyState === WebSocket.OPEN) client.send(frame);
     });
     server.on('close', () => client.close());
     server.on('error', () => client.close());
@@ -63,7 +82,7 @@ export async function startMitmRelay(
         byName.set(name, client);
       }
       if (relay.attacking && typeof msg.type === 'string' && DIVERTED.has(msg.type)) {
-        onSignal(name, msg as Signal);
+        divert(name, msg as Signal);
         return;
       }
       if (server.readyState === WebSocket.OPEN) server.send(text(data));
