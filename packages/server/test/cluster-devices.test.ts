@@ -4,9 +4,8 @@
 // two nodes accept in the same tick, property-tested), and a device's session resumes on
 // another node and is handed over by a drained node, as a name is in open mode.
 import fc from 'fast-check';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST, NodeProcess, until } from './cluster-support.js';
+import { FAST, NodeProcess, deviceLogin, until } from './cluster-support.js';
 import { RedisServer } from './store-redis-server.js';
 import {
   SDP_ANSWER,
@@ -22,11 +21,6 @@ const AUTH = ['--auth', 'jwt', '--jwt-secret', SECRET, '--max-devices', '3'];
 /** The race property places 150 calls from two callers, as fast as the nodes answer. */
 const INVITES = ['--invites-per-minute', '100000', '--rate-per-second', '10000'];
 
-const token = (sub: string) =>
-  new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .sign(new TextEncoder().encode(SECRET));
-
 const clients: TestClient[] = [];
 
 interface Node {
@@ -35,17 +29,9 @@ interface Node {
 
 /** A native login as device `dev` of `name`; resolves with the client and the reply. */
 async function attempt(node: Node, name: string, dev: string, resume = false) {
-  const c = await TestClient.open(node.url('/'));
-  clients.push(c);
-  c.send({
-    type: 'login',
-    name,
-    token: await token(name),
-    protocol: 1,
-    device: { id: `${dev}-device-0001`, label: dev },
-    ...(resume ? { resume: true } : {}),
-  });
-  return { c, reply: await c.next('login', 10_000) };
+  const attempt = await deviceLogin(node, SECRET, name, dev, resume);
+  clients.push(attempt.c);
+  return attempt;
 }
 
 async function device(node: Node, name: string, dev: string, resume = false) {

@@ -4,42 +4,28 @@
 // only (signals both ways, hang-up from either side), the device it left hears `moved`, the
 // peer hears `restart`, and the person stays busy. A device of another account, a call still
 // ringing, and a move that would need two copies of the call on one node get coded errors.
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST, until } from './cluster-support.js';
+import { FAST, deviceLogin, until } from './cluster-support.js';
 import { RedisServer } from './store-redis-server.js';
 import {
   SDP_ANSWER,
   SDP_OFFER,
-  TestClient,
   candidate,
   startServer,
   type Msg,
+  type TestClient,
   type TestServer,
 } from './support.js';
 
 const SECRET = 'cluster-move-secret-0123456789abcdef';
 const AUTH = ['--auth', 'jwt', '--jwt-secret', SECRET, '--max-devices', '4'];
 
-const token = (sub: string) =>
-  new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .sign(new TextEncoder().encode(SECRET));
-
 const clients: TestClient[] = [];
 
 /** Device `dev` of `name`, signed in on `node`. */
 async function device(node: TestServer, name: string, dev: string): Promise<TestClient> {
-  const c = await TestClient.open(node.url('/'));
+  const { c, reply } = await deviceLogin(node, SECRET, name, dev);
   clients.push(c);
-  c.send({
-    type: 'login',
-    name,
-    token: await token(name),
-    protocol: 1,
-    device: { id: `${dev}-device-0001`, label: dev },
-  });
-  const reply = await c.next('login', 10_000);
   if (reply.success !== true) throw new Error(`login ${name}/${dev}: ${JSON.stringify(reply)}`);
   return c;
 }

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestClient } from './support.js';
+import { SignJWT } from 'jose';
+import { TestClient, type Msg } from './support.js';
 
 export const BIN = fileURLToPath(new URL('../bin/callwire.js', import.meta.url));
 
@@ -154,4 +155,34 @@ export async function login(
   const r = await c.next('login');
   if (r.success !== true) throw new Error(`login ${name}: ${JSON.stringify(r)}`);
   return c;
+}
+
+/** Nodes started with `--auth jwt --jwt-secret <secret>` accept this token for `sub` for an hour. */
+export function jwtFor(secret: string, sub: string): Promise<string> {
+  return new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .sign(new TextEncoder().encode(secret));
+}
+
+/**
+ * A native login as device `dev` of `name` on a jwt-mode node; resolves with the client and
+ * the login reply, refused or not.
+ */
+export async function deviceLogin(
+  node: { url(path?: string): string },
+  secret: string,
+  name: string,
+  dev: string,
+  resume = false,
+): Promise<{ c: TestClient; reply: Msg }> {
+  const c = await TestClient.open(node.url('/'));
+  c.send({
+    type: 'login',
+    name,
+    token: await jwtFor(secret, name),
+    protocol: 1,
+    device: { id: `${dev}-device-0001`, label: dev },
+    ...(resume ? { resume: true } : {}),
+  });
+  return { c, reply: await c.next('login', 10_000) };
 }
