@@ -14,6 +14,7 @@
  * The other side's screen is watched from inside its page every 50 ms (`watchCallScreen`), so
  * an end, a second call screen or a "reconnecting" flag between two looks of the test is seen.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -161,6 +162,33 @@ async function reloadMidCall(who: Person, other: Person): Promise<number> {
   return mediaBackMs;
 }
 
+/**
+ * Chromium's renderer has crashed, rarely, while the caller's page reloaded during the ring
+ * (once in CI: "Page crashed" on `page.reload`, never in 40 runs of that step here). That is a
+ * browser fault, and the rest of this suite needs the laptop: when its renderer crashes during
+ * `step`, bob turns the stale call down, the laptop signs in afresh (a person would open the
+ * app again), and the step runs once more. Any other failure, or a second crash, fails the test.
+ */
+async function againAfterRendererCrash(step: () => Promise<void>): Promise<void> {
+  // Playwright may report the crash just after the step's own error: wait a little for it.
+  const crash = laptop.page.waitForEvent('crash', { timeout: 0 }).then(() => true);
+  crash.catch(() => undefined);
+  try {
+    await step();
+    return;
+  } catch (error) {
+    const crashed = await Promise.race([crash, sleep(3_000).then(() => false)]);
+    if (!crashed) throw error;
+    console.warn(`the laptop's renderer crashed (${String(error)}): signing in afresh, once`);
+  }
+  await laptop.context.close().catch(() => undefined);
+  laptop = await signInWithPassword(browser, server, 'alice', PASSWORDS.alice);
+  const stale = incomingDialog(bob.page);
+  if (await stale.isVisible()) await bob.page.getByRole('button', { name: 'Decline' }).click();
+  await bob.page.getByRole('heading', { name: 'Online now' }).waitFor();
+  await step();
+}
+
 beforeAll(async () => {
   server = await startServer(['--auth', 'password'], { ...PASSWORDS });
   browser = await launchBrowser();
@@ -193,13 +221,15 @@ describe('web app: a call survives a reload and moves between devices', () => {
 
   it("the caller's reload while the call rings: bob keeps ringing, accepts, and video flows both ways", async () => {
     // The caller offers while ringing; the offer of the page that went must not reach bob.
-    await onlineEntry(laptop.page, 'bob').waitFor();
-    await callFromList(laptop, 'bob', true);
-    await incomingDialog(bob.page).waitFor();
-    await laptop.page.reload();
-    await laptop.page
-      .locator('.call-screen[data-state="ringing"]')
-      .waitFor({ timeout: MEDIA_BACK_MS });
+    await againAfterRendererCrash(async () => {
+      await onlineEntry(laptop.page, 'bob').waitFor();
+      await callFromList(laptop, 'bob', true);
+      await incomingDialog(bob.page).waitFor();
+      await laptop.page.reload();
+      await laptop.page
+        .locator('.call-screen[data-state="ringing"]')
+        .waitFor({ timeout: MEDIA_BACK_MS });
+    });
     await expect(incomingDialog(bob.page).isVisible()).resolves.toBe(true);
     await bob.page.getByRole('button', { name: 'Accept with video' }).click();
     await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
