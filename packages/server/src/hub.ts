@@ -67,6 +67,20 @@ export class Hub {
     readonly to: IterableIterator<[Session, number[] | undefined]>;
   } | null = null;
   private guests = 0;
+  /**
+   * The first `loginListMax + 1` people in sign-in order, as a login reply lists them, kept
+   * until one of them changes (signs out, changes status) or a sign-in could join them. Most
+   * logins then share one array, which the encoder turns into JSON once (dialects/native.ts):
+   * a login with many online costs what the login itself costs, not a walk and an encoding of
+   * the list.
+   */
+  private firstPage: {
+    readonly keys: ReadonlySet<string>;
+    readonly order: readonly string[];
+    readonly users: readonly UserEntryValue[];
+  } | null = null;
+  /** The reply's list without the session's own entry: the shared array when it is not in it. */
+  private firstPageShared: readonly UserEntryValue[] | null = null;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -105,6 +119,9 @@ export class Hub {
     if (devices === undefined) {
       this.byKey.set(session.key, [session]);
       if (session.guest) this.guests++;
+      // A newcomer goes last in sign-in order: it changes the first page only if that is short.
+      else if (this.firstPage !== null && this.firstPage.users.length <= this.options.loginListMax)
+        this.forgetFirstPage();
     } else {
       if (devices.length >= maxDevices) return false;
       devices.push(session);
@@ -119,6 +136,7 @@ export class Hub {
     const at = devices === undefined ? -1 : devices.indexOf(session);
     if (at < 0) return;
     devices!.splice(at, 1);
+    if (this.firstPage?.keys.has(session.key)) this.forgetFirstPage();
     this.unwatchAll(session);
     if (devices!.length > 0) {
       this.sink?.left(session);
@@ -148,11 +166,13 @@ export class Hub {
     if (devices === undefined || !devices.includes(party as Session)) return;
     if (this.announced.get(party.key) === status) return;
     this.announced.set(party.key, status);
+    if (this.firstPage?.keys.has(party.key)) this.forgetFirstPage();
     this.announce(devices[0]!, status);
   }
 
   /** A party entered or left a call or a room (the engine's `onPartyStatus`). */
   refresh(party: Party): void {
+    if (this.firstPage?.keys.has(party.key)) this.forgetFirstPage();
     this.publish(party, this.statusOf(party));
     this.onDevices?.(party.key, false);
   }
@@ -263,15 +283,35 @@ export class Hub {
     session.watching = null;
   }
 
-  /** The first users for a login reply (in login order; O(limit), not O(N)). */
-  firstUsers(exclude: Session): UserEntryValue[] {
-    const out: UserEntryValue[] = [];
-    for (const [key, devices] of this.byKey) {
-      if (out.length >= this.options.loginListMax) break;
-      if (key !== exclude.key && !devices[0]!.guest)
-        out.push({ name: devices[0]!.name, status: this.statusOf(devices[0]!) });
+  /**
+   * The first users for a login reply, in sign-in order, without `exclude` itself. O(limit) when
+   * the list changed since the last login, O(1) otherwise: the same array is returned until
+   * then, so that its encoding can be shared too.
+   */
+  firstUsers(exclude: Session): readonly UserEntryValue[] {
+    const limit = this.options.loginListMax;
+    let page = this.firstPage;
+    if (page === null) {
+      const order: string[] = [];
+      const users: UserEntryValue[] = [];
+      for (const [key, devices] of this.byKey) {
+        if (users.length > limit) break;
+        const first = devices[0]!;
+        if (first.guest) continue;
+        order.push(key);
+        users.push({ name: first.name, status: this.statusOf(first) });
+      }
+      this.firstPage = page = { keys: new Set(order), order, users };
+      this.firstPageShared = users.length > limit ? users.slice(0, limit) : users;
     }
-    return out;
+    if (!page.keys.has(exclude.key)) return this.firstPageShared!;
+    const { order } = page;
+    return page.users.filter((_, i) => order[i] !== exclude.key).slice(0, limit);
+  }
+
+  private forgetFirstPage(): void {
+    this.firstPage = null;
+    this.firstPageShared = null;
   }
 
   /**

@@ -1,11 +1,6 @@
 // Presence, the online list and meet-by-link rooms, as users and onlookers see them.
 import { describe, expect, it } from 'vitest';
-import {
-  SDP_OFFER,
-  TestClient,
-  nativeUser,
-  type Msg,
-} from './support.js';
+import { SDP_OFFER, TestClient, nativeUser, type Msg } from './support.js';
 import { nothingMore, ring, until, useServer } from './call-support.js';
 
 const server = useServer();
@@ -72,6 +67,45 @@ describe('presence and the online list', () => {
     });
     await nothingMore(w, 'presence');
     await nothingMore(other, 'presence');
+  });
+
+  it('the login reply lists the first 100 people as they are now, never the newcomer itself', async () => {
+    const t = await server();
+    let n = 2;
+    const login = async (name: string) => {
+      const c = await TestClient.open(t.url('/'));
+      c.send({ type: 'login', name, protocol: 1 });
+      const reply = await c.next('login');
+      c.close();
+      return reply.users as Msg[];
+    };
+    const names = Array.from({ length: 101 }, (_, i) => `u${String(i).padStart(3, '0')}`);
+    // Fewer than 100 online: everyone but the one signing in, and nobody twice.
+    const first = [await nativeUser(t, names[0]!), await nativeUser(t, names[1]!)];
+    expect(await login('early')).toEqual([
+      { name: 'u000', status: 'online' },
+      { name: 'u001', status: 'online' },
+    ]);
+    const online = [...first];
+    for (const n of names.slice(2)) online.push(await nativeUser(t, n));
+    const page = await login('late1');
+    expect(page.map((u) => u.name)).toEqual(names.slice(0, 100));
+    expect(page.every((u) => u.status === 'online')).toBe(true);
+
+    // Two of them start a call: the next login sees them busy.
+    await ring(online[0]!, online[1]!, 'u001');
+    const busy = await login('late2');
+    expect(busy.slice(0, 3)).toEqual([
+      { name: 'u000', status: 'busy' },
+      { name: 'u001', status: 'busy' },
+      { name: 'u002', status: 'online' },
+    ]);
+
+    // One signs out: gone from the list, and the 101st moves up.
+    online[2]!.close();
+    await expect
+      .poll(async () => (await login(`late${++n}`)).map((u) => u.name))
+      .toEqual(names.filter((x) => x !== 'u002'));
   });
 
   it('pages the online list with users{query, limit, cursor}', async () => {
