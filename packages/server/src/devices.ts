@@ -4,11 +4,11 @@
  * told of the others (`devices`: who is in a call with whom, for "move the call here"), and any
  * device of the account may rename another or sign it out (`/api/devices`).
  */
-import { randomBytes } from 'node:crypto';
 import { CLOSE, LIMITS, type DeviceEntryValue } from '@callwire/protocol';
 import type { SessionTokens } from './auth/session-tokens.js';
 import type { Device } from './calls/model.js';
 import type { Hub } from './hub.js';
+import { randomToken } from './random.js';
 import type { Session } from './ws/session.js';
 
 /**
@@ -56,7 +56,7 @@ export function deviceFor(
       signedInAtMs: nowMs,
     };
   }
-  const id = randomBytes(9).toString('base64url');
+  const id = randomToken(9);
   return {
     id,
     label: `${FAMILY_LABEL[family]} ${id.slice(0, 4)}`,

@@ -6,7 +6,8 @@
  *
  * Tokens are 256-bit random values, single use: each resume rotates the token.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomToken } from './random.js';
 import type { Session } from './ws/session.js';
 
 /** How a token is kept where it outlives the process (the store): never in the clear. */
@@ -36,7 +37,7 @@ export class Resumer {
   issue(session: Session): string {
     if (session.resumeToken !== null) this.byToken.delete(session.resumeToken);
     this.dropDigest(session);
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken(32);
     session.resumeToken = token;
     this.byToken.set(token, session);
     return token;
