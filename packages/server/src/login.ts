@@ -313,7 +313,7 @@ function resume(
   old.state = 'active';
   old.lastSeenMs = Date.now();
   old.iceRefreshAtMs = 0;
-  fresh.rebind?.(old);
+  fresh.rebind(old);
   // The old socket may still be open (its death not yet noticed): it is replaced.
   if (!wasAway && previous.readyState <= 1)
     previous.close(CLOSE.sessionReplaced, 'session resumed elsewhere');

@@ -17,8 +17,8 @@ import { iceRefreshAfterMs } from '../ice.js';
 import { isOriginAllowed } from './origin.js';
 import { ClientAddresses } from './client-address.js';
 import { networkKey } from '../auth/throttle.js';
-import { take } from '../rate-limit.js';
-import { Session, type SessionHost, type SessionLimits } from './session.js';
+import { newBucket, take } from '../rate-limit.js';
+import { Session, type SessionHost, type SessionLimits, type SessionLink } from './session.js';
 import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
 import { peerOf, roleOf } from '../calls/call.js';
@@ -132,6 +132,15 @@ export class Gateway {
       // now (after the current message is handled) rather than at the end of its grace.
       backlogOverflow: (s) => setImmediate(() => s.state === 'away' && this.finish(s)),
       malformed: (s) => this.malformed(s),
+      rebind: (from, to) => {
+        const link = from.link!;
+        this.sessions.delete(from);
+        from.state = 'closed';
+        from.link = null;
+        link.session = to;
+        to.link = link;
+        this.sessions.add(to);
+      },
     };
     // One timer for all sockets (not one per socket): ping the quiet ones, drop the silent.
     // Fine enough that a dead socket, a resume grace and a TURN refresh are each handled within
@@ -226,14 +235,8 @@ export class Gateway {
     const handler = route.handler;
     // The session this socket serves. A resume moves the socket to the session it resumes,
     // so every handler below reads it from here rather than capturing it.
-    const conn = { session };
-    session.rebind = (target) => {
-      this.sessions.delete(conn.session);
-      conn.session.state = 'closed';
-      conn.session = target;
-      target.rebind = session.rebind;
-      this.sessions.add(target);
-    };
+    const conn: SessionLink = { session };
+    session.link = conn;
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const session = conn.session;
@@ -347,8 +350,10 @@ export class Gateway {
    */
   private malformed(session: Session): void {
     if (session.ws.readyState !== 1) return;
-    take(session.malformedBucket, this.limits.malformed, Date.now());
-    if (session.malformedBucket.tokens >= 1) return;
+    const now = Date.now();
+    const bucket = (session.malformedBucket ??= newBucket(this.limits.malformed, now));
+    take(bucket, this.limits.malformed, now);
+    if (bucket.tokens >= 1) return;
     this.ctx.stats.closed(CLOSE.policyViolation);
     this.ctx.log.warn({ session: session.id, name: session.name }, 'malformed frames: closing');
     session.close(CLOSE.policyViolation, 'too many malformed frames');

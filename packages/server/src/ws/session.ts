@@ -39,6 +39,16 @@ export interface SessionHost {
   backlogOverflow(session: Session): void;
   /** The session was just told that a frame of its was malformed (a strike against it). */
   malformed(session: Session): void;
+  /** Make the connection `from` arrived on serve `to` instead (a resume). */
+  rebind(from: Session, to: Session): void;
+}
+
+/**
+ * The connection a session arrived on, as the gateway's handlers see it: a resume points it at
+ * the session it resumes (one object per socket, not a closure per session).
+ */
+export interface SessionLink {
+  session: Session;
 }
 
 /**
@@ -77,8 +87,11 @@ export class Session implements Party {
   readonly bucket: Bucket;
   /** Every frame received, accepted or dropped (gateway: the flood policy). */
   readonly floodBucket: Bucket;
-  /** Malformed frames, forgiven slowly (gateway: MALFORMED_POLICY). */
-  readonly malformedBucket: Bucket;
+  /**
+   * Malformed frames, forgiven slowly (gateway: MALFORMED_POLICY); made at the first strike,
+   * since most sessions never send one.
+   */
+  malformedBucket: Bucket | null = null;
   lastRateErrorMs = 0;
   /**
    * When the gateway's sweep sends this (native) session fresh TURN credentials; 0 = not yet
@@ -90,8 +103,8 @@ export class Session implements Party {
   awayUntilMs = 0;
   backlog: string[] | null = null;
   backlogOverflowed = false;
-  /** Set by the gateway: make the connection this session arrived on serve `target` instead. */
-  rebind: ((target: Session) => void) | null = null;
+  /** Set by the gateway: the connection this session is served on (none after a restart). */
+  link: SessionLink | null = null;
   /** Closed by the server on purpose (policy, auth, drain): such a session may not resume. */
   kicked = false;
   /**
@@ -115,7 +128,11 @@ export class Session implements Party {
     this.openedAtMs = nowMs;
     this.bucket = newBucket(host.limits.messages, nowMs);
     this.floodBucket = newBucket(host.limits.flood, nowMs);
-    this.malformedBucket = newBucket(host.limits.malformed, nowMs);
+  }
+
+  /** Make the connection this session arrived on serve `target` instead (a resume). */
+  rebind(target: Session): void {
+    if (this.link !== null) this.host.rebind(this, target);
   }
 
   get limits(): SessionLimits {
