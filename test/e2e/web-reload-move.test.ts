@@ -3,7 +3,8 @@
  * server: alice on a laptop and a phone (two browser contexts, so two devices), bob on one.
  *
  * - A reload while the call rings leaves the callee ringing, and the call connects on the new
- *   page's offer (the one the page that went had sent is dropped).
+ *   page's offer (the one the page that went had sent is dropped). The callee may accept while
+ *   the reloaded page is still starting its camera: that accept is not lost.
  * - A reload mid-call (the caller's, then the callee's) takes the session back with the resume
  *   token the SDK kept in sessionStorage, and the call goes on on a new peer connection: same
  *   call id, the timer going on from where it was, the chat still there, the other person's
@@ -189,6 +190,22 @@ async function againAfterRendererCrash(step: () => Promise<void>): Promise<void>
   await step();
 }
 
+/**
+ * An init script: on the first load after `sessionStorage[key]` was set to a number of ms, the
+ * page's camera takes that long to start, as a slow camera does (the key is then cleared).
+ */
+function slowCameraOnce(key: string): void {
+  const ms = Number(sessionStorage.getItem(key) ?? 0);
+  if (!(ms > 0)) return;
+  sessionStorage.removeItem(key);
+  const devices = navigator.mediaDevices;
+  const real = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return real(constraints);
+  };
+}
+
 beforeAll(async () => {
   server = await startServer(['--auth', 'password'], { ...PASSWORDS });
   browser = await launchBrowser();
@@ -231,6 +248,24 @@ describe('web app: a call survives a reload and moves between devices', () => {
         .waitFor({ timeout: MEDIA_BACK_MS });
     });
     await expect(incomingDialog(bob.page).isVisible()).resolves.toBe(true);
+    await bob.page.getByRole('button', { name: 'Accept with video' }).click();
+    await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
+    await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);
+    await hangUp(laptop, bob);
+    assertClean(phone, bob);
+  });
+
+  it("bob accepts while the caller's reloaded page is still starting its camera: the call connects on both sides", async () => {
+    // The page coming back has the call from its resume, and the accept arrives before the
+    // camera is up: it must not be lost while the page takes the call back.
+    await againAfterRendererCrash(async () => {
+      await onlineEntry(laptop.page, 'bob').waitFor();
+      await callFromList(laptop, 'bob', true);
+      await incomingDialog(bob.page).waitFor();
+      await laptop.page.addInitScript(slowCameraOnce, 'callwire-test-slow-camera');
+      await laptop.page.evaluate(() => sessionStorage.setItem('callwire-test-slow-camera', '2000'));
+      await laptop.page.reload();
+    });
     await bob.page.getByRole('button', { name: 'Accept with video' }).click();
     await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
     await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);

@@ -100,6 +100,11 @@ export class CallwireClient {
   #resumeSnapshot: { calls: readonly Call[]; incoming: IncomingCall[] } | null = null;
   /** This page took back a session a previous page left (a reload): it adopts its calls. */
   #restoring = false;
+  /**
+   * Calls this page is taking back (#restore) while its camera starts: what arrives for them
+   * meanwhile (the callee's accept, a hang-up) waits here and is handled once the call exists.
+   */
+  readonly #comingBack = new Map<string, ServerMessage[]>();
   /** Calls that ended while we were away: their hangup is already on its way. */
   readonly #endedWhileAway = new Set<string>();
   readonly #events = new Emitter<ClientEvents>();
@@ -566,12 +571,16 @@ export class CallwireClient {
     // offered is dropped, and this page offers again.
     if (c.state === 'connected' || (c.state === 'ringing' && c.role === 'caller'))
       this.#signaling.send({ type: 'restart', callId: c.callId });
+    const held: ServerMessage[] = [];
+    this.#comingBack.set(c.callId, held);
     let media: PreparedMedia;
     try {
       media = await prepareMedia(intent);
     } catch {
       // No camera or microphone now (permission withdrawn): take the call back receive-only.
       media = { stream: null, owned: false, intent };
+    } finally {
+      this.#comingBack.delete(c.callId);
     }
     if (this.#signaling.state === 'closed') return stopOwned(media);
     const answeredAt = c.answeredAt === undefined ? undefined : Date.parse(c.answeredAt);
@@ -584,6 +593,7 @@ export class CallwireClient {
       ...(c.state === 'connected' ? { takeover: 'reload' as const } : {}),
       ...(answeredAt !== undefined && Number.isFinite(answeredAt) ? { answeredAtMs: answeredAt } : {}),
     });
+    for (const msg of held) this.#dispatch(msg);
   }
 
   /**
@@ -632,6 +642,9 @@ export class CallwireClient {
   }
 
   #dispatch(msg: ServerMessage): void {
+    const callId = 'callId' in msg ? msg.callId : undefined;
+    const held = callId === undefined ? undefined : this.#comingBack.get(callId);
+    if (held !== undefined) return void held.push(msg);
     switch (msg.type) {
       case 'incoming': {
         if (this.#incoming.has(msg.callId) || this.#calls.has(msg.callId)) return;
