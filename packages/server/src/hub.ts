@@ -78,9 +78,9 @@ export class Hub {
     readonly keys: ReadonlySet<string>;
     readonly order: readonly string[];
     readonly users: readonly UserEntryValue[];
+    /** The reply's list for anyone not in it: the first `loginListMax` of `users`. */
+    readonly shared: readonly UserEntryValue[];
   } | null = null;
-  /** The reply's list without the session's own entry: the shared array when it is not in it. */
-  private firstPageShared: readonly UserEntryValue[] | null = null;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -301,17 +301,16 @@ export class Hub {
         order.push(key);
         users.push({ name: first.name, status: this.statusOf(first) });
       }
-      this.firstPage = page = { keys: new Set(order), order, users };
-      this.firstPageShared = users.length > limit ? users.slice(0, limit) : users;
+      const shared = users.length > limit ? users.slice(0, limit) : users;
+      this.firstPage = page = { keys: new Set(order), order, users, shared };
     }
-    if (!page.keys.has(exclude.key)) return this.firstPageShared!;
+    if (!page.keys.has(exclude.key)) return page.shared;
     const { order } = page;
     return page.users.filter((_, i) => order[i] !== exclude.key).slice(0, limit);
   }
 
   private forgetFirstPage(): void {
     this.firstPage = null;
-    this.firstPageShared = null;
   }
 
   /**
