@@ -190,6 +190,22 @@ async function againAfterRendererCrash(step: () => Promise<void>): Promise<void>
   await step();
 }
 
+/** The laptop calls bob with video; resolves when bob's incoming-call dialog shows. */
+async function laptopRingsBob(): Promise<void> {
+  await onlineEntry(laptop.page, 'bob').waitFor();
+  await callFromList(laptop, 'bob', true);
+  await incomingDialog(bob.page).waitFor();
+}
+
+/** Bob accepts with video: both connect, video flows both ways, and the laptop hangs up. */
+async function bobAcceptsAndTalks(): Promise<void> {
+  await bob.page.getByRole('button', { name: 'Accept with video' }).click();
+  await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
+  await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);
+  await hangUp(laptop, bob);
+  assertClean(phone, bob);
+}
+
 /**
  * An init script: on the first load after `sessionStorage[key]` was set to a number of ms, the
  * page's camera takes that long to start, as a slow camera does (the key is then cleared).
@@ -239,38 +255,26 @@ describe('web app: a call survives a reload and moves between devices', () => {
   it("the caller's reload while the call rings: bob keeps ringing, accepts, and video flows both ways", async () => {
     // The caller offers while ringing; the offer of the page that went must not reach bob.
     await againAfterRendererCrash(async () => {
-      await onlineEntry(laptop.page, 'bob').waitFor();
-      await callFromList(laptop, 'bob', true);
-      await incomingDialog(bob.page).waitFor();
+      await laptopRingsBob();
       await laptop.page.reload();
       await laptop.page
         .locator('.call-screen[data-state="ringing"]')
         .waitFor({ timeout: MEDIA_BACK_MS });
     });
     await expect(incomingDialog(bob.page).isVisible()).resolves.toBe(true);
-    await bob.page.getByRole('button', { name: 'Accept with video' }).click();
-    await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
-    await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);
-    await hangUp(laptop, bob);
-    assertClean(phone, bob);
+    await bobAcceptsAndTalks();
   });
 
   it("bob accepts while the caller's reloaded page is still starting its camera: the call connects on both sides", async () => {
     // The page coming back has the call from its resume, and the accept arrives before the
     // camera is up: it must not be lost while the page takes the call back.
     await againAfterRendererCrash(async () => {
-      await onlineEntry(laptop.page, 'bob').waitFor();
-      await callFromList(laptop, 'bob', true);
-      await incomingDialog(bob.page).waitFor();
+      await laptopRingsBob();
       await laptop.page.addInitScript(slowCameraOnce, 'callwire-test-slow-camera');
       await laptop.page.evaluate(() => sessionStorage.setItem('callwire-test-slow-camera', '2000'));
       await laptop.page.reload();
     });
-    await bob.page.getByRole('button', { name: 'Accept with video' }).click();
-    await Promise.all([waitConnected(laptop.page), waitConnected(bob.page)]);
-    await Promise.all([expectFlowing(laptop.page, 'video'), expectFlowing(bob.page, 'video')]);
-    await hangUp(laptop, bob);
-    assertClean(phone, bob);
+    await bobAcceptsAndTalks();
   });
 
   it("the callee's reload: the same", async () => {
