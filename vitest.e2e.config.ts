@@ -9,5 +9,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    // Real media on two shared cores: a test that fails is run once more, and the run ends
+    // with every test that needed it and what its first attempt said (support/flaky-report.ts).
+    retry: 1,
+    reporters: ['default', './test/e2e/support/flaky-report.ts'],
   },
 });

@@ -22,7 +22,6 @@ import {
   callFromList,
   expectFlowing,
   expectStopped,
-  recordPeerConnections,
   type Person,
   type Server,
 } from './web-harness.js';
@@ -32,15 +31,6 @@ let browser: Browser;
 let alice: Person;
 let bob: Person;
 let carol: Person;
-
-async function person(name: string): Promise<Person> {
-  const p = await signIn(browser, server, name);
-  await p.page.addInitScript(recordPeerConnections);
-  // The init script applies from the next document on; the app signs in again by itself.
-  await p.page.reload();
-  await p.page.getByRole('heading', { name: 'Online now' }).waitFor({ timeout: 20_000 });
-  return p;
-}
 
 /** alice in a connected video call with bob, and carol calling alice: the waiting prompt. */
 async function carolCallsDuringBobsCall() {
@@ -60,7 +50,11 @@ async function toHome(...people: Person[]): Promise<void> {
 beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  [alice, bob, carol] = await Promise.all([person('alice'), person('bob'), person('carol')]);
+  [alice, bob, carol] = await Promise.all([
+    signIn(browser, server, 'alice'),
+    signIn(browser, server, 'bob'),
+    signIn(browser, server, 'carol'),
+  ]);
 }, 120_000);
 
 afterAll(async () => {

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { expect } from 'vitest';
+import { getCurrentTest } from 'vitest/suite';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const WEB = join(REPO, 'packages/web');
@@ -209,6 +210,10 @@ export type PersonOptions = {
   mobile?: boolean;
 };
 
+/** The last console lines of each page, for what a failed wait reports. */
+const consoleLogs = new WeakMap<Page, string[]>();
+const CONSOLE_KEPT = 40;
+
 /** A browser context with camera, microphone and clipboard allowed, on the app's page. */
 export async function openPerson(
   browser: Browser,
@@ -228,11 +233,17 @@ export async function openPerson(
   }
   // Generous waits: these machines have 2 cores, often shared with other suites.
   context.setDefaultTimeout(45_000);
+  // Every page keeps its peer connections, for stats and for what a failed wait reports.
+  await context.addInitScript(recordPeerConnections);
   const page = await context.newPage();
   const problems: string[] = [];
+  const log: string[] = [];
+  consoleLogs.set(page, log);
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
+    log.push(`${new Date().toISOString().slice(11, 23)} ${msg.type()}: ${text.slice(0, 300)}`);
+    if (log.length > CONSOLE_KEPT) log.shift();
     if (/Content Security Policy|Refused to (execute|apply|load|evaluate|connect)/i.test(text)) {
       problems.push(`csp: ${text}`);
     }
@@ -247,8 +258,25 @@ export async function signIn(browser: Browser, server: Server, name: string, opt
   const { page } = person;
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Online now' }).waitFor();
+  const home = page.getByRole('heading', { name: 'Online now' });
+  if (isRetry()) {
+    // The failed attempt's pages may still hold the name for the resume grace: a person
+    // whose old tab still holds it signs in again a moment later.
+    const taken = page.getByRole('alert').filter({ hasText: /already signed in/ });
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      await home.or(taken).first().waitFor();
+      if (!(await taken.isVisible())) break;
+      await page.waitForTimeout(1_000);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+  }
+  await explained(page, home.waitFor());
   return person;
+}
+
+/** Whether the running test is a retry of one that failed (vitest.e2e.config.ts retries once). */
+function isRetry(): boolean {
+  return (getCurrentTest()?.result?.retryCount ?? 0) > 0;
 }
 
 declare global {
@@ -262,6 +290,7 @@ declare global {
  * (the app is not touched). Runs again on every load of the page, a reload included.
  */
 export function recordPeerConnections(): void {
+  if (window.callwirePeerConnections !== undefined) return;
   const Native = window.RTCPeerConnection;
   const seen: RTCPeerConnection[] = [];
   window.callwirePeerConnections = seen;
@@ -286,8 +315,6 @@ export async function signInWithPassword(
 ): Promise<Person> {
   const person = await openPerson(browser, server.url, name, opts);
   const { page } = person;
-  await page.addInitScript(recordPeerConnections);
-  await page.reload();
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -381,9 +408,57 @@ export async function connectVideoCall(caller: Person, callee: Person): Promise<
   await Promise.all([waitConnected(caller.page), waitConnected(callee.page)]);
 }
 
-/** Wait until the call screen says connected (the timer runs) on this page. */
+/**
+ * Wait until the call screen says connected (the timer runs) on this page. When it does not,
+ * the error says what the page was doing: the call screen, its peer connections (states,
+ * candidates gathered and received, candidate pairs) and its last console lines.
+ */
 export async function waitConnected(page: Page, timeoutMs = 20_000): Promise<void> {
-  await page.locator('.call-screen[data-state="connected"]').waitFor({ timeout: timeoutMs });
+  await explained(
+    page,
+    page.locator('.call-screen[data-state="connected"]').waitFor({ timeout: timeoutMs }),
+  );
+}
+
+/** `wait`, and when it fails, an error that adds what the page was showing and doing then. */
+export async function explained<T>(page: Page, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    const state = await describePage(page).catch((e: unknown) => `(page unreadable: ${String(e)})`);
+    throw new Error(`${(err as Error).message}\n--- the page at the timeout ---\n${state}`, {
+      cause: err,
+    });
+  }
+}
+
+/** What a page shows and what its peer connections are doing, for a failed wait's message. */
+export async function describePage(page: Page): Promise<string> {
+  const seen = await page.evaluate(async () => {
+    const screen = document.querySelector<HTMLElement>('.call-screen');
+    const lines = [
+      `url ${location.href}`,
+      `screen: "${document.body.innerText.replace(/\s+/g, ' ').slice(0, 300)}"`,
+      `call screen: ${screen ? `state=${screen.dataset.state} "${(screen.innerText || '').replace(/\s+/g, ' ').slice(0, 200)}"` : 'none'}`,
+    ];
+    for (const [i, pc] of (window.callwirePeerConnections ?? []).entries()) {
+      lines.push(
+        `pc ${i}: connection=${pc.connectionState} ice=${pc.iceConnectionState} gathering=${pc.iceGatheringState} signaling=${pc.signalingState} local=${pc.localDescription?.type ?? '-'} remote=${pc.remoteDescription?.type ?? '-'}`,
+      );
+      if (pc.connectionState === 'closed') continue;
+      const counts: Record<string, number> = {};
+      const pairs: string[] = [];
+      (await pc.getStats()).forEach((s: { type: string; state?: string; nominated?: boolean }) => {
+        counts[s.type] = (counts[s.type] ?? 0) + 1;
+        if (s.type === 'candidate-pair') pairs.push(`${s.state}${s.nominated ? '*' : ''}`);
+      });
+      lines.push(
+        `  local candidates ${counts['local-candidate'] ?? 0}, remote candidates ${counts['remote-candidate'] ?? 0}, pairs [${pairs.join(' ')}], data channels ${counts['data-channel'] ?? 0}`,
+      );
+    }
+    return lines.join('\n');
+  });
+  return `${seen}\n--- console ---\n${(consoleLogs.get(page) ?? []).join('\n')}`;
 }
 
 /** Remote video decodes frames: a size, and playback time that moves on. */
