@@ -48,7 +48,10 @@ export type OutEvent =
   /** The presence changes of one tick (hub.ts), to a client that asked for batches. */
   | {
       readonly t: 'presences';
+      /** Every change of the tick: one array shared by all its recipients (dialects cache by it). */
       readonly users: readonly { readonly name: string; readonly status: 'online' | 'busy' | 'offline' }[];
+      /** The positions in `users` this recipient hears, in order; absent: all of them. */
+      readonly only?: readonly number[];
     }
   | {
       readonly t: 'users';

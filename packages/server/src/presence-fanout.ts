@@ -64,6 +64,8 @@ export const hearsPresence = (to: Session): boolean =>
 export class TickFrames {
   private readonly single: (string | null | undefined)[];
   private all: string | null | undefined;
+  /** The changes as `presences` entries, one array for every recipient of the tick. */
+  private entries: PresencesEvent['users'] | undefined;
 
   constructor(readonly changes: readonly PresenceChange[]) {
     this.single = new Array<string | null | undefined>(changes.length);
@@ -73,14 +75,14 @@ export class TickFrames {
   frames(to: Session, indexes: readonly number[] | undefined): string[] {
     const { changes } = this;
     if (to.presenceBatch) {
+      if (indexes !== undefined && indexes.length === 0) return [];
+      this.entries ??= changes.map((c) => ({ name: c.name, status: c.status }));
       if (indexes === undefined) {
-        if (this.all === undefined) this.all = encode(to, allOf(changes));
+        if (this.all === undefined)
+          this.all = to.dialect.encode({ t: 'presences', users: this.entries }, to);
         return this.all === null ? [] : [this.all];
       }
-      const text = encode(
-        to,
-        indexes.map((i) => changes[i]!),
-      );
+      const text = to.dialect.encode({ t: 'presences', users: this.entries, only: indexes }, to);
       return text === null ? [] : [text];
     }
     const out: string[] = [];
@@ -101,16 +103,7 @@ export class TickFrames {
   }
 }
 
-const allOf = (changes: readonly PresenceChange[]) => changes;
-
-function encode(to: Session, changes: readonly PresenceChange[]): string | null {
-  if (changes.length === 0) return null;
-  const event: OutEvent = {
-    t: 'presences',
-    users: changes.map((c) => ({ name: c.name, status: c.status })),
-  };
-  return to.dialect.encode(event, to);
-}
+type PresencesEvent = Extract<OutEvent, { t: 'presences' }>;
 
 /**
  * Who hears which change of a tick. In broadcast mode everyone eligible hears everything but

@@ -79,6 +79,22 @@ describe('presence batches', () => {
     await nothingMore(a, 'presences', 'presence');
   });
 
+  it('in a burst of logins, each newcomer hears every other change of the tick, in order, and never its own', async () => {
+    const t = await server(TICK);
+    const names = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    const clients = await Promise.all(names.map(() => TestClient.open(t.url('/'))));
+    clients.forEach((c, i) =>
+      c.send({ type: 'login', name: names[i], protocol: 1, presenceBatch: true }),
+    );
+    await Promise.all(clients.map((c) => c.next('login')));
+    const online = (list: string[]) => list.map((name) => ({ name, status: 'online' }));
+    for (const [i, c] of clients.entries()) {
+      const heard = await c.next('presences');
+      expect(heard.users, names[i]).toEqual(online(names.filter((_, j) => j !== i)));
+      await nothingMore(c, 'presences', 'presence');
+    }
+  });
+
   it('a resumed session keeps batching when its resume login asks for it, and stops when it does not', async () => {
     const t = await server([...TICK, '--resume-grace-ms', '10000']);
     const { c: w, reply } = await login(t, 'watcher', { presenceBatch: true, resume: true });

@@ -26,6 +26,20 @@ function listJson(list: readonly unknown[]): string {
 }
 
 /**
+ * A presence tick's changes, each encoded once: in a burst of logins every newcomer hears all
+ * the tick's changes but its own, and encoding the rest again for each of them made the tick
+ * cost (changes x newcomers) encodes.
+ */
+const encodedEntries = new WeakMap<readonly unknown[], readonly string[]>();
+
+function someOfJson(list: readonly unknown[], only: readonly number[]): string {
+  let entries = encodedEntries.get(list);
+  if (entries === undefined) encodedEntries.set(list, (entries = list.map((entry) => str(entry))));
+  const parts = entries;
+  return `[${only.map((i) => parts[i]).join(',')}]`;
+}
+
+/**
  * Reasons a client that did not announce its device (`login.device`) cannot know: to it, a call
  * that went to another device simply stopped ringing, or ended.
  */
@@ -140,7 +154,7 @@ function encode(event: OutEvent, session: Party, tutorial: boolean): string | nu
       return str({ type: 'presence', name: event.name, status: event.status });
     case 'presences':
       if (tutorial) return null;
-      return str({ type: 'presences', users: event.users });
+      return `{"type":"presences","users":${event.only === undefined ? listJson(event.users) : someOfJson(event.users, event.only)}}`;
     case 'users':
       return str({ type: 'users', users: event.users, total: event.total, cursor: event.cursor, ref: event.ref });
     case 'joined':
