@@ -244,7 +244,7 @@ export class Hub {
     for (let next = run.to.next(); !next.done; next = run.to.next()) {
       const [session, indexes] = next.value;
       if (!hearsPresence(session)) continue;
-      session.sendAll(run.frames.frames(session, indexes));
+      session.sendTexts(run.frames.frames(session, indexes));
       if (++sent >= PRESENCE_SLICE) {
         this.lastTickBusyMs += performance.now() - started;
         setImmediate(this.writeSlice);

@@ -10,6 +10,7 @@ import {
   type Msg,
 } from './support.js';
 import { nothingMore, ring, until, useServer } from './call-support.js';
+import { rawSocketOf } from '../src/ws/ws-internals.js';
 
 const server = useServer();
 
@@ -436,6 +437,35 @@ describe('crossing calls and held signals', () => {
     b.send({ type: 'decline', callId });
     await a.next('leave');
     await nothingMore(b, 'offer', 'candidate');
+  });
+
+  it("on accept, the callee's `accepted` and what the caller sent while it rang arrive in one write", async () => {
+    const t = await server();
+    const a = await nativeUser(t, 'alice');
+    const b = await nativeUser(t, 'bob');
+    const callId = await ring(a, b, 'bob');
+    a.send({ type: 'offer', callId, offer: SDP_OFFER });
+    for (let i = 0; i < 3; i++) a.send({ type: 'candidate', callId, candidate: candidate(i) });
+    await a.settle();
+    // The writes bob's socket makes on the server (a corked burst is one `_writev`).
+    type Method = (this: unknown, ...args: unknown[]) => unknown;
+    const socket = rawSocketOf(t.server.ctx.hub.get('bob')!.ws) as unknown as Record<
+      string,
+      Method
+    >;
+    let writes = 0;
+    for (const method of ['_write', '_writev']) {
+      const original = socket[method]!;
+      socket[method] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return original.apply(this, args);
+      };
+    }
+    b.send({ type: 'accept', callId });
+    expect(await b.next('accepted')).toMatchObject({ callId, role: 'callee' });
+    expect((await b.next('offer')).offer).toEqual(SDP_OFFER);
+    for (let i = 0; i < 3; i++) expect((await b.next('candidate')).candidate).toEqual(candidate(i));
+    expect(writes).toBe(1);
   });
 
   it("a ringing caller's restart (its page reloaded) drops what it queued; the callee gets only the new offer", async () => {

@@ -28,6 +28,9 @@ class Inbox implements Party {
   send(event: CallOutEvent): void {
     this.events.push(event);
   }
+  sendAll(events: readonly CallOutEvent[]): void {
+    this.events.push(...events);
+  }
   last(t: CallOutEvent['t']): CallOutEvent | undefined {
     return this.events.filter((e) => e.t === t).at(-1);
   }

@@ -17,7 +17,7 @@ import { CallBook } from './book.js';
 import { peerOf, roleOf, type Call, type SignalKind } from './call.js';
 import type { CallCommand } from './commands.js';
 import { assertNever, transition, type CallEvent } from './machine.js';
-import type { Party } from './model.js';
+import type { CallOutEvent, Party } from './model.js';
 import { SINGLE_NODE, type InviteTarget, type RemoteCalls } from './remote.js';
 
 export interface EngineOptions {
@@ -621,8 +621,20 @@ export class Engine {
   private connect(call: Call, ref: string | undefined): void {
     const queued = this.book.connect(call, Date.now());
     call.caller.send({ t: 'accepted', call, role: 'caller' });
-    call.callee.send({ t: 'accepted', call, role: 'callee', ref });
-    for (const q of queued) this.relay(call, call.caller, q.signal, q.payload);
+    // The callee's `accepted` and what the caller offered while it rang (the offer and usually
+    // a few candidates) leave in one write.
+    const from = call.caller;
+    call.callee.sendAll([
+      { t: 'accepted', call, role: 'callee', ref },
+      ...queued.map((q): CallOutEvent => ({
+        t: 'signal',
+        call,
+        from,
+        signal: q.signal,
+        payload: q.payload,
+      })),
+    ]);
+    this.stats.relayed += queued.length;
     // Both people's other devices learn that a call is on ("in a call with bob on ...", and
     // "Move call here"): a device counts as in a call only once it was answered.
     this.options.onPartyStatus(call.caller);

@@ -71,6 +71,8 @@ export interface Party {
   room: string | null;
   /** Deliver an event about a call to this party. */
   send(event: CallOutEvent): void;
+  /** Deliver several, in order, in one write where the transport can (a socket: corked). */
+  sendAll(events: readonly CallOutEvent[]): void;
 }
 
 export type SignalKind = 'offer' | 'answer' | 'candidate';

@@ -70,6 +70,11 @@ export class RemoteParty implements Party {
     }
   }
 
+  /** What one node sends another within a turn leaves in one PUBLISH already (wire.ts). */
+  sendAll(events: readonly CallOutEvent[]): void {
+    for (const event of events) this.send(event);
+  }
+
   /** Its node is going away and its client will resume elsewhere: keep what is sent to it. */
   park(queueMax: number, onOverflow: () => void): void {
     if (this.parked) return;

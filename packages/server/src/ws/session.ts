@@ -56,7 +56,11 @@ export interface SessionLink {
  * MALFORMED_POLICY). Codes about state (`not_logged_in`, `not_in_call`, ...) are not: an honest
  * client can race into them.
  */
-const MALFORMED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad_json', 'bad_message', 'unknown_type']);
+const MALFORMED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'bad_json',
+  'bad_message',
+  'unknown_type',
+]);
 
 export class Session implements Party {
   state: SessionState = 'anonymous';
@@ -164,11 +168,21 @@ export class Session implements Party {
     if (ws.bufferedAmount > this.host.limits.outboundCapBytes) this.host.slowConsumer(this);
   }
 
+  /** Several events, in order, in one socket write (see sendTexts). */
+  sendAll(events: readonly OutEvent[]): void {
+    const texts: string[] = [];
+    for (const event of events) {
+      const text = this.dialect.encode(event, this);
+      if (text !== null) texts.push(text);
+    }
+    this.sendTexts(texts);
+  }
+
   /**
    * Several frames in one socket write: the socket is corked around them (unless the tick's
    * write batch corked it already and uncorks it later).
    */
-  sendAll(texts: readonly string[]): void {
+  sendTexts(texts: readonly string[]): void {
     if (texts.length === 0) return;
     const socket =
       texts.length > 1 && this.corkedSocket === null && this.state === 'active' && !this.parking
