@@ -205,11 +205,11 @@ export class Session implements Party {
     backlog.push(text);
   }
 
-  /** Deliver, in order, what was kept while away. */
+  /** Deliver, in order and in one write, what was kept while away. */
   flushBacklog(): void {
     const backlog = this.backlog;
     this.backlog = null;
-    if (backlog !== null) for (const text of backlog) this.sendText(text);
+    if (backlog !== null) this.sendTexts(backlog);
   }
 
   /** @internal Called by the write batch at the end of the tick. */
