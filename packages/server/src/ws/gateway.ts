@@ -18,7 +18,8 @@ import { isOriginAllowed } from './origin.js';
 import { ClientAddresses } from './client-address.js';
 import { networkKey } from '../auth/throttle.js';
 import { newBucket, take } from '../rate-limit.js';
-import { Session, type SessionHost, type SessionLimits, type SessionLink } from './session.js';
+import { Session, type SessionHost, type SessionLimits } from './session.js';
+import { serve, type Connection, type ConnectionOwner, type FrameHandler } from './connection.js';
 import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
 import { peerOf, roleOf } from '../calls/call.js';
@@ -30,8 +31,6 @@ import {
   snapshot,
   type RestartState,
 } from './restart.js';
-
-type FrameHandler = (ctx: Context, session: Session, text: string) => void;
 
 /**
  * A WebSocket path and the dialect served there. Most dialects sign in with a message; one that
@@ -70,7 +69,7 @@ const GOODBYE_CODES = new Set([1000, 1001, 1005]);
  */
 export const FLOOD_WINDOW_S = 10;
 
-export class Gateway {
+export class Gateway implements ConnectionOwner {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly limits: SessionLimits;
@@ -232,54 +231,53 @@ export class Gateway {
     this.sessions.add(session);
     ctx.auth.attach(session, req);
     ctx.stats.connections++;
-    const handler = route.handler;
-    // The session this socket serves. A resume moves the socket to the session it resumes,
-    // so every handler below reads it from here rather than capturing it.
-    const conn: SessionLink = { session };
-    session.link = conn;
-
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const session = conn.session;
-      const now = Date.now();
-      session.lastSeenMs = now;
-      if (!take(session.floodBucket, this.limits.flood, now)) return this.flood(session);
-      if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
-      if (isBinary) {
-        // Every dialect is JSON text: a binary frame is a client that speaks something else, and
-        // answering it would only invite more. RFC 6455 7.4.1: 1003, "cannot accept this type".
-        ctx.stats.closed(CLOSE.unsupportedData);
-        return session.close(CLOSE.unsupportedData, 'binary frames are not supported');
-      }
-      // Replies and relays of a frame that is one of several in the same read are written
-      // together at the end of the tick; a lone frame's are written at once.
-      this.host.batch.coalescing = moreFramesPending(ws);
-      try {
-        handler(ctx, session, (data as Buffer).toString());
-      } catch (err) {
-        // A bug must not take the server down or leak into other sessions; the client learns
-        // that this one message failed.
-        ctx.log.error({ err, session: session.id }, 'message handler failed');
-        ctx.stats.error('internal_error');
-        session.send({ t: 'error', code: 'internal_error', message: ErrorCodes.internal_error });
-      }
-    });
-    ws.on('pong', () => {
-      conn.session.lastSeenMs = Date.now();
-    });
-    ws.on('error', (err) => {
-      // 1009 (too big) and protocol errors: ws closes the socket itself and stops reading, so
-      // the close event reports 1006; count the 1009 here, where it is known.
-      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        ctx.stats.closed(CLOSE.messageTooBig);
-      }
-      ctx.log.debug({ err: err.message, session: conn.session.id }, 'socket error');
-    });
-    ws.on('close', (code) => this.closed(conn.session, ws, code));
+    // The socket's listeners are shared by every socket (connection.ts): an idle connection
+    // holds no closure of its own.
+    session.link = serve(ws, session, route.handler, this);
     if (route.finished !== undefined) this.finishers.set(session, route.finished);
     route.opened?.(session, req);
   }
 
-  private closed(session: Session, ws: WebSocket, code: number): void {
+  /** @internal A frame arrived on `ws` (connection.ts). */
+  message(conn: Connection, ws: WebSocket, data: RawData, isBinary: boolean): void {
+    const { ctx } = this;
+    const session = conn.session;
+    const now = Date.now();
+    session.lastSeenMs = now;
+    if (!take(session.floodBucket, this.limits.flood, now)) return this.flood(session);
+    if (!take(session.bucket, this.limits.messages, now)) return this.rateLimited(session, now);
+    if (isBinary) {
+      // Every dialect is JSON text: a binary frame is a client that speaks something else, and
+      // answering it would only invite more. RFC 6455 7.4.1: 1003, "cannot accept this type".
+      ctx.stats.closed(CLOSE.unsupportedData);
+      return session.close(CLOSE.unsupportedData, 'binary frames are not supported');
+    }
+    // Replies and relays of a frame that is one of several in the same read are written
+    // together at the end of the tick; a lone frame's are written at once.
+    this.host.batch.coalescing = moreFramesPending(ws);
+    try {
+      conn.handler(ctx, session, (data as Buffer).toString());
+    } catch (err) {
+      // A bug must not take the server down or leak into other sessions; the client learns
+      // that this one message failed.
+      ctx.log.error({ err, session: session.id }, 'message handler failed');
+      ctx.stats.error('internal_error');
+      session.send({ t: 'error', code: 'internal_error', message: ErrorCodes.internal_error });
+    }
+  }
+
+  /** @internal The socket failed (connection.ts). */
+  socketError(conn: Connection, err: Error): void {
+    // 1009 (too big) and protocol errors: ws closes the socket itself and stops reading, so
+    // the close event reports 1006; count the 1009 here, where it is known.
+    if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.ctx.stats.closed(CLOSE.messageTooBig);
+    }
+    this.ctx.log.debug({ err: err.message, session: conn.session.id }, 'socket error');
+  }
+
+  /** @internal The socket closed (connection.ts). */
+  closed(session: Session, ws: WebSocket, code: number): void {
     this.ctx.stats.connections--;
     // A resumed session has moved to a newer socket: this one's close means nothing to it.
     if (session.ws !== ws || session.state === 'away') return;

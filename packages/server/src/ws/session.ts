@@ -44,8 +44,8 @@ export interface SessionHost {
 }
 
 /**
- * The connection a session arrived on, as the gateway's handlers see it: a resume points it at
- * the session it resumes (one object per socket, not a closure per session).
+ * The connection a session arrived on (connection.ts): a resume points it at the session it
+ * resumes (one object per socket, not a closure per session).
  */
 export interface SessionLink {
   session: Session;
