@@ -24,13 +24,7 @@ import { moreFramesPending } from './ws-internals.js';
 import { announcePeerState } from '../calls/resume-view.js';
 import { peerOf, roleOf } from '../calls/call.js';
 import { nativeDialect, tutorialDialect } from '../dialects/native.js';
-import {
-  DETACHED_SOCKET,
-  RESTART_STATE_TTL_MS,
-  parseRestartState,
-  snapshot,
-  type RestartState,
-} from './restart.js';
+import { DETACHED_SOCKET, parkSessions, restoreSessions } from './restart.js';
 
 /**
  * A WebSocket path and the dialect served there. Most dialects sign in with a message; one that
@@ -516,105 +510,27 @@ export class Gateway implements ConnectionOwner {
   }
 
   /** Write every session that may resume, and their calls, to the store for the next start. */
-  private async park(): Promise<void> {
-    const { resumer, guard, store, log } = this.ctx;
-    const away = resumer.all();
-    // A session that could not keep everything sent to it cannot resume in order: it ends.
-    for (const session of away) if (session.backlogOverflowed) this.finish(session);
-    const now = Date.now();
-    const state = snapshot(
-      resumer.all(),
-      (s) => resumer.digestOf(s),
-      (s) => guard.identityOf(s),
-      now,
-    );
-    if (state.sessions.length === 0) return;
-    try {
-      await store.putRestartState(JSON.stringify(state), now + RESTART_STATE_TTL_MS);
-      log.info(
-        { sessions: state.sessions.length, calls: state.calls.length },
-        'drain: sessions kept for the restart',
-      );
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'drain: could not keep sessions for the restart');
-    }
+  private park(): Promise<void> {
+    return parkSessions(this.ctx, (session) => this.finish(session));
   }
 
   /**
    * Start: take back what the previous process on this store kept (park). Its sessions are
    * away, with a full grace period from now, their names held and their calls up.
    */
-  async restore(): Promise<void> {
-    const { store, log } = this.ctx;
-    let text: string | undefined;
-    try {
-      text = await store.takeRestartState(Date.now());
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'restart: kept sessions unavailable');
-      return;
-    }
-    if (text === undefined || !this.ctx.resumer.enabled) return;
-    const state = parseRestartState(text);
-    if (state === undefined) {
-      log.warn('restart: kept sessions are in an unknown format; starting afresh');
-      return;
-    }
-    const { sessions, calls } = this.restoreState(state);
-    log.info({ sessions, calls }, 'restart: sessions taken back, waiting for their clients');
-  }
-
-  private restoreState(state: RestartState): { sessions: number; calls: number } {
-    const { hub, resumer, guard, engine, config } = this.ctx;
-    const now = Date.now();
-    const until = now + config.resumeGraceMs;
-    const byDigest = new Map<string, Session>();
-    for (const saved of state.sessions) {
-      const session = new Session(
-        this.nextSessionId++,
-        DETACHED_SOCKET,
-        nativeDialect,
-        saved.remoteAddress,
-        this.host,
-        now,
-      );
-      session.name = saved.name;
-      session.key = saved.key;
-      session.state = 'active';
-      if (!hub.add(session)) continue;
-      session.backlog = [...saved.backlog];
-      resumer.restore(session, saved.digest, until);
-      guard.track(session, { key: saved.key, display: saved.name, ...saved.identity });
-      byDigest.set(saved.digest, session);
-    }
-    let restoredCalls = 0;
-    for (const c of state.calls) {
-      const caller = byDigest.get(c.caller);
-      const callee = byDigest.get(c.callee);
-      // Each party may be in two calls (call waiting: one held behind the other).
-      if (
-        caller === undefined ||
-        callee === undefined ||
-        caller.other !== null ||
-        callee.other !== null
-      ) {
-        continue;
-      }
-      engine.book.open({
-        id: c.id,
-        caller,
-        callee,
-        state: 'connected',
-        media: c.media,
-        calleeNotified: true,
-        createdAtMs: c.createdAtMs,
-        answeredAtMs: c.answeredAtMs,
-        room: c.room,
-      });
-      hub.refresh(caller);
-      hub.refresh(callee);
-      restoredCalls++;
-    }
-    return { sessions: byDigest.size, calls: restoredCalls };
+  restore(): Promise<void> {
+    return restoreSessions(
+      this.ctx,
+      (remoteAddress, nowMs) =>
+        new Session(
+          this.nextSessionId++,
+          DETACHED_SOCKET,
+          nativeDialect,
+          remoteAddress,
+          this.host,
+          nowMs,
+        ),
+    );
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import type { WebSocket } from 'ws';
 import type { MediaValue } from '@callwire/protocol';
 import type { Identity } from '../auth/authenticator.js';
 import type { AuthMode } from '../config.js';
+import type { Context } from '../context.js';
 import type { Session } from './session.js';
 
 export const RESTART_STATE_VERSION = 1;
@@ -152,3 +153,111 @@ export const DETACHED_SOCKET = Object.freeze({
   terminate() {},
   ping() {},
 }) as unknown as WebSocket;
+
+/**
+ * The drain's last step: write every session that may resume, and their calls, to the store for
+ * the next start. A session that could not keep everything sent to it cannot resume in order:
+ * `finish` ends it first.
+ */
+export async function parkSessions(
+  ctx: Context,
+  finish: (session: Session) => void,
+): Promise<void> {
+  const { resumer, guard, store, log } = ctx;
+  for (const session of resumer.all()) if (session.backlogOverflowed) finish(session);
+  const now = Date.now();
+  const state = snapshot(
+    resumer.all(),
+    (s) => resumer.digestOf(s),
+    (s) => guard.identityOf(s),
+    now,
+  );
+  if (state.sessions.length === 0) return;
+  try {
+    await store.putRestartState(JSON.stringify(state), now + RESTART_STATE_TTL_MS);
+    log.info(
+      { sessions: state.sessions.length, calls: state.calls.length },
+      'drain: sessions kept for the restart',
+    );
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'drain: could not keep sessions for the restart');
+  }
+}
+
+/**
+ * At start: take back what the previous process on this store kept (parkSessions). Its
+ * sessions are away, with a full grace period from now, their names held and their calls up.
+ * `newSession` makes a native session without a socket (the gateway owns session ids).
+ */
+export async function restoreSessions(
+  ctx: Context,
+  newSession: (remoteAddress: string, nowMs: number) => Session,
+): Promise<void> {
+  const { store, log } = ctx;
+  let text: string | undefined;
+  try {
+    text = await store.takeRestartState(Date.now());
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'restart: kept sessions unavailable');
+    return;
+  }
+  if (text === undefined || !ctx.resumer.enabled) return;
+  const state = parseRestartState(text);
+  if (state === undefined) {
+    log.warn('restart: kept sessions are in an unknown format; starting afresh');
+    return;
+  }
+  const { sessions, calls } = restoreState(ctx, state, newSession);
+  log.info({ sessions, calls }, 'restart: sessions taken back, waiting for their clients');
+}
+
+function restoreState(
+  ctx: Context,
+  state: RestartState,
+  newSession: (remoteAddress: string, nowMs: number) => Session,
+): { sessions: number; calls: number } {
+  const { hub, resumer, guard, engine, config } = ctx;
+  const now = Date.now();
+  const until = now + config.resumeGraceMs;
+  const byDigest = new Map<string, Session>();
+  for (const saved of state.sessions) {
+    const session = newSession(saved.remoteAddress, now);
+    session.name = saved.name;
+    session.key = saved.key;
+    session.state = 'active';
+    if (!hub.add(session)) continue;
+    session.backlog = [...saved.backlog];
+    resumer.restore(session, saved.digest, until);
+    guard.track(session, { key: saved.key, display: saved.name, ...saved.identity });
+    byDigest.set(saved.digest, session);
+  }
+  let restoredCalls = 0;
+  for (const c of state.calls) {
+    const caller = byDigest.get(c.caller);
+    const callee = byDigest.get(c.callee);
+    // Each party may be in two calls (call waiting: one held behind the other).
+    if (
+      caller === undefined ||
+      callee === undefined ||
+      caller.other !== null ||
+      callee.other !== null
+    ) {
+      continue;
+    }
+    engine.book.open({
+      id: c.id,
+      caller,
+      callee,
+      state: 'connected',
+      media: c.media,
+      calleeNotified: true,
+      createdAtMs: c.createdAtMs,
+      answeredAtMs: c.answeredAtMs,
+      room: c.room,
+    });
+    hub.refresh(caller);
+    hub.refresh(callee);
+    restoredCalls++;
+  }
+  return { sessions: byDigest.size, calls: restoredCalls };
+}
