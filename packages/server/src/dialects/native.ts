@@ -32,11 +32,15 @@ function listJson(list: readonly unknown[]): string {
  */
 const encodedEntries = new WeakMap<readonly unknown[], readonly string[]>();
 
-function someOfJson(list: readonly unknown[], only: readonly number[]): string {
+function entriesJson(list: readonly unknown[]): readonly string[] {
   let entries = encodedEntries.get(list);
   if (entries === undefined) encodedEntries.set(list, (entries = list.map((entry) => str(entry))));
-  const parts = entries;
-  return `[${only.map((i) => parts[i]).join(',')}]`;
+  return entries;
+}
+
+function someOfJson(list: readonly unknown[], only: readonly number[]): string {
+  const entries = entriesJson(list);
+  return `[${only.map((i) => entries[i]).join(',')}]`;
 }
 
 /**
