@@ -7,12 +7,25 @@ import {
   connectedCall,
   nativeUser,
   one2oneUser,
+  serverWrites,
   type Msg,
+  type TestServer,
 } from './support.js';
 import { nothingMore, ring, until, useServer } from './call-support.js';
-import { rawSocketOf } from '../src/ws/ws-internals.js';
 
 const server = useServer();
+
+/** alice rings bob, and sends her offer and `candidates` candidates while it rings. */
+async function ringWithHeldSignals(t: TestServer, candidates: number) {
+  const a = await nativeUser(t, 'alice');
+  const b = await nativeUser(t, 'bob');
+  const callId = await ring(a, b, 'bob');
+  a.send({ type: 'offer', callId, offer: SDP_OFFER });
+  for (let i = 0; i < candidates; i++)
+    a.send({ type: 'candidate', callId, candidate: candidate(i) });
+  await a.settle();
+  return { a, b, callId };
+}
 
 describe('a native call, start to end', () => {
   it('call -> ringing/incoming -> accept -> accepted both -> offer/answer/candidates -> hangup', async () => {
@@ -395,13 +408,7 @@ describe('crossing calls and held signals', () => {
   });
 
   it('offers and candidates sent while ringing arrive in order on accept, never before', async () => {
-    const t = await server();
-    const a = await nativeUser(t, 'alice');
-    const b = await nativeUser(t, 'bob');
-    const callId = await ring(a, b, 'bob');
-    a.send({ type: 'offer', callId, offer: SDP_OFFER });
-    for (let i = 0; i < 10; i++) a.send({ type: 'candidate', callId, candidate: candidate(i) });
-    await a.settle();
+    const { a, b, callId } = await ringWithHeldSignals(await server(), 10);
     await nothingMore(b, 'offer', 'candidate');
     expect(a.pending('error')).toEqual([]);
 
@@ -440,32 +447,19 @@ describe('crossing calls and held signals', () => {
   });
 
   it("on accept, the callee's `accepted` and what the caller sent while it rang arrive in one write", async () => {
-    const t = await server();
-    const a = await nativeUser(t, 'alice');
-    const b = await nativeUser(t, 'bob');
-    const callId = await ring(a, b, 'bob');
-    a.send({ type: 'offer', callId, offer: SDP_OFFER });
-    for (let i = 0; i < 3; i++) a.send({ type: 'candidate', callId, candidate: candidate(i) });
-    await a.settle();
-    // The writes bob's socket makes on the server (a corked burst is one `_writev`).
-    type Method = (this: unknown, ...args: unknown[]) => unknown;
-    const socket = rawSocketOf(t.server.ctx.hub.get('bob')!.ws) as unknown as Record<
-      string,
-      Method
-    >;
-    let writes = 0;
-    for (const method of ['_write', '_writev']) {
-      const original = socket[method]!;
-      socket[method] = function (this: unknown, ...args: unknown[]) {
-        writes++;
-        return original.apply(this, args);
-      };
+    const { b, callId } = await ringWithHeldSignals(await server(), 3);
+    // The writes the server makes to bob's socket (a corked burst is one).
+    const writes = serverWrites(b);
+    try {
+      b.send({ type: 'accept', callId });
+      expect(await b.next('accepted')).toMatchObject({ callId, role: 'callee' });
+      expect((await b.next('offer')).offer).toEqual(SDP_OFFER);
+      for (let i = 0; i < 3; i++)
+        expect((await b.next('candidate')).candidate).toEqual(candidate(i));
+    } finally {
+      writes.stop();
     }
-    b.send({ type: 'accept', callId });
-    expect(await b.next('accepted')).toMatchObject({ callId, role: 'callee' });
-    expect((await b.next('offer')).offer).toEqual(SDP_OFFER);
-    for (let i = 0; i < 3; i++) expect((await b.next('candidate')).candidate).toEqual(candidate(i));
-    expect(writes).toBe(1);
+    expect(writes.chunks.length).toBe(1);
   });
 
   it("a ringing caller's restart (its page reloaded) drops what it queued; the callee gets only the new offer", async () => {

@@ -1,8 +1,16 @@
 // A signaling drop must not end a call: a native client that asked to resume gets its session,
 // its calls and everything sent to it meanwhile back, in order.
-import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient, candidate, connectedCall, nativeUser, startServer, tutorialUser, type TestServer } from './support.js';
+import {
+  TestClient,
+  candidate,
+  connectedCall,
+  nativeUser,
+  serverWrites,
+  startServer,
+  tutorialUser,
+  type TestServer,
+} from './support.js';
 
 let ts: TestServer | undefined;
 afterEach(async () => {
@@ -78,30 +86,18 @@ describe('resume', () => {
     for (let i = 0; i < 5; i++) b.send({ type: 'candidate', callId, candidate: candidate(i) });
     await b.settle();
 
-    // Every write the server makes to the resuming client's socket (its chunks), from the login on.
+    // Every write the server makes to the resuming client's socket, from the login on.
     const a2 = await TestClient.open(ts.url('/'));
-    const clientPort = (a2.ws as unknown as { _socket: Socket })._socket.localPort;
-    const writes: number[] = [];
-    const restore: Array<() => void> = [];
-    type Write = (this: Socket, ...args: unknown[]) => void;
-    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', Write>;
-    for (const method of ['_write', '_writev'] as const) {
-      const original = proto[method];
-      proto[method] = function (...args) {
-        if (this.remotePort === clientPort) writes.push(method === '_writev' ? (args[0] as unknown[]).length : 1);
-        return original.apply(this, args);
-      };
-      restore.push(() => (proto[method] = original));
-    }
+    const writes = serverWrites(a2);
     try {
       a2.send({ type: 'login', name: 'alice', protocol: 1, resumeToken: token });
       expect(await a2.next('login')).toMatchObject({ success: true, resumed: true });
       for (let i = 0; i < 5; i++) expect((await a2.next('candidate')).candidate).toEqual(candidate(i));
     } finally {
-      for (const undo of restore) undo();
+      writes.stop();
     }
     // Two writes: the reply, then the five held candidates together (two chunks per frame).
-    expect(writes).toEqual([2, 10]);
+    expect(writes.chunks).toEqual([2, 10]);
   });
 
   it('ends the call with disconnected on both sides when the grace period is over', async () => {

@@ -3,6 +3,7 @@
  * remember every frame they receive, so tests can await "the next message of type X".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -186,3 +187,28 @@ export const candidate = (i: number) => ({
   sdpMid: '0',
   sdpMLineIndex: 0,
 });
+
+/**
+ * Every write the in-process server makes to `client`'s connection from now on, as the number
+ * of chunks it carried (a `ws` frame is two; a corked burst of frames is one write). `stop()`
+ * ends the count. Net sockets are patched at their prototype, so a connection can be counted
+ * before the server has made its side of it (a resume arriving on a new socket).
+ */
+export function serverWrites(client: TestClient): { chunks: number[]; stop(): void } {
+  const clientPort = (client.ws as unknown as { _socket: Socket })._socket.localPort;
+  const chunks: number[] = [];
+  type Write = (this: Socket, ...args: unknown[]) => void;
+  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', Write>;
+  const originals = { _write: proto._write, _writev: proto._writev };
+  for (const method of ['_write', '_writev'] as const) {
+    const original = originals[method];
+    proto[method] = function (...args) {
+      if (this.remotePort === clientPort) chunks.push(method === '_writev' ? (args[0] as unknown[]).length : 1);
+      return original.apply(this, args);
+    };
+  }
+  return {
+    chunks,
+    stop: () => Object.assign(proto, originals),
+  };
+}
